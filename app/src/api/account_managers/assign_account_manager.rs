@@ -1,0 +1,16 @@
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Makes an account manager responsible for a customer (audited).
+#[server(endpoint = "assign_account_manager")]
+pub async fn assign_account_manager(
+    customer_id: i64,
+    account_manager_id: i64,
+) -> Result<(), AppError> {
+    use crate::{
+        model::Permission,
+        ssr::{auth, service, state},
+    };
+    let staff = auth::authorize(Permission::AssignAccountManagers)?;
+    service::account_managers::assign(&state()?.db, &staff, customer_id, account_manager_id).await
+}

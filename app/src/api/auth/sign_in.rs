@@ -1,0 +1,39 @@
+use crate::{error::AppError, model::StaffView};
+use leptos::prelude::*;
+
+/// Signs a staff member in. Its endpoint is fixed (`POST /api/sign_in`) so that the sign-in form
+/// posts to it without JavaScript; on success the browser is sent to the customer list.
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<StaffView, AppError> {
+    use crate::{
+        error::FieldErrors,
+        ssr::{auth, state},
+    };
+    let state = state()?;
+    let mut errors = FieldErrors::default();
+    errors.check(
+        "email",
+        (!email.trim().is_empty())
+            .then_some(())
+            .ok_or_else(|| "Enter your e-mail address.".to_owned()),
+    );
+    errors.check(
+        "password",
+        (!password.is_empty())
+            .then_some(())
+            .ok_or_else(|| "Enter your password.".to_owned()),
+    );
+    errors.into_result()?;
+
+    let previous = use_context::<http::request::Parts>()
+        .and_then(|parts| auth::token_from_cookies(&parts.headers));
+    let (token, staff) = auth::sign_in(&state, &email, password, previous.as_deref()).await?;
+    let cookie = auth::session_cookie(Some(&token), state.secure_cookies);
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.insert_header(
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_str(&cookie).map_err(|e| crate::ssr::internal_error(&e))?,
+    );
+    leptos_axum::redirect("/customers");
+    Ok(staff)
+}

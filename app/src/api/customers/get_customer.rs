@@ -1,0 +1,13 @@
+use crate::{error::AppError, model::CustomerHeader};
+use leptos::prelude::*;
+
+/// A customer's name, domain and tenants, for the header of its settings page.
+#[server(endpoint = "get_customer")]
+pub async fn get_customer(customer_id: i64) -> Result<CustomerHeader, AppError> {
+    use crate::{
+        model::Permission,
+        ssr::{auth, service, state},
+    };
+    let staff = auth::authorize(Permission::ViewCustomers)?;
+    service::customers::header(&state()?.db, &staff, customer_id).await
+}

@@ -1,0 +1,60 @@
+//! Widgets shared by the pages.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The message for one field of a form, under that field, when the last submit was refused
+/// because of it.
+#[component]
+pub fn FieldMessage(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    field: &'static str,
+    /// Element id, referenced by the input's `aria-describedby`.
+    id: &'static str,
+) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .and_then(|e| e.field_message(field).map(str::to_owned))
+            .map(|message| {
+                view! {
+                    <p class="field-error" id=id role="alert">
+                        {message}
+                    </p>
+                }
+            })
+    }
+}
+
+/// A refusal that belongs to no single field (no permission, conflict, server trouble).
+#[component]
+pub fn FormMessage(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Validation { .. }))
+            .map(|error| view! { <ErrorMessage error /> })
+    }
+}
+
+/// An error in place of what could not be shown; for an ended session, a way to sign in again.
+#[component]
+pub fn ErrorMessage(error: AppError) -> impl IntoView {
+    let sign_in = matches!(error, AppError::Unauthenticated)
+        .then(|| view! { <a href="/sign-in">"Sign in again"</a> });
+    view! {
+        <div class="error-box" role="alert">
+            <p>{error.to_string()}</p>
+            {sign_in}
+        </div>
+    }
+}
+
+/// The error of the last run of a server action, if it failed.
+pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}

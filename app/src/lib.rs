@@ -1,0 +1,63 @@
+//! The customer settings area of a portal for Microsoft CSP partners: components, server
+//! functions and the types shared by the browser (`hydrate`) and the server (`ssr`).
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+use pages::{
+    customer::{AccountManagersSectionPage, CustomerLayout, CustomerOverview, TagsSectionPage},
+    CustomerListPage, NotFoundPage, SignInPage, SignedInLayout,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/portal.css" />
+        <Title formatter=|page: String| format!("{page} · CSP Portal") />
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <ParentRoute path=path!("") view=SignedInLayout>
+                    <Route path=path!("/customers") view=CustomerListPage />
+                    <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
+                        <Route path=path!("") view=CustomerOverview />
+                        <Route path=path!("tags") view=TagsSectionPage />
+                        <Route path=path!("account-managers") view=AccountManagersSectionPage />
+                    </ParentRoute>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,113 @@
+//! Staff roles and what each may do. This table is the one place that answers "may this role
+//! do that"; the HTTP layer and the server functions both ask it.
+
+use serde::{Deserialize, Serialize};
+use std::{fmt, str::FromStr};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Sees everything, changes nothing.
+    Reader,
+    /// Sees everything; reports and billing.
+    Finance,
+    /// Sees only customers whose tags match a tag pair assigned to the staff member.
+    Helpdesk,
+}
+
+/// Something a server function does, named so a role can be allowed it or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Permission {
+    ViewCustomers,
+    EditTags,
+    AssignAccountManagers,
+}
+
+impl Permission {
+    /// Whether the permission changes data (used by tests that call every write as a reader).
+    pub fn is_write(self) -> bool {
+        !matches!(self, Permission::ViewCustomers)
+    }
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Reader, Role::Finance, Role::Helpdesk];
+
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::Reader | Role::Finance | Role::Helpdesk => matches!(permission, ViewCustomers),
+        }
+    }
+
+    /// Whether the role's view of customers is limited by tag scopes.
+    pub fn is_scoped_by_tags(self) -> bool {
+        matches!(self, Role::Helpdesk)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Reader => "reader",
+            Role::Finance => "finance",
+            Role::Helpdesk => "helpdesk",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "System Admin",
+            Role::Reader => "System Reader",
+            Role::Finance => "Finance Admin",
+            Role::Helpdesk => "Help Desk",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown role {s:?}: expected admin, reader, finance or helpdesk"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_is_allowed_every_permission() {
+        for p in [Permission::ViewCustomers, Permission::EditTags, Permission::AssignAccountManagers] {
+            assert!(Role::Admin.allows(p));
+        }
+    }
+
+    #[test]
+    fn reader_finance_and_helpdesk_are_refused_every_write() {
+        for role in [Role::Reader, Role::Finance, Role::Helpdesk] {
+            assert!(role.allows(Permission::ViewCustomers));
+            assert!(!role.allows(Permission::EditTags));
+            assert!(!role.allows(Permission::AssignAccountManagers));
+        }
+    }
+
+    #[test]
+    fn role_parses_from_its_name_in_any_case() {
+        assert_eq!("Helpdesk".parse::<Role>(), Ok(Role::Helpdesk));
+        assert_eq!(" admin ".parse::<Role>(), Ok(Role::Admin));
+        assert!("root".parse::<Role>().is_err());
+    }
+}

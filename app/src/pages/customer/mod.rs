@@ -1,0 +1,114 @@
+//! A customer's settings page: the header and section navigation, and one module per section.
+
+mod account_managers;
+mod tags;
+
+pub use account_managers::AccountManagersSectionPage;
+pub use tags::TagsSectionPage;
+
+use crate::{api::customers::get_customer, components::ErrorMessage};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{Outlet, A},
+    hooks::use_params_map,
+};
+
+/// The settings sections that exist, in menu order: (path segment, label, what it is for).
+const SECTIONS: &[(&str, &str, &str)] = &[
+    (
+        "tags",
+        "Define Tags",
+        "Name/value pairs on the customer. Help Desk staff see only customers whose tags match theirs.",
+    ),
+    (
+        "account-managers",
+        "Account Manager Details",
+        "The partner staff responsible for this customer, with their contact details.",
+    ),
+];
+
+/// The customer id in the URL (0, which no customer has, when it is not a number).
+pub(crate) fn customer_id_param() -> Memo<i64> {
+    let params = use_params_map();
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
+/// `/customers/{id}/…`: the customer's name and domain, and the section navigation.
+#[component]
+pub fn CustomerLayout() -> impl IntoView {
+    let id = customer_id_param();
+    let customer = Resource::new(move || id.get(), get_customer);
+    view! {
+        <nav class="crumbs">
+            <a href="/customers">"← Customers"</a>
+        </nav>
+        <Transition fallback=|| view! { <p class="muted">"Loading customer…"</p> }>
+            {move || Suspend::new(async move {
+                match customer.await {
+                    Ok(c) => {
+                        let title = c.name.clone();
+                        view! {
+                            <Title text=title />
+                            <header class="customer-header">
+                                <h1>{c.name}</h1>
+                                <p class="domain">{c.primary_domain}</p>
+                            </header>
+                            <nav class="sections" aria-label="Customer settings">
+                                <A href=format!("/customers/{}", c.id) exact=true>
+                                    "Overview"
+                                </A>
+                                {SECTIONS
+                                    .iter()
+                                    .map(|(slug, label, _)| {
+                                        view! {
+                                            <A href=format!("/customers/{}/{slug}", c.id)>{*label}</A>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </nav>
+                            <section class="section-body">
+                                <Outlet />
+                            </section>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/customers/{id}`: the settings sections as a menu.
+#[component]
+pub fn CustomerOverview() -> impl IntoView {
+    let id = customer_id_param();
+    view! {
+        <h2 class="visually-hidden">"Settings"</h2>
+        <ul class="section-cards">
+            {move || {
+                let id = id.get();
+                SECTIONS
+                    .iter()
+                    .map(|(slug, label, description)| {
+                        view! {
+                            <li>
+                                <a href=format!("/customers/{id}/{slug}")>
+                                    <strong>{*label}</strong>
+                                    <span>{*description}</span>
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ul>
+    }
+}

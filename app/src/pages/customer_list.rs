@@ -1,0 +1,112 @@
+use crate::{
+    api::customers::list_customers,
+    components::ErrorMessage,
+    model::{CustomerPage, CustomerSummary},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::Form, hooks::use_query_map, location::Url};
+
+/// `/customers`: search by name, domain or tenant id; paged by a keyset cursor (`after`).
+#[component]
+pub fn CustomerListPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let after = move || query.read().get("after").and_then(|a| a.parse::<i64>().ok());
+    let page = Resource::new(
+        move || (search(), after()),
+        |(search, after)| list_customers(search, after),
+    );
+    view! {
+        <Title text="Customers" />
+        <h1>"Customers"</h1>
+        <Form method="GET" action="/customers" attr:class="search" attr:role="search">
+            <label for="q" class="visually-hidden">
+                "Search customers"
+            </label>
+            <input
+                id="q"
+                type="search"
+                name="q"
+                placeholder="Name, domain or tenant ID"
+                prop:value=search
+            />
+            <button type="submit">"Search"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="muted">"Loading customers…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(page) => {
+                        view! { <CustomerTable page search=search() first=after().is_none() /> }
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CustomerTable(page: CustomerPage, search: String, first: bool) -> impl IntoView {
+    let q = Url::escape(&search);
+    let next = page
+        .next_after
+        .map(|after| format!("/customers?q={q}&after={after}"));
+    let first_page = (!first).then(|| format!("/customers?q={q}"));
+    if page.customers.is_empty() {
+        let message = if search.is_empty() {
+            "There are no customers to show.".to_owned()
+        } else {
+            format!("No customer matches “{search}”.")
+        };
+        return view! { <p class="empty">{message}</p> }.into_any();
+    }
+    view! {
+        <table class="customers">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Domain"</th>
+                    <th scope="col">"Tags"</th>
+                    <th scope="col">"Account manager"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {page.customers.into_iter().map(|c| view! { <CustomerRow customer=c /> }).collect_view()}
+            </tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">
+            {first_page.map(|href| view! { <a href=href>"« First page"</a> })}
+            {next.map(|href| view! { <a href=href rel="next">"Next page »"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn CustomerRow(customer: CustomerSummary) -> impl IntoView {
+    let managers = if customer.account_managers.is_empty() {
+        "—".to_owned()
+    } else {
+        customer.account_managers.join(", ")
+    };
+    view! {
+        <tr>
+            <td class="name">
+                <a href=format!("/customers/{}", customer.id)>{customer.name}</a>
+            </td>
+            <td data-label="Domain">{customer.primary_domain}</td>
+            <td data-label="Tags">
+                <ul class="tags">
+                    {customer
+                        .tags
+                        .into_iter()
+                        .map(|t| view! { <li class="tag">{t.name}": "{t.value}</li> })
+                        .collect_view()}
+                </ul>
+            </td>
+            <td data-label="Account manager">{managers}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,260 @@
+//! The database: SQLite (a file, the embedded default) or PostgreSQL, chosen by the URL.
+//!
+//! Both run the same SQL through sqlx's `Any` driver with `$N` placeholders. What differs between
+//! them is named here and nowhere else:
+//! - the migration set (`migrations/sqlite`, `migrations/postgres`: identity columns, and `name_key`
+//!   columns that PostgreSQL stores with the byte-order "C" collation so ordering matches SQLite);
+//! - connection set-up (SQLite: WAL, foreign keys, busy timeout, file created if missing);
+//! - how a test gets a fresh database ([`Db::connect_fresh_for_tests`]).
+//!
+//! Everything else (text case folding, timestamps as epoch milliseconds, booleans) is done so
+//! that the two agree: folding happens in Rust before a value is stored, never with SQL `lower()`.
+
+use sqlx::{
+    any::{install_default_drivers, AnyPoolOptions},
+    migrate::Migrator,
+    AnyPool, Executor,
+};
+use std::{path::Path, time::Duration};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// The default database: a SQLite file in the git-ignored `data/` folder.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portal.db";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, sqlx::Error> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite: or postgres://".into(),
+            ))
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects to the database at `url`. For SQLite the file (and its folder) is created if
+    /// missing. Does not run migrations: see [`Db::migrate`].
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url_creating_file(url)?;
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(url).await?,
+        };
+        Ok(Db { pool, backend })
+    }
+
+    /// Brings the schema up to date (run at every start).
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        self.backend.migrator().run(&self.pool).await
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A round trip to the database, for `/healthz`.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A new, empty, migrated database for one test: a temporary SQLite file, or a new database
+    /// on the PostgreSQL server at `admin_url` (dropped by [`TestDb::drop_database`]).
+    pub async fn connect_fresh_for_tests(
+        backend: Backend,
+        admin_url: &str,
+        scratch_dir: &Path,
+    ) -> Result<TestDb, sqlx::Error> {
+        install_default_drivers();
+        let unique = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
+        let (url, admin) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}/{unique}.db", scratch_dir.display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let admin = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect(admin_url)
+                    .await?;
+                // The name is ours (a UUID), never user input.
+                admin
+                    .execute(format!("CREATE DATABASE {unique}").as_str())
+                    .await?;
+                let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+                (format!("{base}/{unique}"), Some(admin))
+            }
+        };
+        let db = Db::connect(&url).await?;
+        db.migrate().await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+        Ok(TestDb {
+            db,
+            admin,
+            name: unique,
+        })
+    }
+}
+
+/// A database made for one test.
+pub struct TestDb {
+    pub db: Db,
+    admin: Option<AnyPool>,
+    name: String,
+}
+
+impl TestDb {
+    pub async fn drop_database(self) {
+        self.db.close().await;
+        if let Some(admin) = self.admin {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            if let Err(err) = admin.execute(sql.as_str()).await {
+                tracing::warn!(%err, database = %self.name, "could not drop test database");
+            }
+            admin.close().await;
+        }
+    }
+}
+
+/// Adds `mode=rwc` (create if missing) to a SQLite URL and creates the file's folder.
+fn sqlite_url_creating_file(url: &str) -> Result<String, sqlx::Error> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(parent) = Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+            }
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// Now, in milliseconds since the Unix epoch.
+pub fn now_millis() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// `$start, $start+1, …` for `count` values: the placeholders of an `IN (…)` list. Built from
+/// numbers only; the values themselves are always bound.
+pub fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in `LIKE … ESCAPE '\'`.
+pub fn like_contains(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_the_url_scheme() {
+        assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://h/db").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://h/db").unwrap(), Backend::Postgres);
+        assert!(Backend::from_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn sqlite_url_gets_create_mode_once() {
+        let dir = std::env::temp_dir().join(format!("portal-url-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/a.db", dir.display());
+        assert!(sqlite_url_creating_file(&url).unwrap().ends_with("a.db?mode=rwc"));
+        assert!(dir.is_dir());
+        let with_mode = format!("{url}?mode=ro");
+        assert_eq!(sqlite_url_creating_file(&with_mode).unwrap(), with_mode);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn like_pattern_escapes_wildcards() {
+        assert_eq!(like_contains("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn placeholders_are_numbered_from_start() {
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(placeholders(1, 0), "");
+    }
+}

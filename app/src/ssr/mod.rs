@@ -1,0 +1,56 @@
+//! Server-only code: the database, the services that hold the rules, sign-in and sessions.
+//! Compiled only with the `ssr` feature; the browser build never sees it.
+
+pub mod auth;
+pub mod db;
+pub mod service;
+pub mod store;
+
+use crate::error::AppError;
+use db::Db;
+
+/// What every request handler and server function can reach, provided once as Leptos context.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: Db,
+    /// Whether session cookies carry `Secure` (off only when explicitly served over plain HTTP).
+    pub secure_cookies: bool,
+}
+
+/// The application state from the Leptos context of this request.
+pub fn state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        internal_error(&"the application state was not provided to this request")
+    })
+}
+
+/// The id given to this request by the HTTP layer, for logs and for messages to the user.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+fn current_request_id() -> String {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestId>().map(|r| r.0.clone()))
+        .unwrap_or_else(|| "none".to_owned())
+}
+
+/// Logs an internal failure with its cause chain and answers with an opaque error that names the
+/// request, so that a message from a user can be found in the logs.
+pub fn internal_error(err: &dyn std::fmt::Display) -> AppError {
+    let request_id = current_request_id();
+    tracing::error!(%request_id, error = %err, "internal error");
+    AppError::Internal { request_id }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        internal_error(&chain)
+    }
+}

@@ -1,0 +1,111 @@
+//! Account Manager Details: the partner employees responsible for a customer.
+
+use crate::{
+    error::AppError,
+    model::{AccountManagersSection, Permission, StaffView},
+    ssr::{
+        db::{now_millis, Db},
+        service::{audit, customers::ensure_visible},
+        store,
+    },
+};
+use serde_json::json;
+
+pub async fn section(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<AccountManagersSection, AppError> {
+    let mut conn = db.pool().acquire().await?;
+    ensure_visible(&mut conn, staff, customer_id).await?;
+    let assigned = store::account_managers::assigned_to(&mut conn, customer_id).await?;
+    let can_assign = staff.role.allows(Permission::AssignAccountManagers);
+    let assignable = if can_assign {
+        store::account_managers::list_all(&mut conn)
+            .await?
+            .into_iter()
+            .filter(|m| !assigned.iter().any(|a| a.id == m.id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(AccountManagersSection {
+        assigned,
+        assignable,
+        can_assign,
+    })
+}
+
+pub async fn assign(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+    manager_id: i64,
+) -> Result<(), AppError> {
+    let manager = store::account_managers::find(&mut *db.pool().acquire().await?, manager_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::field("account_manager_id", "Choose an account manager from the list.")
+        })?;
+    // The write comes first in the transaction so it takes SQLite's write lock at once.
+    let mut tx = db.pool().begin().await?;
+    let now = now_millis();
+    let added = store::account_managers::assign(&mut tx, customer_id, manager_id, now).await;
+    let added = match added {
+        Ok(added) => added,
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+            return Err(AppError::not_found("The customer"))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ensure_visible(&mut tx, staff, customer_id).await?;
+    if added {
+        store::customers::touch(&mut tx, customer_id, now).await?;
+        audit::record(
+            &mut tx,
+            staff,
+            now,
+            "account_manager.assign",
+            Some(customer_id),
+            &format!("account manager {}", manager.email),
+            None,
+            Some(json!({ "name": manager.name, "email": manager.email })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn unassign(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+    manager_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = db.pool().begin().await?;
+    let now = now_millis();
+    let removed = store::account_managers::unassign(&mut tx, customer_id, manager_id).await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
+    if !removed {
+        return Err(AppError::not_found("That account manager assignment"));
+    }
+    let manager = store::account_managers::find(&mut tx, manager_id).await?;
+    store::customers::touch(&mut tx, customer_id, now).await?;
+    audit::record(
+        &mut tx,
+        staff,
+        now,
+        "account_manager.unassign",
+        Some(customer_id),
+        &format!(
+            "account manager {}",
+            manager.as_ref().map_or("(deleted)", |m| m.email.as_str())
+        ),
+        manager.map(|m| json!({ "name": m.name, "email": m.email })),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

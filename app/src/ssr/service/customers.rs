@@ -1,0 +1,104 @@
+//! The customer list and the customer header, seen through the staff member's scope.
+
+use crate::{
+    error::AppError,
+    model::{CustomerHeader, CustomerPage, CustomerSummary, StaffView, CUSTOMER_PAGE_SIZE},
+    ssr::{
+        db::Db,
+        store::{self, customers::CustomerQuery},
+    },
+};
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+
+/// The longest search text accepted; longer input is cut, not refused.
+const SEARCH_MAX_CHARS: usize = 200;
+
+fn scope_of(staff: &StaffView) -> Option<i64> {
+    staff.role.is_scoped_by_tags().then_some(staff.id)
+}
+
+/// One page of the customers `staff` may see, matching `search` on name, domain or tenant id.
+/// Three queries whatever the page size: the page, its tags, its account managers.
+pub async fn list(
+    db: &Db,
+    staff: &StaffView,
+    search: &str,
+    after: Option<i64>,
+) -> Result<CustomerPage, AppError> {
+    let search_key: String = store::fold(search.trim())
+        .chars()
+        .take(SEARCH_MAX_CHARS)
+        .collect();
+    let mut conn = db.pool().acquire().await?;
+    let mut rows = store::customers::page(
+        &mut conn,
+        &CustomerQuery {
+            search_key: &search_key,
+            after: after.unwrap_or(0),
+            scoped_to_staff: scope_of(staff),
+            limit: CUSTOMER_PAGE_SIZE + 1,
+        },
+    )
+    .await?;
+    let has_more = rows.len() as i64 > CUSTOMER_PAGE_SIZE;
+    rows.truncate(CUSTOMER_PAGE_SIZE as usize);
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+
+    let mut tags: HashMap<i64, Vec<_>> = HashMap::new();
+    for (customer_id, tag) in store::tags::for_customers(&mut conn, &ids).await? {
+        tags.entry(customer_id).or_default().push(tag);
+    }
+    let mut managers: HashMap<i64, Vec<String>> = HashMap::new();
+    for (customer_id, name) in store::account_managers::names_for_customers(&mut conn, &ids).await? {
+        managers.entry(customer_id).or_default().push(name);
+    }
+    let next_after = if has_more { ids.last().copied() } else { None };
+    let customers = rows
+        .into_iter()
+        .map(|(id, name, primary_domain)| CustomerSummary {
+            id,
+            name,
+            primary_domain,
+            tags: tags.remove(&id).unwrap_or_default(),
+            account_managers: managers.remove(&id).unwrap_or_default(),
+        })
+        .collect();
+    Ok(CustomerPage {
+        customers,
+        next_after,
+    })
+}
+
+/// Refuses unless the customer exists and `staff` may see it: 404 when it does not exist, 403
+/// when it is outside a Help Desk user's tag scope.
+pub async fn ensure_visible(
+    conn: &mut AnyConnection,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<(), AppError> {
+    match store::customers::visibility(conn, customer_id, scope_of(staff)).await? {
+        (false, _) => Err(AppError::not_found("The customer")),
+        (true, false) => {
+            tracing::info!(staff = %staff.email, customer_id, "refused: customer outside scope");
+            Err(AppError::Forbidden)
+        }
+        (true, true) => Ok(()),
+    }
+}
+
+pub async fn header(db: &Db, staff: &StaffView, customer_id: i64) -> Result<CustomerHeader, AppError> {
+    let mut conn = db.pool().acquire().await?;
+    ensure_visible(&mut conn, staff, customer_id).await?;
+    let (id, name, primary_domain, updated_at) = store::customers::find(&mut conn, customer_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("The customer"))?;
+    let tenants = store::customers::tenants(&mut conn, customer_id).await?;
+    Ok(CustomerHeader {
+        id,
+        name,
+        primary_domain,
+        tenants,
+        updated_at,
+    })
+}

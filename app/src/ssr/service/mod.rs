@@ -1,0 +1,7 @@
+//! The rules: who may see which customer, what a change must satisfy, and that every change is
+//! audited in the same transaction as the change itself.
+
+pub mod account_managers;
+pub mod audit;
+pub mod customers;
+pub mod tags;

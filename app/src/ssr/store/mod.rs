@@ -1,0 +1,14 @@
+//! SQL, and only SQL: one function per statement, each taking a connection (or a transaction)
+//! so callers decide what runs together. The rules live in `service`.
+
+pub mod account_managers;
+pub mod audit;
+pub mod customers;
+pub mod sessions;
+pub mod staff;
+pub mod tags;
+
+/// Case-folds text the same way for every backend (SQL `lower()` folds only ASCII on SQLite).
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}

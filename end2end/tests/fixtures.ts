@@ -1,0 +1,49 @@
+import { test as base, expect, Page, TestInfo } from '@playwright/test';
+
+/** A page that fails its test on any console error or uncaught exception. */
+export const test = base.extend<{ page: Page }>({
+  page: async ({ page }, use, testInfo) => {
+    const problems: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await use(page);
+    expect(problems, `no console errors in ${testInfo.title}`).toEqual([]);
+  },
+});
+export { expect };
+
+export const password = (role: string) => `demo-${role}`;
+
+export function jsEnabled(testInfo: TestInfo): boolean {
+  return testInfo.project.use.javaScriptEnabled !== false;
+}
+
+/** With JavaScript on, waits until the page is hydrated, so clicks exercise the hydrated app. */
+export async function ready(page: Page, testInfo: TestInfo) {
+  if (jsEnabled(testInfo)) {
+    await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  }
+}
+
+export async function signIn(page: Page, testInfo: TestInfo, role: string) {
+  await page.goto('/sign-in');
+  await ready(page, testInfo);
+  await page.getByLabel('E-mail address').fill(`${role}@demo.test`);
+  await page.getByLabel('Password').fill(password(role));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Customers' })).toBeVisible();
+  await expect(page).toHaveURL(/\/customers$/);
+  await ready(page, testInfo);
+}
+
+/** Saves a full-page screenshot under screenshots/<project>/<name>.png and checks the page
+ * does not scroll sideways. */
+export async function snapshot(page: Page, testInfo: TestInfo, name: string) {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, `${name} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: `screenshots/${testInfo.project.name}/${name}.png`, fullPage: true });
+}

@@ -1,0 +1,104 @@
+import { expect, ready, signIn, snapshot, test } from './fixtures';
+
+test('a wrong password gets a clear message that does not say whether the user exists', async ({ page }, testInfo) => {
+  await page.goto('/sign-in');
+  await ready(page, testInfo);
+  await snapshot(page, testInfo, 'sign-in');
+  await page.getByLabel('E-mail address').fill('admin@demo.test');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const message = page.locator('#password-error');
+  await expect(message).toHaveText('That e-mail address and password do not match an account.');
+  await expect(page).toHaveURL(/\/sign-in/);
+
+  await page.getByLabel('E-mail address').fill('nobody@demo.test');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(message).toHaveText('That e-mail address and password do not match an account.');
+});
+
+test('an admin lists, searches, opens a customer, adds and removes a tag, and signs out', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'admin');
+  await expect(page.getByTestId('signed-in-as')).toHaveText('admin@demo.test');
+  await expect(page.getByRole('link', { name: 'Alder Creek Dental' })).toBeVisible();
+  await snapshot(page, testInfo, 'customers');
+
+  // Keyset paging: the second page starts after the first.
+  await page.getByRole('link', { name: 'Next page »' }).click();
+  await expect(page.getByRole('link', { name: 'Zephyr Wind Energy' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: '« First page' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Alder Creek Dental' })).toHaveCount(0);
+
+  await page.getByLabel('Search customers').fill('northwind');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/q=northwind/);
+  await expect(page.getByRole('link', { name: 'Northwind Traders' })).toBeVisible();
+  await expect(page.locator('table.customers tbody tr')).toHaveCount(1);
+
+  await page.getByRole('link', { name: 'Northwind Traders' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Northwind Traders' })).toBeVisible();
+  await expect(page.getByText('northwind-traders.com')).toBeVisible();
+  await ready(page, testInfo);
+  await snapshot(page, testInfo, 'customer');
+
+  await page.getByRole('link', { name: 'Define Tags' }).first().click();
+  await expect(page.getByRole('heading', { name: 'Define Tags' })).toBeVisible();
+  await ready(page, testInfo);
+
+  // Invalid input: the reason shows next to the field and nothing is saved.
+  const name = page.getByLabel('Name', { exact: true });
+  const value = page.getByLabel('Value', { exact: true });
+  await name.fill('x'.repeat(65));
+  await value.fill('anything');
+  await page.getByRole('button', { name: 'Submit' }).click();
+  await expect(page.locator('#tag-name-error')).toContainText('65 characters');
+  await expect(page.locator('.tag-list')).not.toContainText('xxxxxxxxxx');
+
+  await name.fill('');
+  await value.fill('anything');
+  await page.getByRole('button', { name: 'Submit' }).click();
+  await expect(page.locator('#tag-name-error')).toHaveText('Enter a tag name.');
+
+  const tagName = `E2E ${testInfo.project.name}`;
+  await name.fill(tagName);
+  await value.fill('Blue');
+  await page.getByRole('button', { name: 'Submit' }).click();
+  const added = page.locator('.tag-list li', { hasText: tagName });
+  await expect(added).toContainText('Blue');
+  await expect(page.locator('#tag-name-error')).toHaveCount(0);
+  await snapshot(page, testInfo, 'tags');
+
+  await page.getByRole('button', { name: `Remove tag ${tagName}` }).click();
+  await expect(added).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Account Manager Details' }).first().click();
+  await expect(page.getByRole('heading', { name: 'Account Manager Details' })).toBeVisible();
+  await expect(page.locator('.manager-name').first()).toBeVisible();
+  await snapshot(page, testInfo, 'account-managers');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await page.goto('/customers');
+  await expect(page).toHaveURL(/\/sign-in$/);
+});
+
+test('a reader sees tags but cannot change them', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'reader');
+  await page.getByLabel('Search customers').fill('Northwind');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: 'Northwind Traders' }).click();
+  await page.getByRole('link', { name: 'Define Tags' }).first().click();
+  await expect(page.locator('.tag-list')).toContainText('Region');
+  await expect(page.getByRole('button', { name: 'Submit' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /^Remove tag/ })).toHaveCount(0);
+  await snapshot(page, testInfo, 'tags-reader');
+});
+
+test('a help desk user sees only the customers of their tag', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'helpdesk');
+  const rows = page.locator('table.customers tbody tr');
+  await expect(rows).toHaveCount(15);
+  for (const text of await rows.allInnerTexts()) {
+    expect(text).toContain('Region: North');
+  }
+});

@@ -1,0 +1,150 @@
+//! Typed configuration from flags and environment variables.
+
+use app::ssr::db::DEFAULT_DATABASE_URL;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+
+/// Customer settings for Microsoft CSP partners: the portal server.
+///
+/// Every option can also be given by the environment variable shown.
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// Database URL: `sqlite://path/file.db` (the default, data/portal.db; data/demo.db for
+    /// `demo`) or `postgres://user@host:port/database`.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Log filter, e.g. `info` or `portal=debug,sqlx=warn`.
+    #[arg(long, env = "PORTAL_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the portal (the default command).
+    Serve(ServeOptions),
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Manage staff users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Serve with demo data: seeds customers and one user per role (idempotent), on plain HTTP.
+    Demo(ServeOptions),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    #[arg(long, env = "PORTAL_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Turn off only when the portal is
+    /// served over plain HTTP, as on a developer's machine; `demo` always turns it off.
+    #[arg(long, env = "PORTAL_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+
+    /// Folder with the built browser assets (`pkg/`), as cargo-leptos writes them.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            addr: ([127, 0, 0, 1], 3000).into(),
+            cookie_secure: true,
+            site_root: "target/site".into(),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff user.
+    Add(UserAddOptions),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddOptions {
+    /// The user's e-mail address (their sign-in name).
+    #[arg(long)]
+    pub email: String,
+    /// admin, reader, finance or helpdesk.
+    #[arg(long)]
+    pub role: app::model::Role,
+    /// The name shown in the portal (default: the e-mail address).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the password from standard input (one line). Without it, a random password is
+    /// generated and printed once.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// For helpdesk users: a tag pair NAME=VALUE whose customers they see (repeatable).
+    #[arg(long = "scope", value_name = "NAME=VALUE")]
+    pub scopes: Vec<String>,
+}
+
+impl GlobalOptions {
+    pub fn database_url_or(&self, default: &str) -> String {
+        self.database_url
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url_or(DEFAULT_DATABASE_URL)
+    }
+}
+
+/// Passwords set from the command line must be at least this long.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default_and_flags_parse() {
+        let cli = Cli::try_parse_from(["portal"]).unwrap();
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from([
+            "portal",
+            "serve",
+            "--addr",
+            "0.0.0.0:8080",
+            "--cookie-secure",
+            "false",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Serve(o)) => {
+                assert_eq!(o.addr.port(), 8080);
+                assert!(!o.cookie_secure);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn user_add_rejects_an_unknown_role() {
+        let err = Cli::try_parse_from(["portal", "user", "add", "--email", "a@b.c", "--role", "root"])
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown role"), "{err}");
+    }
+}

@@ -1,0 +1,190 @@
+//! Demo data for `portal demo`: about sixty customers with tags, tenants and account managers,
+//! and one staff user per role. Seeding is idempotent: what exists already is left alone.
+
+use app::{
+    error::AppError,
+    model::Role,
+    ssr::{
+        auth,
+        db::now_millis,
+        store::{self, fold},
+        AppState,
+    },
+};
+
+pub const CUSTOMER_NAMES: [&str; 60] = [
+    "Alder Creek Dental", "Alpine Ridge Logistics", "Amberfield Accounting",
+    "Bayview Veterinary Clinic", "Beacon Hill Architects", "Birchwood Primary School",
+    "Blue Harbor Seafood", "Brightline Solar", "Cascade Legal Partners", "Cedar & Stone Builders",
+    "Clearwater Physiotherapy", "Cobalt Engineering", "Copperleaf Hotels",
+    "Crestview Insurance Brokers", "Driftwood Marketing", "Eastgate Pharmacy",
+    "Elmstead Property Management", "Evergreen Landscaping", "Fairway Golf Club", "Falcon Freight",
+    "Foxglove Florists", "Granite Peak Outdoor", "Greenway Recycling", "Harborline Shipping",
+    "Hawthorne Family Practice", "Highland Brewing Co.", "Horizon Travel Group",
+    "Ironbridge Manufacturing", "Juniper Health Foods", "Keystone Credit Union",
+    "Lakeside Community Trust", "Larkspur Design Studio", "Lighthouse Charity Foundation",
+    "Maple Grove Dairy", "Meridian Consulting", "Millbrook Bakery", "Northwind Traders",
+    "Oakridge Financial Advisors", "Orchard Lane Nursery", "Pinecrest Retirement Living",
+    "Quarry Hill Stone", "Redwood Analytics", "Riverside Medical Group", "Rosewood Interiors",
+    "Saffron Kitchen Group", "Sandstone Realty", "Silverline Telecom", "Skyward Aviation Services",
+    "Southbank Theatre", "Spruce Street Coffee", "Starling Education Trust", "Summit Sports Clinic",
+    "Thistle & Co. Solicitors", "Tidewater Marine", "Timberline Construction", "Union Square Dental",
+    "Valley View Farms", "Westbrook Auto Group", "Willow Tree Pediatrics", "Zephyr Wind Energy",
+];
+
+const REGIONS: [&str; 4] = ["North", "South", "East", "West"];
+const SEGMENTS: [&str; 4] = ["SMB", "Enterprise", "Education", "Nonprofit"];
+
+const ACCOUNT_MANAGERS: [(&str, &str, &str); 6] = [
+    ("Priya Raman", "priya.raman@partner.example", "+1 555 0101"),
+    ("Tom Becker", "tom.becker@partner.example", "+1 555 0102"),
+    ("Sofia García", "sofia.garcia@partner.example", "+1 555 0103"),
+    ("James O'Connor", "james.oconnor@partner.example", "+1 555 0104"),
+    ("Mei Lin", "mei.lin@partner.example", "+1 555 0105"),
+    ("Daniel Okafor", "daniel.okafor@partner.example", "+1 555 0106"),
+];
+
+/// The demo sign-ins: (e-mail, password, role). They exist only in databases seeded by `demo`.
+pub const DEMO_STAFF: [(&str, &str, Role); 4] = [
+    ("admin@demo.test", "demo-admin", Role::Admin),
+    ("reader@demo.test", "demo-reader", Role::Reader),
+    ("finance@demo.test", "demo-finance", Role::Finance),
+    ("helpdesk@demo.test", "demo-helpdesk", Role::Helpdesk),
+];
+
+/// The tag pair whose customers the demo Help Desk user sees.
+pub const HELPDESK_SCOPE: (&str, &str) = ("Region", "North");
+
+/// `alder-creek-dental` from `Alder Creek Dental`.
+fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for word in name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty() && *w != "Co")
+    {
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word.to_ascii_lowercase());
+    }
+    slug
+}
+
+/// A stable, GUID-shaped tenant id for the n-th demo tenant.
+pub fn demo_tenant_id(n: u64) -> String {
+    let mut x = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let (a, b) = (next(), next());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        b >> 52,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// Seeds the demo data; returns how many customers were added (0 when already seeded).
+pub async fn seed(state: &AppState) -> Result<usize, AppError> {
+    let pool = state.db.pool();
+    let now = now_millis();
+
+    for (email, password, role) in DEMO_STAFF {
+        let exists = store::staff::find_by_email(&mut *pool.acquire().await?, email)
+            .await?
+            .is_some();
+        if !exists {
+            let name = format!("Demo {}", role.label());
+            let id = auth::create_staff(state, email, &name, role, password.to_owned()).await?;
+            if role == Role::Helpdesk {
+                let (tag, value) = HELPDESK_SCOPE;
+                store::staff::add_tag_scope(&mut *pool.acquire().await?, id, &fold(tag), value)
+                    .await?;
+            }
+        }
+    }
+
+    let mut tx = pool.begin().await?;
+    let mut manager_ids = Vec::new();
+    for (name, email, phone) in ACCOUNT_MANAGERS {
+        let id = match store::account_managers::find_by_email(&mut tx, email).await? {
+            Some(m) => m.id,
+            None => store::account_managers::insert(&mut tx, name, email, phone, now).await?,
+        };
+        manager_ids.push(id);
+    }
+
+    let mut added = 0;
+    for (i, name) in CUSTOMER_NAMES.iter().enumerate() {
+        let slug = slug(name);
+        let domain = format!("{slug}.com");
+        if store::customers::find_by_domain(&mut tx, &domain).await?.is_some() {
+            continue;
+        }
+        let id = store::customers::insert(&mut tx, name, &domain, now).await?;
+        let mut tags = vec![("Region", REGIONS[i % 4]), ("Segment", SEGMENTS[(i / 4) % 4])];
+        if i % 3 == 0 {
+            tags.push(("Tier", "Gold"));
+        }
+        for (tag, value) in tags {
+            store::tags::insert(&mut tx, id, tag, &fold(tag), value, now).await?;
+        }
+        // Most customers have one manager, every seventh a second one, every eleventh none.
+        if i % 11 != 5 {
+            store::account_managers::assign(&mut tx, id, manager_ids[i % 6], now).await?;
+            if i % 7 == 0 {
+                store::account_managers::assign(&mut tx, id, manager_ids[(i + 1) % 6], now).await?;
+            }
+        }
+        let tenant_count = if i % 5 == 0 { 2 } else { 1 };
+        for t in 0..tenant_count {
+            let tenant_id = demo_tenant_id((i * 2 + t) as u64);
+            let (tenant_name, tenant_domain) = if t == 0 {
+                (name.to_string(), format!("{}.onmicrosoft.com", slug.replace('-', "")))
+            } else {
+                (
+                    format!("{name} (Subsidiary)"),
+                    format!("{}sub.onmicrosoft.com", slug.replace('-', "")),
+                )
+            };
+            store::customers::insert_tenant(&mut tx, id, &tenant_id, &tenant_name, &tenant_domain, now)
+                .await?;
+        }
+        added += 1;
+    }
+    tx.commit().await?;
+    Ok(added)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_dashes() {
+        assert_eq!(slug("Cedar & Stone Builders"), "cedar-stone-builders");
+        assert_eq!(slug("Highland Brewing Co."), "highland-brewing");
+    }
+
+    #[test]
+    fn demo_tenant_ids_are_distinct_guids() {
+        let ids: std::collections::HashSet<_> = (0..200).map(demo_tenant_id).collect();
+        assert_eq!(ids.len(), 200);
+        for id in ids {
+            let parts: Vec<_> = id.split('-').map(str::len).collect();
+            assert_eq!(parts, [8, 4, 4, 4, 12], "{id}");
+        }
+    }
+
+    #[test]
+    fn customer_names_are_unique() {
+        let set: std::collections::HashSet<_> = CUSTOMER_NAMES.iter().map(|n| slug(n)).collect();
+        assert_eq!(set.len(), CUSTOMER_NAMES.len());
+    }
+}

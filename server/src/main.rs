@@ -1,0 +1,150 @@
+//! `portal`: the command line of the customer settings portal.
+
+use app::{
+    model::Role,
+    ssr::{auth, store, AppState},
+};
+use clap::Parser;
+use server::{
+    config::{Cli, Command, GlobalOptions, ServeOptions, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS},
+    demo,
+    startup::{self, leptos_options, open_database, redact_url, shutdown_signal},
+};
+use std::{io::BufRead, process::ExitCode};
+use tracing_subscriber::EnvFilter;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&cli.global.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let result = match cli.command {
+        None => serve(&cli.global, ServeOptions::default(), false).await,
+        Some(Command::Serve(options)) => serve(&cli.global, options, false).await,
+        Some(Command::Demo(options)) => serve(&cli.global, options, true).await,
+        Some(Command::Migrate) => migrate(&cli.global).await,
+        Some(Command::User(UserCommand::Add(options))) => add_user(&cli.global, options).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("portal: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(global: &GlobalOptions, mut options: ServeOptions, demo_mode: bool) -> Result<(), Error> {
+    let url = if demo_mode {
+        global.database_url_or("sqlite://data/demo.db")
+    } else {
+        global.database_url()
+    };
+    let db = open_database(&url).await?;
+    if demo_mode {
+        // The demo serves plain HTTP on this machine; a Secure cookie would not be kept.
+        options.cookie_secure = false;
+    }
+    let state = AppState {
+        db,
+        secure_cookies: options.cookie_secure,
+    };
+    if demo_mode {
+        let added = demo::seed(&state).await.map_err(|e| format!("cannot seed demo data: {e}"))?;
+        tracing::info!(added, "demo data seeded");
+    }
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let addr = listener.local_addr()?;
+    let router = startup::router(state.clone(), leptos_options(&options.site_root, addr));
+    tracing::info!(%addr, database = %redact_url(&url), "serving");
+    if demo_mode {
+        println!("\nThe portal demo is running at http://{addr}/  (Ctrl-C to stop)\n");
+        println!("Sign in as one of:");
+        for (email, password, role) in demo::DEMO_STAFF {
+            println!("  {email:<22} password {password:<15} ({})", role.label());
+        }
+        let (tag, value) = demo::HELPDESK_SCOPE;
+        println!("The Help Desk user sees the customers tagged {tag}={value}.\n");
+    }
+    startup::serve(listener, router, shutdown_signal()).await?;
+    state.db.close().await;
+    Ok(())
+}
+
+async fn migrate(global: &GlobalOptions) -> Result<(), Error> {
+    let url = global.database_url();
+    open_database(&url).await?.close().await;
+    println!("The database at {} is up to date.", redact_url(&url));
+    Ok(())
+}
+
+async fn add_user(global: &GlobalOptions, options: UserAddOptions) -> Result<(), Error> {
+    let email = options.email.trim().to_lowercase();
+    if !email.contains('@') || email.chars().any(char::is_whitespace) {
+        return Err(format!("--email {email:?} is not an e-mail address").into());
+    }
+    let mut scopes = Vec::new();
+    for scope in &options.scopes {
+        let (name, value) = scope
+            .split_once('=')
+            .ok_or_else(|| format!("--scope {scope:?} must be NAME=VALUE"))?;
+        let name = app::model::TagName::parse(name).map_err(|e| format!("--scope: {e}"))?;
+        let value = app::model::TagValue::parse(value).map_err(|e| format!("--scope: {e}"))?;
+        scopes.push((name, value));
+    }
+    if options.role == Role::Helpdesk && scopes.is_empty() {
+        return Err("a helpdesk user needs at least one --scope NAME=VALUE (the tag pair of the customers they see)".into());
+    }
+    let (password, generated) = if options.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        use rand::{distributions::Alphanumeric, Rng};
+        let password: String = rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(20)
+            .map(char::from)
+            .collect();
+        (password, true)
+    };
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("the password must be at least {MIN_PASSWORD_CHARS} characters").into());
+    }
+
+    let db = open_database(&global.database_url()).await?;
+    let state = AppState {
+        db,
+        secure_cookies: true,
+    };
+    if store::staff::find_by_email(&mut *state.db.pool().acquire().await?, &email)
+        .await?
+        .is_some()
+    {
+        return Err(format!("a user with e-mail {email} already exists").into());
+    }
+    let name = options.name.clone().unwrap_or_else(|| email.clone());
+    let id = auth::create_staff(&state, &email, &name, options.role, password.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    for (tag, value) in &scopes {
+        store::staff::add_tag_scope(
+            &mut *state.db.pool().acquire().await?,
+            id,
+            &store::fold(tag.as_str()),
+            value.as_str(),
+        )
+        .await?;
+    }
+    println!("Added {email} ({}).", options.role.label());
+    if generated {
+        println!("Password (shown once): {password}");
+    }
+    state.db.close().await;
+    Ok(())
+}

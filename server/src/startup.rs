@@ -1,0 +1,154 @@
+//! Builds the router and runs the server until it is told to stop.
+
+use crate::gate::gate;
+use app::{
+    shell,
+    ssr::{db::Db, AppState},
+    App,
+};
+use axum::{
+    extract::{FromRef, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::get,
+    Json, Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{future::Future, net::SocketAddr};
+use tokio::net::TcpListener;
+
+/// The router's state: what Leptos needs to render, and what the app needs to answer.
+#[derive(Clone, FromRef)]
+pub struct ServerState {
+    pub leptos: LeptosOptions,
+    pub app: AppState,
+}
+
+/// Leptos options for serving the built site from `site_root` (cargo-leptos's output folder).
+pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(env!("LEPTOS_OUTPUT_NAME"))
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+pub fn router(app_state: AppState, leptos: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = app_state.clone();
+    let state = ServerState {
+        leptos: leptos.clone(),
+        app: app_state.clone(),
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let leptos = leptos.clone();
+                move || shell(leptos.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(app_state, gate))
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 with the database's state when it answers, 503 when it does not.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let backend = state.db.backend().name();
+    match state.db.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ok", "database": { "backend": backend, "state": "ok" } })),
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({
+                    "status": "unavailable",
+                    "database": { "backend": backend, "state": "unreachable" }
+                })),
+            )
+        }
+    }
+}
+
+/// Connects to the database and brings its schema up to date.
+pub async fn open_database(url: &str) -> Result<Db, Box<dyn std::error::Error + Send + Sync>> {
+    let db = Db::connect(url).await.map_err(|e| {
+        format!("cannot open the database ({}): {e}", redact_url(url))
+    })?;
+    db.migrate()
+        .await
+        .map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(db)
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_password_is_redacted() {
+        assert_eq!(
+            redact_url("postgres://portal:s3cret@db:5432/portal"),
+            "postgres://portal:***@db:5432/portal"
+        );
+        assert_eq!(redact_url("postgres://postgres@db/x"), "postgres://postgres@db/x");
+        assert_eq!(redact_url("sqlite://data/portal.db"), "sqlite://data/portal.db");
+    }
+}
