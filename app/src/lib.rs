@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 use pages::{
     customer::{AccountManagersSectionPage, CustomerLayout, CustomerOverview, TagsSectionPage},
@@ -49,7 +49,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/sign-in") view=SignInPage />
-                <ParentRoute path=path!("") view=SignedInLayout>
+                // Async: the server waits for the data, so a page is complete without JavaScript.
+                <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("/customers") view=CustomerListPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
                         <Route path=path!("") view=CustomerOverview />

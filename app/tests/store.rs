@@ -26,7 +26,9 @@ where
     F: FnOnce(AppState) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if backend == Backend::Postgres && std::env::var("PORTAL_TEST_POSTGRES").as_deref() == Ok("skip") {
+    if backend == Backend::Postgres
+        && std::env::var("PORTAL_TEST_POSTGRES").as_deref() == Ok("skip")
+    {
         return;
     }
     let scratch = std::env::temp_dir().join("portal-store-tests");
@@ -84,7 +86,9 @@ async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
 
 async fn customer(state: &AppState, name: &str, domain: &str) -> i64 {
     let mut conn = state.db.pool().acquire().await.unwrap();
-    store::customers::insert(&mut conn, name, domain, now_millis()).await.unwrap()
+    store::customers::insert(&mut conn, name, domain, now_millis())
+        .await
+        .unwrap()
 }
 
 async fn tag(state: &AppState, admin: &StaffView, customer_id: i64, name: &str, value: &str) {
@@ -104,9 +108,19 @@ async fn audit_actions(state: &AppState, customer_id: i64) -> Vec<String> {
         .collect()
 }
 
-async fn names(state: &AppState, who: &StaffView, search: &str, after: Option<i64>) -> (Vec<String>, Option<i64>) {
-    let page = service::customers::list(&state.db, who, search, after).await.unwrap();
-    (page.customers.into_iter().map(|c| c.name).collect(), page.next_after)
+async fn names(
+    state: &AppState,
+    who: &StaffView,
+    search: &str,
+    after: Option<i64>,
+) -> (Vec<String>, Option<i64>) {
+    let page = service::customers::list(&state.db, who, search, after)
+        .await
+        .unwrap();
+    (
+        page.customers.into_iter().map(|c| c.name).collect(),
+        page.next_after,
+    )
 }
 
 async fn migrations_leave_a_database_that_answers(state: AppState) {
@@ -120,7 +134,11 @@ async fn customers_are_listed_in_name_order_across_keyset_pages(state: AppState)
     let mut expected = Vec::new();
     for i in 0..30 {
         // Mixed case: the order is by case-folded name, then id.
-        let name = if i % 2 == 0 { format!("company {i:02}") } else { format!("Company {i:02}") };
+        let name = if i % 2 == 0 {
+            format!("company {i:02}")
+        } else {
+            format!("Company {i:02}")
+        };
         customer(&state, &name, &format!("c{i}.test")).await;
         expected.push(name);
     }
@@ -154,12 +172,20 @@ async fn search_matches_name_domain_or_tenant_id_in_any_case(state: AppState) {
     .unwrap();
     drop(conn);
 
-    assert_eq!(names(&state, &admin, "ÄRZTE", None).await.0, ["Ärztehaus Süd"]);
-    assert_eq!(names(&state, &admin, "  contoso.EXAMPLE ", None).await.0, ["Contoso"]);
+    assert_eq!(
+        names(&state, &admin, "ÄRZTE", None).await.0,
+        ["Ärztehaus Süd"]
+    );
+    assert_eq!(
+        names(&state, &admin, "  contoso.EXAMPLE ", None).await.0,
+        ["Contoso"]
+    );
     assert_eq!(names(&state, &admin, "7f3a9c1e", None).await.0, ["Contoso"]);
     assert_eq!(names(&state, &admin, "0000abcd", None).await.0, ["Contoso"]);
     assert!(names(&state, &admin, "nobody", None).await.0.is_empty());
-    let header = service::customers::header(&state.db, &admin, arzt).await.unwrap();
+    let header = service::customers::header(&state.db, &admin, arzt)
+        .await
+        .unwrap();
     assert_eq!(header.primary_domain, "aerztehaus.test");
 }
 
@@ -169,8 +195,14 @@ async fn search_treats_wildcards_literally(state: AppState) {
     customer(&state, "1000 Lakes", "lakes.test").await;
     customer(&state, "Under_Score", "underscore.test").await;
     customer(&state, "UnderXScore", "underx.test").await;
-    assert_eq!(names(&state, &admin, "100%", None).await.0, ["100% Fitness"]);
-    assert_eq!(names(&state, &admin, "under_", None).await.0, ["Under_Score"]);
+    assert_eq!(
+        names(&state, &admin, "100%", None).await.0,
+        ["100% Fitness"]
+    );
+    assert_eq!(
+        names(&state, &admin, "under_", None).await.0,
+        ["Under_Score"]
+    );
 }
 
 async fn deleted_customers_are_not_listed(state: AppState) {
@@ -184,7 +216,9 @@ async fn deleted_customers_are_not_listed(state: AppState) {
         .await
         .unwrap();
     assert_eq!(names(&state, &admin, "", None).await.0, ["Here Ltd"]);
-    let err = service::customers::header(&state.db, &admin, gone).await.unwrap_err();
+    let err = service::customers::header(&state.db, &admin, gone)
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 404);
 }
 
@@ -192,7 +226,9 @@ async fn helpdesk_sees_only_customers_whose_tags_match_their_scope(state: AppSta
     let admin = staff(&state, "admin@x.test", Role::Admin).await;
     let helpdesk = staff(&state, "help@x.test", Role::Helpdesk).await;
     let mut conn = state.db.pool().acquire().await.unwrap();
-    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North").await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
+        .await
+        .unwrap();
     drop(conn);
     let north = customer(&state, "North Co", "north.test").await;
     let south = customer(&state, "South Co", "south.test").await;
@@ -205,32 +241,58 @@ async fn helpdesk_sees_only_customers_whose_tags_match_their_scope(state: AppSta
 
     assert_eq!(names(&state, &helpdesk, "", None).await.0, ["North Co"]);
     assert_eq!(names(&state, &admin, "", None).await.0.len(), 4);
-    let refused = service::tags::section(&state.db, &helpdesk, south).await.unwrap_err();
+    let refused = service::tags::section(&state.db, &helpdesk, south)
+        .await
+        .unwrap_err();
     assert_eq!(refused, AppError::Forbidden);
-    assert!(service::tags::section(&state.db, &helpdesk, north).await.is_ok());
-    let missing = service::tags::section(&state.db, &helpdesk, 999_999).await.unwrap_err();
+    assert!(service::tags::section(&state.db, &helpdesk, north)
+        .await
+        .is_ok());
+    let missing = service::tags::section(&state.db, &helpdesk, 999_999)
+        .await
+        .unwrap_err();
     assert_eq!(missing.status(), 404);
 }
 
 async fn tag_is_added_and_removed_with_an_audit_line_each(state: AppState) {
     let admin = staff(&state, "admin@x.test", Role::Admin).await;
     let c = customer(&state, "Tagged", "tagged.test").await;
-    let added = service::tags::add(&state.db, &admin, c, "  Tier ", " Gold ").await.unwrap();
-    assert_eq!((added.name.as_str(), added.value.as_str()), ("Tier", "Gold"));
+    let added = service::tags::add(&state.db, &admin, c, "  Tier ", " Gold ")
+        .await
+        .unwrap();
+    assert_eq!(
+        (added.name.as_str(), added.value.as_str()),
+        ("Tier", "Gold")
+    );
     let section = service::tags::section(&state.db, &admin, c).await.unwrap();
     assert_eq!(section.tags, vec![added.clone()]);
     assert!(section.can_edit);
 
-    service::tags::remove(&state.db, &admin, c, added.id).await.unwrap();
-    assert!(service::tags::section(&state.db, &admin, c).await.unwrap().tags.is_empty());
+    service::tags::remove(&state.db, &admin, c, added.id)
+        .await
+        .unwrap();
+    assert!(service::tags::section(&state.db, &admin, c)
+        .await
+        .unwrap()
+        .tags
+        .is_empty());
     assert_eq!(
         audit_actions(&state, c).await,
-        ["tag.add tag Tier by admin@x.test", "tag.remove tag Tier by admin@x.test"]
+        [
+            "tag.add tag Tier by admin@x.test",
+            "tag.remove tag Tier by admin@x.test"
+        ]
     );
     let mut conn = state.db.pool().acquire().await.unwrap();
     let rows = store::audit::for_customer(&mut conn, c, 10).await.unwrap();
-    assert_eq!(rows[0].before_json.as_deref(), Some(r#"{"name":"Tier","value":"Gold"}"#));
-    assert_eq!(rows[1].after_json.as_deref(), Some(r#"{"name":"Tier","value":"Gold"}"#));
+    assert_eq!(
+        rows[0].before_json.as_deref(),
+        Some(r#"{"name":"Tier","value":"Gold"}"#)
+    );
+    assert_eq!(
+        rows[1].after_json.as_deref(),
+        Some(r#"{"name":"Tier","value":"Gold"}"#)
+    );
 }
 
 async fn invalid_tag_is_refused_and_nothing_is_saved(state: AppState) {
@@ -246,11 +308,19 @@ async fn invalid_tag_is_refused_and_nothing_is_saved(state: AppState) {
         ("ok", "", "value"),
         ("ok", "line\nbreak", "value"),
     ] {
-        let err = service::tags::add(&state.db, &admin, c, name, value).await.unwrap_err();
-        assert!(err.field_message(field).is_some(), "{name:?}/{value:?}: {err:?}");
+        let err = service::tags::add(&state.db, &admin, c, name, value)
+            .await
+            .unwrap_err();
+        assert!(
+            err.field_message(field).is_some(),
+            "{name:?}/{value:?}: {err:?}"
+        );
         assert_eq!(err.status(), 400);
     }
-    let tags = service::tags::section(&state.db, &admin, c).await.unwrap().tags;
+    let tags = service::tags::section(&state.db, &admin, c)
+        .await
+        .unwrap()
+        .tags;
     assert_eq!(tags.len(), 1);
     assert_eq!(tags[0].name, "Keep");
     assert_eq!(audit_actions(&state, c).await.len(), 1);
@@ -260,8 +330,15 @@ async fn second_tag_of_the_same_name_is_refused_in_any_case(state: AppState) {
     let admin = staff(&state, "admin@x.test", Role::Admin).await;
     let c = customer(&state, "Dup", "dup.test").await;
     tag(&state, &admin, c, "Région", "1").await;
-    let err = service::tags::add(&state.db, &admin, c, "RÉGION", "2").await.unwrap_err();
-    assert!(err.field_message("name").unwrap().contains("already has a tag"), "{err:?}");
+    let err = service::tags::add(&state.db, &admin, c, "RÉGION", "2")
+        .await
+        .unwrap_err();
+    assert!(
+        err.field_message("name")
+            .unwrap()
+            .contains("already has a tag"),
+        "{err:?}"
+    );
     // Another customer may use the name.
     let other = customer(&state, "Other", "other.test").await;
     tag(&state, &admin, other, "Région", "1").await;
@@ -271,10 +348,21 @@ async fn removing_a_tag_of_another_customer_is_not_found(state: AppState) {
     let admin = staff(&state, "admin@x.test", Role::Admin).await;
     let a = customer(&state, "A", "a.test").await;
     let b = customer(&state, "B", "b.test").await;
-    let t = service::tags::add(&state.db, &admin, a, "Name", "v").await.unwrap();
-    let err = service::tags::remove(&state.db, &admin, b, t.id).await.unwrap_err();
+    let t = service::tags::add(&state.db, &admin, a, "Name", "v")
+        .await
+        .unwrap();
+    let err = service::tags::remove(&state.db, &admin, b, t.id)
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 404);
-    assert_eq!(service::tags::section(&state.db, &admin, a).await.unwrap().tags.len(), 1);
+    assert_eq!(
+        service::tags::section(&state.db, &admin, a)
+            .await
+            .unwrap()
+            .tags
+            .len(),
+        1
+    );
 }
 
 async fn account_manager_is_assigned_once_and_unassigned_with_audit(state: AppState) {
@@ -282,29 +370,53 @@ async fn account_manager_is_assigned_once_and_unassigned_with_audit(state: AppSt
     let reader = staff(&state, "reader@x.test", Role::Reader).await;
     let c = customer(&state, "Managed", "managed.test").await;
     let mut conn = state.db.pool().acquire().await.unwrap();
-    let m = store::account_managers::insert(&mut conn, "Mei Lin", "mei@p.test", "+1 555 0105", now_millis())
-        .await
-        .unwrap();
+    let m = store::account_managers::insert(
+        &mut conn,
+        "Mei Lin",
+        "mei@p.test",
+        "+1 555 0105",
+        now_millis(),
+    )
+    .await
+    .unwrap();
     drop(conn);
 
-    let before = service::account_managers::section(&state.db, &admin, c).await.unwrap();
+    let before = service::account_managers::section(&state.db, &admin, c)
+        .await
+        .unwrap();
     assert!(before.assigned.is_empty());
     assert_eq!(before.assignable.len(), 1);
-    service::account_managers::assign(&state.db, &admin, c, m).await.unwrap();
-    service::account_managers::assign(&state.db, &admin, c, m).await.unwrap();
-    let after = service::account_managers::section(&state.db, &admin, c).await.unwrap();
+    service::account_managers::assign(&state.db, &admin, c, m)
+        .await
+        .unwrap();
+    service::account_managers::assign(&state.db, &admin, c, m)
+        .await
+        .unwrap();
+    let after = service::account_managers::section(&state.db, &admin, c)
+        .await
+        .unwrap();
     assert_eq!(after.assigned.len(), 1);
     assert_eq!(after.assigned[0].phone, "+1 555 0105");
     assert!(after.assignable.is_empty());
-    let as_reader = service::account_managers::section(&state.db, &reader, c).await.unwrap();
+    let as_reader = service::account_managers::section(&state.db, &reader, c)
+        .await
+        .unwrap();
     assert!(!as_reader.can_assign && as_reader.assignable.is_empty());
-    let listed = service::customers::list(&state.db, &admin, "", None).await.unwrap();
+    let listed = service::customers::list(&state.db, &admin, "", None)
+        .await
+        .unwrap();
     assert_eq!(listed.customers[0].account_managers, ["Mei Lin"]);
 
-    let unknown = service::account_managers::assign(&state.db, &admin, c, m + 100).await.unwrap_err();
+    let unknown = service::account_managers::assign(&state.db, &admin, c, m + 100)
+        .await
+        .unwrap_err();
     assert!(unknown.field_message("account_manager_id").is_some());
-    service::account_managers::unassign(&state.db, &admin, c, m).await.unwrap();
-    let again = service::account_managers::unassign(&state.db, &admin, c, m).await.unwrap_err();
+    service::account_managers::unassign(&state.db, &admin, c, m)
+        .await
+        .unwrap();
+    let again = service::account_managers::unassign(&state.db, &admin, c, m)
+        .await
+        .unwrap_err();
     assert_eq!(again.status(), 404);
     assert_eq!(
         audit_actions(&state, c).await,
@@ -317,21 +429,35 @@ async fn account_manager_is_assigned_once_and_unassigned_with_audit(state: AppSt
 
 async fn sign_in_refuses_wrong_password_and_unknown_user_alike(state: AppState) {
     staff(&state, "someone@x.test", Role::Reader).await;
-    let wrong = auth::sign_in(&state, "someone@x.test", "nope".into(), None).await.unwrap_err();
-    let unknown = auth::sign_in(&state, "nobody@x.test", "nope".into(), None).await.unwrap_err();
+    let wrong = auth::sign_in(&state, "someone@x.test", "nope".into(), None)
+        .await
+        .unwrap_err();
+    let unknown = auth::sign_in(&state, "nobody@x.test", "nope".into(), None)
+        .await
+        .unwrap_err();
     assert_eq!(wrong, unknown);
     assert_eq!(wrong.field_message("password"), Some(auth::SIGN_IN_REFUSED));
     // The e-mail matches in any case and with surrounding spaces.
-    let (_, who) = auth::sign_in(&state, " SomeOne@X.test ", "someone@x.test-password".into(), None)
-        .await
-        .unwrap();
+    let (_, who) = auth::sign_in(
+        &state,
+        " SomeOne@X.test ",
+        "someone@x.test-password".into(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(who.role, Role::Reader);
 }
 
 async fn sign_in_rotates_the_session_and_sign_out_ends_it(state: AppState) {
     staff(&state, "a@x.test", Role::Admin).await;
-    let (first, _) = auth::sign_in(&state, "a@x.test", "a@x.test-password".into(), None).await.unwrap();
-    assert_eq!(auth::resolve(&state, &first).await.unwrap().unwrap().email, "a@x.test");
+    let (first, _) = auth::sign_in(&state, "a@x.test", "a@x.test-password".into(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        auth::resolve(&state, &first).await.unwrap().unwrap().email,
+        "a@x.test"
+    );
     let (second, _) = auth::sign_in(&state, "a@x.test", "a@x.test-password".into(), Some(&first))
         .await
         .unwrap();
@@ -343,7 +469,9 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(state: AppState) {
 
 async fn expired_sessions_are_not_resolved(state: AppState) {
     staff(&state, "a@x.test", Role::Admin).await;
-    let (token, _) = auth::sign_in(&state, "a@x.test", "a@x.test-password".into(), None).await.unwrap();
+    let (token, _) = auth::sign_in(&state, "a@x.test", "a@x.test-password".into(), None)
+        .await
+        .unwrap();
     sqlx::query("UPDATE sessions SET expires_at = $1")
         .bind(now_millis() - 1)
         .execute(state.db.pool())
@@ -351,5 +479,10 @@ async fn expired_sessions_are_not_resolved(state: AppState) {
         .unwrap();
     assert!(auth::resolve(&state, &token).await.unwrap().is_none());
     let mut conn = state.db.pool().acquire().await.unwrap();
-    assert_eq!(store::sessions::delete_expired(&mut conn, now_millis()).await.unwrap(), 1);
+    assert_eq!(
+        store::sessions::delete_expired(&mut conn, now_millis())
+            .await
+            .unwrap(),
+        1
+    );
 }

@@ -143,8 +143,10 @@ mod tests {
 
     #[test]
     fn user_add_rejects_an_unknown_role() {
-        let err = Cli::try_parse_from(["portal", "user", "add", "--email", "a@b.c", "--role", "root"])
-            .unwrap_err();
+        let err = Cli::try_parse_from([
+            "portal", "user", "add", "--email", "a@b.c", "--role", "root",
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("unknown role"), "{err}");
     }
 }

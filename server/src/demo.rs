@@ -13,23 +13,66 @@ use app::{
 };
 
 pub const CUSTOMER_NAMES: [&str; 60] = [
-    "Alder Creek Dental", "Alpine Ridge Logistics", "Amberfield Accounting",
-    "Bayview Veterinary Clinic", "Beacon Hill Architects", "Birchwood Primary School",
-    "Blue Harbor Seafood", "Brightline Solar", "Cascade Legal Partners", "Cedar & Stone Builders",
-    "Clearwater Physiotherapy", "Cobalt Engineering", "Copperleaf Hotels",
-    "Crestview Insurance Brokers", "Driftwood Marketing", "Eastgate Pharmacy",
-    "Elmstead Property Management", "Evergreen Landscaping", "Fairway Golf Club", "Falcon Freight",
-    "Foxglove Florists", "Granite Peak Outdoor", "Greenway Recycling", "Harborline Shipping",
-    "Hawthorne Family Practice", "Highland Brewing Co.", "Horizon Travel Group",
-    "Ironbridge Manufacturing", "Juniper Health Foods", "Keystone Credit Union",
-    "Lakeside Community Trust", "Larkspur Design Studio", "Lighthouse Charity Foundation",
-    "Maple Grove Dairy", "Meridian Consulting", "Millbrook Bakery", "Northwind Traders",
-    "Oakridge Financial Advisors", "Orchard Lane Nursery", "Pinecrest Retirement Living",
-    "Quarry Hill Stone", "Redwood Analytics", "Riverside Medical Group", "Rosewood Interiors",
-    "Saffron Kitchen Group", "Sandstone Realty", "Silverline Telecom", "Skyward Aviation Services",
-    "Southbank Theatre", "Spruce Street Coffee", "Starling Education Trust", "Summit Sports Clinic",
-    "Thistle & Co. Solicitors", "Tidewater Marine", "Timberline Construction", "Union Square Dental",
-    "Valley View Farms", "Westbrook Auto Group", "Willow Tree Pediatrics", "Zephyr Wind Energy",
+    "Alder Creek Dental",
+    "Alpine Ridge Logistics",
+    "Amberfield Accounting",
+    "Bayview Veterinary Clinic",
+    "Beacon Hill Architects",
+    "Birchwood Primary School",
+    "Blue Harbor Seafood",
+    "Brightline Solar",
+    "Cascade Legal Partners",
+    "Cedar & Stone Builders",
+    "Clearwater Physiotherapy",
+    "Cobalt Engineering",
+    "Copperleaf Hotels",
+    "Crestview Insurance Brokers",
+    "Driftwood Marketing",
+    "Eastgate Pharmacy",
+    "Elmstead Property Management",
+    "Evergreen Landscaping",
+    "Fairway Golf Club",
+    "Falcon Freight",
+    "Foxglove Florists",
+    "Granite Peak Outdoor",
+    "Greenway Recycling",
+    "Harborline Shipping",
+    "Hawthorne Family Practice",
+    "Highland Brewing Co.",
+    "Horizon Travel Group",
+    "Ironbridge Manufacturing",
+    "Juniper Health Foods",
+    "Keystone Credit Union",
+    "Lakeside Community Trust",
+    "Larkspur Design Studio",
+    "Lighthouse Charity Foundation",
+    "Maple Grove Dairy",
+    "Meridian Consulting",
+    "Millbrook Bakery",
+    "Northwind Traders",
+    "Oakridge Financial Advisors",
+    "Orchard Lane Nursery",
+    "Pinecrest Retirement Living",
+    "Quarry Hill Stone",
+    "Redwood Analytics",
+    "Riverside Medical Group",
+    "Rosewood Interiors",
+    "Saffron Kitchen Group",
+    "Sandstone Realty",
+    "Silverline Telecom",
+    "Skyward Aviation Services",
+    "Southbank Theatre",
+    "Spruce Street Coffee",
+    "Starling Education Trust",
+    "Summit Sports Clinic",
+    "Thistle & Co. Solicitors",
+    "Tidewater Marine",
+    "Timberline Construction",
+    "Union Square Dental",
+    "Valley View Farms",
+    "Westbrook Auto Group",
+    "Willow Tree Pediatrics",
+    "Zephyr Wind Energy",
 ];
 
 const REGIONS: [&str; 4] = ["North", "South", "East", "West"];
@@ -38,10 +81,22 @@ const SEGMENTS: [&str; 4] = ["SMB", "Enterprise", "Education", "Nonprofit"];
 const ACCOUNT_MANAGERS: [(&str, &str, &str); 6] = [
     ("Priya Raman", "priya.raman@partner.example", "+1 555 0101"),
     ("Tom Becker", "tom.becker@partner.example", "+1 555 0102"),
-    ("Sofia García", "sofia.garcia@partner.example", "+1 555 0103"),
-    ("James O'Connor", "james.oconnor@partner.example", "+1 555 0104"),
+    (
+        "Sofia García",
+        "sofia.garcia@partner.example",
+        "+1 555 0103",
+    ),
+    (
+        "James O'Connor",
+        "james.oconnor@partner.example",
+        "+1 555 0104",
+    ),
     ("Mei Lin", "mei.lin@partner.example", "+1 555 0105"),
-    ("Daniel Okafor", "daniel.okafor@partner.example", "+1 555 0106"),
+    (
+        "Daniel Okafor",
+        "daniel.okafor@partner.example",
+        "+1 555 0106",
+    ),
 ];
 
 /// The demo sign-ins: (e-mail, password, role). They exist only in databases seeded by `demo`.
@@ -124,11 +179,17 @@ pub async fn seed(state: &AppState) -> Result<usize, AppError> {
     for (i, name) in CUSTOMER_NAMES.iter().enumerate() {
         let slug = slug(name);
         let domain = format!("{slug}.com");
-        if store::customers::find_by_domain(&mut tx, &domain).await?.is_some() {
+        if store::customers::find_by_domain(&mut tx, &domain)
+            .await?
+            .is_some()
+        {
             continue;
         }
         let id = store::customers::insert(&mut tx, name, &domain, now).await?;
-        let mut tags = vec![("Region", REGIONS[i % 4]), ("Segment", SEGMENTS[(i / 4) % 4])];
+        let mut tags = vec![
+            ("Region", REGIONS[i % 4]),
+            ("Segment", SEGMENTS[(i / 4) % 4]),
+        ];
         if i % 3 == 0 {
             tags.push(("Tier", "Gold"));
         }
@@ -146,15 +207,25 @@ pub async fn seed(state: &AppState) -> Result<usize, AppError> {
         for t in 0..tenant_count {
             let tenant_id = demo_tenant_id((i * 2 + t) as u64);
             let (tenant_name, tenant_domain) = if t == 0 {
-                (name.to_string(), format!("{}.onmicrosoft.com", slug.replace('-', "")))
+                (
+                    name.to_string(),
+                    format!("{}.onmicrosoft.com", slug.replace('-', "")),
+                )
             } else {
                 (
                     format!("{name} (Subsidiary)"),
                     format!("{}sub.onmicrosoft.com", slug.replace('-', "")),
                 )
             };
-            store::customers::insert_tenant(&mut tx, id, &tenant_id, &tenant_name, &tenant_domain, now)
-                .await?;
+            store::customers::insert_tenant(
+                &mut tx,
+                id,
+                &tenant_id,
+                &tenant_name,
+                &tenant_domain,
+                now,
+            )
+            .await?;
         }
         added += 1;
     }

@@ -87,7 +87,9 @@ async fn admit(state: &AppState, mut req: Request, next: Next, request_id: &str)
 
     match (&staff, is_public_page(&path)) {
         (None, false) => Redirect::to("/sign-in").into_response(),
-        (Some(_), _) if path == "/sign-in" || path == "/" => Redirect::to("/customers").into_response(),
+        (Some(_), _) if path == "/sign-in" || path == "/" => {
+            Redirect::to("/customers").into_response()
+        }
         _ => next.run(req).await,
     }
 }
@@ -103,7 +105,9 @@ fn error_response(error: AppError) -> Response {
 /// (400 bad input, 403, 404, 409…). Form posts without JavaScript are redirects and stay so.
 async fn with_error_status(res: Response) -> Response {
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR
-        || !res.headers().contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+        || !res
+            .headers()
+            .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
     {
         return res;
     }

@@ -6,7 +6,9 @@ use app::{
 };
 use clap::Parser;
 use server::{
-    config::{Cli, Command, GlobalOptions, ServeOptions, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS},
+    config::{
+        Cli, Command, GlobalOptions, ServeOptions, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
+    },
     demo,
     startup::{self, leptos_options, open_database, redact_url, shutdown_signal},
 };
@@ -19,7 +21,9 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&cli.global.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_new(&cli.global.log).unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     let result = match cli.command {
         None => serve(&cli.global, ServeOptions::default(), false).await,
@@ -37,7 +41,11 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(global: &GlobalOptions, mut options: ServeOptions, demo_mode: bool) -> Result<(), Error> {
+async fn serve(
+    global: &GlobalOptions,
+    mut options: ServeOptions,
+    demo_mode: bool,
+) -> Result<(), Error> {
     let url = if demo_mode {
         global.database_url_or("sqlite://data/demo.db")
     } else {
@@ -53,7 +61,9 @@ async fn serve(global: &GlobalOptions, mut options: ServeOptions, demo_mode: boo
         secure_cookies: options.cookie_secure,
     };
     if demo_mode {
-        let added = demo::seed(&state).await.map_err(|e| format!("cannot seed demo data: {e}"))?;
+        let added = demo::seed(&state)
+            .await
+            .map_err(|e| format!("cannot seed demo data: {e}"))?;
         tracing::info!(added, "demo data seeded");
     }
     let listener = tokio::net::TcpListener::bind(options.addr)
@@ -114,7 +124,9 @@ async fn add_user(global: &GlobalOptions, options: UserAddOptions) -> Result<(),
         (password, true)
     };
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!("the password must be at least {MIN_PASSWORD_CHARS} characters").into());
+        return Err(
+            format!("the password must be at least {MIN_PASSWORD_CHARS} characters").into(),
+        );
     }
 
     let db = open_database(&global.database_url()).await?;

@@ -64,7 +64,9 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(serde_json::json!({ "status": "ok", "database": { "backend": backend, "state": "ok" } })),
+            Json(
+                serde_json::json!({ "status": "ok", "database": { "backend": backend, "state": "ok" } }),
+            ),
         ),
         Err(err) => {
             tracing::error!(error = %err, "health check: database unreachable");
@@ -81,9 +83,9 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Connects to the database and brings its schema up to date.
 pub async fn open_database(url: &str) -> Result<Db, Box<dyn std::error::Error + Send + Sync>> {
-    let db = Db::connect(url).await.map_err(|e| {
-        format!("cannot open the database ({}): {e}", redact_url(url))
-    })?;
+    let db = Db::connect(url)
+        .await
+        .map_err(|e| format!("cannot open the database ({}): {e}", redact_url(url)))?;
     db.migrate()
         .await
         .map_err(|e| format!("cannot migrate the database: {e}"))?;
@@ -148,7 +150,13 @@ mod tests {
             redact_url("postgres://portal:s3cret@db:5432/portal"),
             "postgres://portal:***@db:5432/portal"
         );
-        assert_eq!(redact_url("postgres://postgres@db/x"), "postgres://postgres@db/x");
-        assert_eq!(redact_url("sqlite://data/portal.db"), "sqlite://data/portal.db");
+        assert_eq!(
+            redact_url("postgres://postgres@db/x"),
+            "postgres://postgres@db/x"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/portal.db"),
+            "sqlite://data/portal.db"
+        );
     }
 }

@@ -33,15 +33,21 @@ async fn spawn_app() -> TestApp {
 
 async fn spawn_app_with(secure_cookies: bool) -> TestApp {
     let dir = std::env::temp_dir().join(format!("portal-http-{}", uuid::Uuid::new_v4().simple()));
-    let db = Db::connect(&format!("sqlite://{}/portal.db", dir.display())).await.unwrap();
+    let db = Db::connect(&format!("sqlite://{}/portal.db", dir.display()))
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
     let state = AppState { db, secure_cookies };
     for role in Role::ALL {
         let email = format!("{role}@x.test");
-        let id = auth::create_staff(&state, &email, &email, role, PASSWORD.into()).await.unwrap();
+        let id = auth::create_staff(&state, &email, &email, role, PASSWORD.into())
+            .await
+            .unwrap();
         if role == Role::Helpdesk {
             let mut conn = state.db.pool().acquire().await.unwrap();
-            store::staff::add_tag_scope(&mut conn, id, "region", "North").await.unwrap();
+            store::staff::add_tag_scope(&mut conn, id, "region", "North")
+                .await
+                .unwrap();
         }
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -66,10 +72,17 @@ impl TestApp {
 
     async fn customer(&self, name: &str, region: &str) -> i64 {
         let mut conn = self.state.db.pool().acquire().await.unwrap();
-        let id = store::customers::insert(&mut conn, name, &format!("{}.test", name.to_lowercase().replace(' ', "")), 0)
+        let id = store::customers::insert(
+            &mut conn,
+            name,
+            &format!("{}.test", name.to_lowercase().replace(' ', "")),
+            0,
+        )
+        .await
+        .unwrap();
+        store::tags::insert(&mut conn, id, "Region", "region", region, 0)
             .await
             .unwrap();
-        store::tags::insert(&mut conn, id, "Region", "region", region, 0).await.unwrap();
         id
     }
 
@@ -78,7 +91,10 @@ impl TestApp {
         let client = self.client();
         let res = client
             .post(format!("{}/api/sign_in", self.base))
-            .form(&[("email", format!("{role}@x.test")), ("password", PASSWORD.into())])
+            .form(&[
+                ("email", format!("{role}@x.test")),
+                ("password", PASSWORD.into()),
+            ])
             .send()
             .await
             .unwrap();
@@ -104,13 +120,23 @@ async fn app_error(res: reqwest::Response) -> AppError {
 #[tokio::test]
 async fn health_reports_the_database_state() {
     let app = spawn_app().await;
-    let res = app.client().get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let res = app
+        .client()
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["database"]["backend"], "sqlite");
     assert_eq!(body["database"]["state"], "ok");
     app.state.db.close().await;
-    let res = app.client().get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let res = app
+        .client()
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -140,12 +166,20 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let app = spawn_app().await;
     let client = app.client();
     let wrong = app
-        .call(&client, "/api/sign_in", &[("email", "admin@x.test"), ("password", "nope")])
+        .call(
+            &client,
+            "/api/sign_in",
+            &[("email", "admin@x.test"), ("password", "nope")],
+        )
         .await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     assert!(wrong.headers().get(header::SET_COOKIE).is_none());
     let unknown = app
-        .call(&client, "/api/sign_in", &[("email", "ghost@x.test"), ("password", "nope")])
+        .call(
+            &client,
+            "/api/sign_in",
+            &[("email", "ghost@x.test"), ("password", "nope")],
+        )
         .await;
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
     let (wrong, unknown) = (app_error(wrong).await, app_error(unknown).await);
@@ -167,9 +201,23 @@ async fn form_sign_in_failure_returns_to_the_form_with_the_error() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FOUND);
     let location = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
-    assert!(location.contains("/sign-in?") && location.contains("__err="), "{location}");
-    let page = app.client().get(location).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains(auth::SIGN_IN_REFUSED), "the sign-in page shows the refusal");
+    assert!(
+        location.contains("/sign-in?") && location.contains("__err="),
+        "{location}"
+    );
+    let page = app
+        .client()
+        .get(location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(auth::SIGN_IN_REFUSED),
+        "the sign-in page shows the refusal"
+    );
 }
 
 #[tokio::test]
@@ -185,15 +233,32 @@ async fn session_id_changes_at_every_sign_in_and_sign_out_ends_it() {
     let url: reqwest::Url = app.base.parse().unwrap();
     let token = || {
         let cookies = jar.cookies(&url).expect("a session cookie");
-        cookies.to_str().unwrap().trim_start_matches("portal_session=").to_owned()
+        cookies
+            .to_str()
+            .unwrap()
+            .trim_start_matches("portal_session=")
+            .to_owned()
     };
     let credentials = [("email", "admin@x.test"), ("password", PASSWORD)];
-    assert_eq!(app.call(&client, "/api/sign_in", &credentials).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.call(&client, "/api/sign_in", &credentials)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let first = token();
-    assert_eq!(app.call(&client, "/api/sign_in", &credentials).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.call(&client, "/api/sign_in", &credentials)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let second = token();
     assert_ne!(first, second);
-    assert!(auth::resolve(&app.state, &first).await.unwrap().is_none(), "old session ended");
+    assert!(
+        auth::resolve(&app.state, &first).await.unwrap().is_none(),
+        "old session ended"
+    );
     assert!(auth::resolve(&app.state, &second).await.unwrap().is_some());
 
     let res = app.call(&client, "/api/sign_out", &[]).await;
@@ -205,8 +270,9 @@ async fn session_id_changes_at_every_sign_in_and_sign_out_ends_it() {
 
 #[tokio::test]
 async fn every_endpoint_in_the_access_table_is_registered_and_the_other_way_round() {
-    let registered: std::collections::BTreeSet<&str> =
-        server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
+    let registered: std::collections::BTreeSet<&str> = server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .collect();
     let declared: std::collections::BTreeSet<&str> = ENDPOINTS.iter().map(|(p, _)| *p).collect();
     assert_eq!(registered, declared);
     assert!(declared.contains("/api/sign_in"));
@@ -217,11 +283,17 @@ async fn every_server_function_refuses_an_anonymous_caller_with_401() {
     let app = spawn_app().await;
     let client = app.client();
     for (path, method) in server_fn::axum::server_fn_paths() {
-        if ENDPOINTS.iter().any(|(p, a)| *p == path && *a == Access::Public) {
+        if ENDPOINTS
+            .iter()
+            .any(|(p, a)| *p == path && *a == Access::Public)
+        {
             continue;
         }
         let res = client
-            .request(method.as_str().parse().unwrap(), format!("{}{path}", app.base))
+            .request(
+                method.as_str().parse().unwrap(),
+                format!("{}{path}", app.base),
+            )
             .send()
             .await
             .unwrap();
@@ -236,13 +308,18 @@ async fn every_write_refuses_a_reader_with_403() {
     let reader = app.signed_in(Role::Reader).await;
     let mut writes = 0;
     for (path, method) in server_fn::axum::server_fn_paths() {
-        let Some(Access::Requires(permission)) = app::api::access_for(path) else { continue };
+        let Some(Access::Requires(permission)) = app::api::access_for(path) else {
+            continue;
+        };
         if !permission.is_write() {
             continue;
         }
         writes += 1;
         let res = reader
-            .request(method.as_str().parse().unwrap(), format!("{}{path}", app.base))
+            .request(
+                method.as_str().parse().unwrap(),
+                format!("{}{path}", app.base),
+            )
             .send()
             .await
             .unwrap();
@@ -258,7 +335,11 @@ async fn a_reader_calling_add_tag_with_valid_input_is_refused_and_nothing_is_sav
     let reader = app.signed_in(Role::Reader).await;
     let id = c.to_string();
     let res = app
-        .call(&reader, "/api/add_tag", &[("customer_id", &id), ("name", "Tier"), ("value", "Gold")])
+        .call(
+            &reader,
+            "/api/add_tag",
+            &[("customer_id", &id), ("name", "Tier"), ("value", "Gold")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let mut conn = app.state.db.pool().acquire().await.unwrap();
@@ -279,16 +360,36 @@ async fn bad_input_is_a_400_with_a_message_for_the_field() {
     let c = app.customer("Contoso", "North").await.to_string();
     let admin = app.signed_in(Role::Admin).await;
     let long = "x".repeat(65);
-    for (name, expected) in [("", "Enter a tag name."), (long.as_str(), "65 characters"), ("a\u{1}b", "control character")] {
+    for (name, expected) in [
+        ("", "Enter a tag name."),
+        (long.as_str(), "65 characters"),
+        ("a\u{1}b", "control character"),
+    ] {
         let res = app
-            .call(&admin, "/api/add_tag", &[("customer_id", &c), ("name", name), ("value", "v")])
+            .call(
+                &admin,
+                "/api/add_tag",
+                &[("customer_id", &c), ("name", name), ("value", "v")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{name:?}");
-        let message = app_error(res).await.field_message("name").unwrap().to_owned();
+        let message = app_error(res)
+            .await
+            .field_message("name")
+            .unwrap()
+            .to_owned();
         assert!(message.contains(expected), "{message}");
     }
     let res = app
-        .call(&admin, "/api/add_tag", &[("customer_id", "not-a-number"), ("name", "n"), ("value", "v")])
+        .call(
+            &admin,
+            "/api/add_tag",
+            &[
+                ("customer_id", "not-a-number"),
+                ("name", "n"),
+                ("value", "v"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(matches!(app_error(res).await, AppError::BadRequest { .. }));
@@ -301,17 +402,28 @@ async fn admin_adds_and_removes_a_tag_over_http() {
     let id = c.to_string();
     let admin = app.signed_in(Role::Admin).await;
     let res = app
-        .call(&admin, "/api/add_tag", &[("customer_id", &id), ("name", "Tier"), ("value", "Gold")])
+        .call(
+            &admin,
+            "/api/add_tag",
+            &[("customer_id", &id), ("name", "Tier"), ("value", "Gold")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let tag: app::model::Tag = res.json().await.unwrap();
     let res = app
-        .call(&admin, "/api/remove_tag", &[("customer_id", &id), ("tag_id", &tag.id.to_string())])
+        .call(
+            &admin,
+            "/api/remove_tag",
+            &[("customer_id", &id), ("tag_id", &tag.id.to_string())],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let mut conn = app.state.db.pool().acquire().await.unwrap();
     let tags = store::tags::list(&mut conn, c).await.unwrap();
-    assert_eq!(tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["Region"]);
+    assert_eq!(
+        tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["Region"]
+    );
 }
 
 #[tokio::test]
@@ -320,27 +432,52 @@ async fn helpdesk_is_refused_a_customer_outside_their_tags() {
     let north = app.customer("North Co", "North").await.to_string();
     let south = app.customer("South Co", "South").await.to_string();
     let helpdesk = app.signed_in(Role::Helpdesk).await;
-    let ok = app.call(&helpdesk, "/api/get_tags", &[("customer_id", &north)]).await;
+    let ok = app
+        .call(&helpdesk, "/api/get_tags", &[("customer_id", &north)])
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
-    let refused = app.call(&helpdesk, "/api/get_tags", &[("customer_id", &south)]).await;
+    let refused = app
+        .call(&helpdesk, "/api/get_tags", &[("customer_id", &south)])
+        .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let list = app.call(&helpdesk, "/api/list_customers", &[("search", "")]).await;
+    let list = app
+        .call(&helpdesk, "/api/list_customers", &[("search", "")])
+        .await;
     let page: app::model::CustomerPage = list.json().await.unwrap();
-    assert_eq!(page.customers.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["North Co"]);
+    assert_eq!(
+        page.customers
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["North Co"]
+    );
 }
 
 #[tokio::test]
 async fn pages_send_anonymous_visitors_to_sign_in() {
     let app = spawn_app().await;
     for path in ["/", "/customers", "/customers/1/tags"] {
-        let res = app.client().get(format!("{}{path}", app.base)).send().await.unwrap();
+        let res = app
+            .client()
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(res.headers()[header::LOCATION], "/sign-in", "{path}");
     }
-    let res = app.client().get(format!("{}/sign-in", app.base)).send().await.unwrap();
+    let res = app
+        .client()
+        .get(format!("{}/sign-in", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let page = res.text().await.unwrap();
-    assert!(page.contains(r#"action="/api/sign_in""#), "the form posts to the fixed endpoint");
+    assert!(
+        page.contains(r#"action="/api/sign_in""#),
+        "the form posts to the fixed endpoint"
+    );
 }
 
 #[tokio::test]
@@ -348,15 +485,27 @@ async fn signed_in_customer_list_is_rendered_on_the_server() {
     let app = spawn_app().await;
     app.customer("Contoso", "North").await;
     let admin = app.signed_in(Role::Admin).await;
-    let res = admin.get(format!("{}/customers", app.base)).send().await.unwrap();
+    let res = admin
+        .get(format!("{}/customers", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let page = res.text().await.unwrap();
-    assert!(page.contains("Contoso") && page.contains("contoso.test"), "{page}");
+    assert!(
+        page.contains("Contoso") && page.contains("contoso.test"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
 async fn responses_carry_a_request_id() {
     let app = spawn_app().await;
-    let res = app.client().get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let res = app
+        .client()
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-request-id"].len(), 32);
 }

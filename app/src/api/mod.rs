@@ -29,11 +29,23 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     (auth::SignIn::PATH, Access::Public),
     (auth::SignOut::PATH, Access::SignedIn),
     (auth::GetSession::PATH, Access::SignedIn),
-    (customers::ListCustomers::PATH, Access::Requires(Permission::ViewCustomers)),
-    (customers::GetCustomer::PATH, Access::Requires(Permission::ViewCustomers)),
-    (tags::GetTags::PATH, Access::Requires(Permission::ViewCustomers)),
+    (
+        customers::ListCustomers::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
+    (
+        customers::GetCustomer::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
+    (
+        tags::GetTags::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
     (tags::AddTag::PATH, Access::Requires(Permission::EditTags)),
-    (tags::RemoveTag::PATH, Access::Requires(Permission::EditTags)),
+    (
+        tags::RemoveTag::PATH,
+        Access::Requires(Permission::EditTags),
+    ),
     (
         account_managers::GetAccountManagers::PATH,
         Access::Requires(Permission::ViewCustomers),

@@ -5,7 +5,7 @@ mod role;
 mod tag;
 
 pub use role::{Permission, Role};
-pub use tag::{TagName, TagValue};
+pub use tag::{TagName, TagValue, TAG_NAME_MAX_CHARS, TAG_VALUE_MAX_CHARS};
 
 use serde::{Deserialize, Serialize};
 

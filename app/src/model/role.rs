@@ -80,7 +80,9 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown role {s:?}: expected admin, reader, finance or helpdesk"))
+            .ok_or_else(|| {
+                format!("unknown role {s:?}: expected admin, reader, finance or helpdesk")
+            })
     }
 }
 
@@ -90,7 +92,11 @@ mod tests {
 
     #[test]
     fn admin_is_allowed_every_permission() {
-        for p in [Permission::ViewCustomers, Permission::EditTags, Permission::AssignAccountManagers] {
+        for p in [
+            Permission::ViewCustomers,
+            Permission::EditTags,
+            Permission::AssignAccountManagers,
+        ] {
             assert!(Role::Admin.allows(p));
         }
     }

@@ -64,7 +64,10 @@ mod tests {
     #[test]
     fn tag_name_is_rejected_when_empty_or_blank() {
         assert_eq!(TagName::parse(""), Err("Enter a tag name.".into()));
-        assert_eq!(TagName::parse(" \u{2003} "), Err("Enter a tag name.".into()));
+        assert_eq!(
+            TagName::parse(" \u{2003} "),
+            Err("Enter a tag name.".into())
+        );
     }
 
     #[test]

@@ -12,7 +12,12 @@ use leptos_router::{components::Form, hooks::use_query_map, location::Url};
 pub fn CustomerListPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
-    let after = move || query.read().get("after").and_then(|a| a.parse::<i64>().ok());
+    let after = move || {
+        query
+            .read()
+            .get("after")
+            .and_then(|a| a.parse::<i64>().ok())
+    };
     let page = Resource::new(
         move || (search(), after()),
         |(search, after)| list_customers(search, after),

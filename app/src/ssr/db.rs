@@ -107,7 +107,10 @@ impl Db {
 
     /// A round trip to the database, for `/healthz`.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
     pub async fn close(&self) {
@@ -142,7 +145,9 @@ impl Db {
             }
         };
         let db = Db::connect(&url).await?;
-        db.migrate().await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
+        db.migrate()
+            .await
+            .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
         Ok(TestDb {
             db,
             admin,
@@ -231,8 +236,14 @@ mod tests {
     #[test]
     fn backend_is_chosen_by_the_url_scheme() {
         assert_eq!(Backend::from_url("sqlite://x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://h/db").unwrap(), Backend::Postgres);
-        assert_eq!(Backend::from_url("postgresql://h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("postgres://h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://h/db").unwrap(),
+            Backend::Postgres
+        );
         assert!(Backend::from_url("mysql://h/db").is_err());
     }
 
@@ -240,7 +251,9 @@ mod tests {
     fn sqlite_url_gets_create_mode_once() {
         let dir = std::env::temp_dir().join(format!("portal-url-{}", uuid::Uuid::new_v4()));
         let url = format!("sqlite://{}/a.db", dir.display());
-        assert!(sqlite_url_creating_file(&url).unwrap().ends_with("a.db?mode=rwc"));
+        assert!(sqlite_url_creating_file(&url)
+            .unwrap()
+            .ends_with("a.db?mode=rwc"));
         assert!(dir.is_dir());
         let with_mode = format!("{url}?mode=ro");
         assert_eq!(sqlite_url_creating_file(&with_mode).unwrap(), with_mode);

@@ -19,9 +19,8 @@ pub struct AppState {
 
 /// The application state from the Leptos context of this request.
 pub fn state() -> Result<AppState, AppError> {
-    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
-        internal_error(&"the application state was not provided to this request")
-    })
+    leptos::prelude::use_context::<AppState>()
+        .ok_or_else(|| internal_error(&"the application state was not provided to this request"))
 }
 
 /// The id given to this request by the HTTP layer, for logs and for messages to the user.

@@ -12,6 +12,5 @@ pub async fn unassign_account_manager(
         ssr::{auth, service, state},
     };
     let staff = auth::authorize(Permission::AssignAccountManagers)?;
-    service::account_managers::unassign(&state()?.db, &staff, customer_id, account_manager_id)
-        .await
+    service::account_managers::unassign(&state()?.db, &staff, customer_id, account_manager_id).await
 }

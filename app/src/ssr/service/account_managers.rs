@@ -45,7 +45,10 @@ pub async fn assign(
     let manager = store::account_managers::find(&mut *db.pool().acquire().await?, manager_id)
         .await?
         .ok_or_else(|| {
-            AppError::field("account_manager_id", "Choose an account manager from the list.")
+            AppError::field(
+                "account_manager_id",
+                "Choose an account manager from the list.",
+            )
         })?;
     // The write comes first in the transaction so it takes SQLite's write lock at once.
     let mut tx = db.pool().begin().await?;
@@ -65,11 +68,13 @@ pub async fn assign(
             &mut tx,
             staff,
             now,
-            "account_manager.assign",
-            Some(customer_id),
-            &format!("account manager {}", manager.email),
-            None,
-            Some(json!({ "name": manager.name, "email": manager.email })),
+            audit::Change {
+                action: "account_manager.assign",
+                customer_id: Some(customer_id),
+                subject: &format!("account manager {}", manager.email),
+                before: None,
+                after: Some(json!({ "name": manager.name, "email": manager.email })),
+            },
         )
         .await?;
     }
@@ -96,14 +101,16 @@ pub async fn unassign(
         &mut tx,
         staff,
         now,
-        "account_manager.unassign",
-        Some(customer_id),
-        &format!(
-            "account manager {}",
-            manager.as_ref().map_or("(deleted)", |m| m.email.as_str())
-        ),
-        manager.map(|m| json!({ "name": m.name, "email": m.email })),
-        None,
+        audit::Change {
+            action: "account_manager.unassign",
+            customer_id: Some(customer_id),
+            subject: &format!(
+                "account manager {}",
+                manager.as_ref().map_or("(deleted)", |m| m.email.as_str())
+            ),
+            before: manager.map(|m| json!({ "name": m.name, "email": m.email })),
+            after: None,
+        },
     )
     .await?;
     tx.commit().await?;

@@ -6,17 +6,23 @@ use crate::{
 };
 use sqlx::AnyConnection;
 
-/// Records that `staff` did `action` to `subject` of a customer, with the values before and after
-/// as JSON. Runs on the caller's transaction so the line exists exactly when the change does.
+/// What changed: the action, the customer and the thing it was done to, and its values before
+/// and after as JSON.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub customer_id: Option<i64>,
+    pub subject: &'a str,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// Records that `staff` made `change` at `at`. Runs on the caller's transaction so the line
+/// exists exactly when the change does.
 pub async fn record(
     conn: &mut AnyConnection,
     staff: &StaffView,
     at: Millis,
-    action: &str,
-    customer_id: Option<i64>,
-    subject: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
+    change: Change<'_>,
 ) -> Result<(), sqlx::Error> {
     store::audit::insert(
         conn,
@@ -24,11 +30,11 @@ pub async fn record(
             at,
             actor_id: Some(staff.id),
             actor_email: &staff.email,
-            action,
-            customer_id,
-            subject,
-            before_json: before.map(|v| v.to_string()),
-            after_json: after.map(|v| v.to_string()),
+            action: change.action,
+            customer_id: change.customer_id,
+            subject: change.subject,
+            before_json: change.before.map(|v| v.to_string()),
+            after_json: change.after.map(|v| v.to_string()),
         },
     )
     .await

@@ -50,7 +50,8 @@ pub async fn list(
         tags.entry(customer_id).or_default().push(tag);
     }
     let mut managers: HashMap<i64, Vec<String>> = HashMap::new();
-    for (customer_id, name) in store::account_managers::names_for_customers(&mut conn, &ids).await? {
+    for (customer_id, name) in store::account_managers::names_for_customers(&mut conn, &ids).await?
+    {
         managers.entry(customer_id).or_default().push(name);
     }
     let next_after = if has_more { ids.last().copied() } else { None };
@@ -87,7 +88,11 @@ pub async fn ensure_visible(
     }
 }
 
-pub async fn header(db: &Db, staff: &StaffView, customer_id: i64) -> Result<CustomerHeader, AppError> {
+pub async fn header(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<CustomerHeader, AppError> {
     let mut conn = db.pool().acquire().await?;
     ensure_visible(&mut conn, staff, customer_id).await?;
     let (id, name, primary_domain, updated_at) = store::customers::find(&mut conn, customer_id)

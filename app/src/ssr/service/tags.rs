@@ -11,7 +11,11 @@ use crate::{
 };
 use serde_json::json;
 
-pub async fn section(db: &Db, staff: &StaffView, customer_id: i64) -> Result<TagsSection, AppError> {
+pub async fn section(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<TagsSection, AppError> {
     let mut conn = db.pool().acquire().await?;
     ensure_visible(&mut conn, staff, customer_id).await?;
     Ok(TagsSection {
@@ -69,11 +73,13 @@ pub async fn add(
         &mut tx,
         staff,
         now,
-        "tag.add",
-        Some(customer_id),
-        &format!("tag {}", tag.name),
-        None,
-        Some(json!({ "name": tag.name, "value": tag.value })),
+        audit::Change {
+            action: "tag.add",
+            customer_id: Some(customer_id),
+            subject: &format!("tag {}", tag.name),
+            before: None,
+            after: Some(json!({ "name": tag.name, "value": tag.value })),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -81,7 +87,12 @@ pub async fn add(
     Ok(tag)
 }
 
-pub async fn remove(db: &Db, staff: &StaffView, customer_id: i64, tag_id: i64) -> Result<(), AppError> {
+pub async fn remove(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+    tag_id: i64,
+) -> Result<(), AppError> {
     let mut tx = db.pool().begin().await?;
     let now = now_millis();
     // The delete comes first so the transaction takes SQLite's write lock at once.
@@ -93,11 +104,13 @@ pub async fn remove(db: &Db, staff: &StaffView, customer_id: i64, tag_id: i64) -
         &mut tx,
         staff,
         now,
-        "tag.remove",
-        Some(customer_id),
-        &format!("tag {}", tag.name),
-        Some(json!({ "name": tag.name, "value": tag.value })),
-        None,
+        audit::Change {
+            action: "tag.remove",
+            customer_id: Some(customer_id),
+            subject: &format!("tag {}", tag.name),
+            before: Some(json!({ "name": tag.name, "value": tag.value })),
+            after: None,
+        },
     )
     .await?;
     tx.commit().await?;

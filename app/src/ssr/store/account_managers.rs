@@ -40,7 +40,10 @@ pub async fn find_by_email(
     row.as_ref().map(manager_from_row).transpose()
 }
 
-pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<AccountManager>, sqlx::Error> {
+pub async fn find(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<AccountManager>, sqlx::Error> {
     let row = sqlx::query("SELECT id, name, email, phone FROM account_managers WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)

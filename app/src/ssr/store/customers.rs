@@ -112,7 +112,11 @@ pub async fn insert(
 }
 
 /// Marks the customer changed (any of its settings).
-pub async fn touch(conn: &mut AnyConnection, customer_id: i64, now: Millis) -> Result<(), sqlx::Error> {
+pub async fn touch(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE customers SET updated_at = $2 WHERE id = $1")
         .bind(customer_id)
         .bind(now)
@@ -121,7 +125,10 @@ pub async fn touch(conn: &mut AnyConnection, customer_id: i64, now: Millis) -> R
         .map(|_| ())
 }
 
-pub async fn tenants(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<Tenant>, sqlx::Error> {
+pub async fn tenants(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<Tenant>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT tenant_id, name, domain FROM tenants WHERE customer_id = $1 ORDER BY name, tenant_id",
     )

@@ -14,7 +14,9 @@ pub(crate) fn staff_from_row(row: &sqlx::any::AnyRow) -> Result<StaffView, sqlx:
         id: row.try_get("id")?,
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
-        role: role.parse().map_err(|e: String| sqlx::Error::Decode(e.into()))?,
+        role: role
+            .parse()
+            .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
     })
 }
 
