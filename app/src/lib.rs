@@ -16,8 +16,12 @@ use leptos_router::{
     path, SsrMode,
 };
 use pages::{
-    customer::{AccountManagersSectionPage, CustomerLayout, CustomerOverview, TagsSectionPage},
-    CustomerListPage, NotFoundPage, SignInPage, SignedInLayout,
+    customer::{
+        AccountManagersSectionPage, ConfigurationSectionPage, CustomerLayout, CustomerOverview,
+        TagsSectionPage,
+    },
+    CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, SignInPage,
+    SignedInLayout,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -52,8 +56,11 @@ pub fn App() -> impl IntoView {
                 // Async: the server waits for the data, so a page is complete without JavaScript.
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("/customers") view=CustomerListPage />
+                    <Route path=path!("/settings/defaults") view=GlobalDefaultsPage />
+                    <Route path=path!("/settings/overrides") view=OverrideMatrixPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
                         <Route path=path!("") view=CustomerOverview />
+                        <Route path=path!("configuration") view=ConfigurationSectionPage />
                         <Route path=path!("tags") view=TagsSectionPage />
                         <Route path=path!("account-managers") view=AccountManagersSectionPage />
                     </ParentRoute>

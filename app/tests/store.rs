@@ -14,6 +14,10 @@ use app::{
         service, store, AppState,
     },
 };
+use app::{
+    model::{SettingKind, ValueSource},
+    ssr::service::configuration::{MatrixQuery, RevertItem},
+};
 use std::future::Future;
 
 fn postgres_admin_url() -> String {
@@ -70,6 +74,19 @@ on_both_backends!(
     sign_in_refuses_wrong_password_and_unknown_user_alike,
     sign_in_rotates_the_session_and_sign_out_ends_it,
     expired_sessions_are_not_resolved,
+    every_catalog_default_is_a_valid_value_of_its_kind,
+    a_customer_follows_the_default_until_it_is_overridden,
+    override_with_an_invalid_value_is_refused_and_nothing_is_saved,
+    override_revert_and_change_are_versioned_and_audited,
+    a_stale_version_is_refused_with_the_current_value_and_who_set_it,
+    a_new_override_after_a_revert_does_not_accept_the_old_version,
+    default_change_reaches_customers_without_an_override_only,
+    a_stale_default_change_is_refused,
+    history_lists_changes_and_restores_a_past_value,
+    matrix_lists_overrides_by_setting_category_and_tag,
+    bulk_revert_is_all_or_nothing,
+    helpdesk_edits_configuration_only_within_their_tags,
+    effective_configuration_covers_a_large_catalog_with_overrides_applied,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -485,4 +502,545 @@ async fn expired_sessions_are_not_resolved(state: AppState) {
             .unwrap(),
         1
     );
+}
+
+// ---- Customer Configuration ----
+
+async fn setting(
+    state: &AppState,
+    admin: &StaffView,
+    customer_id: i64,
+    key: &str,
+) -> app::model::SettingView {
+    service::configuration::section(&state.db, admin, customer_id)
+        .await
+        .unwrap()
+        .settings
+        .into_iter()
+        .find(|s| s.key == key)
+        .unwrap_or_else(|| panic!("no setting {key}"))
+}
+
+async fn every_catalog_default_is_a_valid_value_of_its_kind(state: AppState) {
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let catalog = store::settings::catalog(&mut conn).await.unwrap();
+    assert!(
+        (20..=30).contains(&catalog.len()),
+        "{} settings",
+        catalog.len()
+    );
+    let mut kinds = std::collections::HashSet::new();
+    for s in &catalog {
+        assert_eq!(
+            s.kind.parse(&s.default_value).as_deref(),
+            Ok(s.default_value.as_str()),
+            "{}",
+            s.key
+        );
+        assert!(!s.help.is_empty() && !s.label.is_empty(), "{}", s.key);
+        kinds.insert(std::mem::discriminant(&s.kind));
+    }
+    // Every kind of value is represented.
+    assert_eq!(kinds.len(), 8);
+    assert!(catalog
+        .iter()
+        .any(|s| matches!(s.kind, SettingKind::Decimal { percent: true, .. })));
+}
+
+async fn a_customer_follows_the_default_until_it_is_overridden(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.test").await;
+    let before = setting(&state, &admin, c, "billing.payment_terms_days").await;
+    assert_eq!(
+        (
+            before.value.as_str(),
+            before.source,
+            before.override_version
+        ),
+        ("30", ValueSource::GlobalDefault, 0)
+    );
+    let saved = service::configuration::save_override(
+        &state.db,
+        &admin,
+        c,
+        "billing.payment_terms_days",
+        " 45 ",
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (saved.value.as_str(), saved.source, saved.override_version),
+        ("45", ValueSource::Overridden, 1)
+    );
+    assert_eq!(saved.default_value, "30");
+    let reread = setting(&state, &admin, c, "billing.payment_terms_days").await;
+    assert_eq!(reread, saved);
+    // Another customer is untouched.
+    let other = customer(&state, "Fabrikam", "fabrikam.test").await;
+    assert_eq!(
+        setting(&state, &admin, other, "billing.payment_terms_days")
+            .await
+            .value,
+        "30"
+    );
+}
+
+async fn override_with_an_invalid_value_is_refused_and_nothing_is_saved(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.test").await;
+    for (key, bad) in [
+        ("commerce.seat_limit", "-2"),
+        ("commerce.seat_limit", "many"),
+        ("billing.markup_percent", "12.345"),
+        ("billing.cycle", "weekly"),
+        ("notifications.contact_email", "not-an-address"),
+        ("portal.support_url", "support.partner.example"),
+    ] {
+        let err = service::configuration::save_override(&state.db, &admin, c, key, bad, 0)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 400, "{key}={bad}");
+        assert!(err.field_message("value").is_some(), "{key}={bad}: {err:?}");
+        assert_eq!(
+            setting(&state, &admin, c, key).await.source,
+            ValueSource::GlobalDefault
+        );
+    }
+    let long = "x".repeat(201);
+    let err = service::configuration::save_override(
+        &state.db,
+        &admin,
+        c,
+        "billing.invoice_footer",
+        &long,
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert!(err
+        .field_message("value")
+        .unwrap()
+        .contains("201 characters"));
+    let unknown =
+        service::configuration::save_override(&state.db, &admin, c, "no.such.setting", "1", 0)
+            .await
+            .unwrap_err();
+    assert_eq!(unknown.status(), 404);
+    assert!(audit_actions(&state, c).await.is_empty());
+}
+
+async fn override_revert_and_change_are_versioned_and_audited(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.test").await;
+    let key = "billing.cycle";
+    let v1 = service::configuration::save_override(&state.db, &admin, c, key, "annual", 0)
+        .await
+        .unwrap();
+    let v2 = service::configuration::save_override(
+        &state.db,
+        &admin,
+        c,
+        key,
+        "Quarterly",
+        v1.override_version,
+    )
+    .await
+    .unwrap();
+    assert_eq!((v2.value.as_str(), v2.override_version), ("quarterly", 2));
+    let v3 = service::configuration::revert(&state.db, &admin, c, key, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (v3.value.as_str(), v3.source, v3.override_version),
+        ("monthly", ValueSource::GlobalDefault, 3)
+    );
+    // Reverting what already follows the default is refused.
+    let again = service::configuration::revert(&state.db, &admin, c, key, 3)
+        .await
+        .unwrap_err();
+    assert_eq!(again.status(), 409);
+    assert_eq!(
+        audit_actions(&state, c).await,
+        [
+            "setting.override setting billing.cycle by admin@x.test",
+            "setting.change setting billing.cycle by admin@x.test",
+            "setting.revert setting billing.cycle by admin@x.test",
+        ]
+    );
+}
+
+async fn a_stale_version_is_refused_with_the_current_value_and_who_set_it(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let other = staff(&state, "other@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.test").await;
+    let key = "billing.markup_percent";
+    // Both open the page at version 0; the other saves first.
+    service::configuration::save_override(&state.db, &other, c, key, "20", 0)
+        .await
+        .unwrap();
+    let err = service::configuration::save_override(&state.db, &admin, c, key, "25", 0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 409);
+    let message = err.to_string();
+    assert!(
+        message.contains("other@x.test") && message.contains("20.00 %"),
+        "{message}"
+    );
+    assert_eq!(setting(&state, &admin, c, key).await.value, "20.00");
+    // Retrying with the version now shown succeeds.
+    let retried = service::configuration::save_override(&state.db, &admin, c, key, "25", 1)
+        .await
+        .unwrap();
+    assert_eq!(retried.value, "25.00");
+    // A stale revert is refused too.
+    assert_eq!(
+        service::configuration::revert(&state.db, &other, c, key, 1)
+            .await
+            .unwrap_err()
+            .status(),
+        409
+    );
+}
+
+async fn a_new_override_after_a_revert_does_not_accept_the_old_version(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.test").await;
+    let key = "commerce.seat_limit";
+    service::configuration::save_override(&state.db, &admin, c, key, "10", 0)
+        .await
+        .unwrap();
+    service::configuration::revert(&state.db, &admin, c, key, 1)
+        .await
+        .unwrap();
+    service::configuration::save_override(&state.db, &admin, c, key, "20", 2)
+        .await
+        .unwrap();
+    // A page loaded when the first override (version 1) was in force must not overwrite the new one.
+    let err = service::configuration::save_override(&state.db, &admin, c, key, "30", 1)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 409);
+    // Nor may a page loaded before any override existed.
+    let err = service::configuration::save_override(&state.db, &admin, c, key, "30", 0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 409);
+    assert_eq!(setting(&state, &admin, c, key).await.value, "20");
+}
+
+async fn default_change_reaches_customers_without_an_override_only(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let plain = customer(&state, "Plain", "plain.test").await;
+    let custom = customer(&state, "Custom", "custom.test").await;
+    let key = "notifications.renewal_reminder_days";
+    service::configuration::save_override(&state.db, &admin, custom, key, "7", 0)
+        .await
+        .unwrap();
+    let defaults = service::configuration::defaults(&state.db, &admin)
+        .await
+        .unwrap();
+    let current = defaults.settings.iter().find(|s| s.key == key).unwrap();
+    assert_eq!(current.value, "30");
+    let changed =
+        service::configuration::save_default(&state.db, &admin, key, "14", current.default_version)
+            .await
+            .unwrap();
+    assert_eq!(
+        (changed.value.as_str(), changed.changed_by.as_str()),
+        ("14", "admin@x.test")
+    );
+    assert_eq!(setting(&state, &admin, plain, key).await.value, "14");
+    let custom_now = setting(&state, &admin, custom, key).await;
+    assert_eq!(
+        (custom_now.value.as_str(), custom_now.default_value.as_str()),
+        ("7", "14")
+    );
+    let err =
+        service::configuration::save_default(&state.db, &admin, key, "91", changed.default_version)
+            .await
+            .unwrap_err();
+    assert!(err.field_message("value").unwrap().contains("0 to 90"));
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'default.change' AND subject = $1",
+    )
+    .bind(format!("setting {key}"))
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+}
+
+async fn a_stale_default_change_is_refused(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let key = "billing.currency";
+    service::configuration::save_default(&state.db, &admin, key, "EUR", 1)
+        .await
+        .unwrap();
+    let err = service::configuration::save_default(&state.db, &admin, key, "GBP", 1)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 409);
+    assert!(err.to_string().contains("Euro (EUR)"), "{err}");
+}
+
+async fn history_lists_changes_and_restores_a_past_value(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.test").await;
+    let key = "portal.language";
+    service::configuration::save_override(&state.db, &admin, c, key, "de", 0)
+        .await
+        .unwrap();
+    service::configuration::save_override(&state.db, &admin, c, key, "fr", 1)
+        .await
+        .unwrap();
+    service::configuration::revert(&state.db, &admin, c, key, 2)
+        .await
+        .unwrap();
+    let history = service::configuration::history(&state.db, &admin, c, key)
+        .await
+        .unwrap();
+    let lines: Vec<String> = history
+        .entries
+        .iter()
+        .map(|e| format!("{}: {} -> {}", e.action, e.before, e.after))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "Reverted to the global default: Français -> global default",
+            "Changed: Deutsch -> Français",
+            "Overridden: global default -> Deutsch",
+        ]
+    );
+    assert_eq!(
+        history
+            .entries
+            .iter()
+            .map(|e| e.restorable)
+            .collect::<Vec<_>>(),
+        [false, true, true]
+    );
+    let deutsch = history.entries[2].id;
+    // Restoring is version-checked like any change.
+    let stale = service::configuration::restore(&state.db, &admin, c, key, deutsch, 2)
+        .await
+        .unwrap_err();
+    assert_eq!(stale.status(), 409);
+    let restored = service::configuration::restore(&state.db, &admin, c, key, deutsch, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        (restored.value.as_str(), restored.source),
+        ("de", ValueSource::Overridden)
+    );
+    let history = service::configuration::history(&state.db, &admin, c, key)
+        .await
+        .unwrap();
+    assert_eq!(history.entries[0].action, "Restored a past value");
+    // An entry of another customer cannot be restored here.
+    let other = customer(&state, "Fabrikam", "fabrikam.test").await;
+    let err = service::configuration::restore(&state.db, &admin, other, key, deutsch, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 404);
+}
+
+async fn matrix_lists_overrides_by_setting_category_and_tag(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let north = customer(&state, "North Co", "north.test").await;
+    let south = customer(&state, "South Co", "south.test").await;
+    tag(&state, &admin, north, "Region", "North").await;
+    tag(&state, &admin, south, "Region", "South").await;
+    service::configuration::save_override(&state.db, &admin, north, "billing.cycle", "annual", 0)
+        .await
+        .unwrap();
+    service::configuration::save_override(
+        &state.db,
+        &admin,
+        south,
+        "billing.cycle",
+        "quarterly",
+        0,
+    )
+    .await
+    .unwrap();
+    service::configuration::save_override(&state.db, &admin, south, "portal.language", "nl", 0)
+        .await
+        .unwrap();
+    // A reverted override is not in force and not listed.
+    service::configuration::save_override(&state.db, &admin, north, "commerce.seat_limit", "5", 0)
+        .await
+        .unwrap();
+    service::configuration::revert(&state.db, &admin, north, "commerce.seat_limit", 1)
+        .await
+        .unwrap();
+    let rows = |q: MatrixQuery| {
+        let state = state.clone();
+        let admin = admin.clone();
+        async move {
+            service::configuration::matrix(&state.db, &admin, &q)
+                .await
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|r| format!("{} {}={}", r.customer_name, r.setting_key, r.value_display))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        rows(MatrixQuery::default()).await,
+        [
+            "North Co billing.cycle=Annual",
+            "South Co billing.cycle=Quarterly",
+            "South Co portal.language=Nederlands"
+        ]
+    );
+    let by_setting = MatrixQuery {
+        setting_key: "portal.language".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        rows(by_setting).await,
+        ["South Co portal.language=Nederlands"]
+    );
+    let by_category = MatrixQuery {
+        category: "Billing".into(),
+        ..Default::default()
+    };
+    assert_eq!(rows(by_category).await.len(), 2);
+    let by_tag = MatrixQuery {
+        tag: "region=North".into(),
+        ..Default::default()
+    };
+    assert_eq!(rows(by_tag).await, ["North Co billing.cycle=Annual"]);
+    let bad_tag = MatrixQuery {
+        tag: "North".into(),
+        ..Default::default()
+    };
+    let err = service::configuration::matrix(&state.db, &admin, &bad_tag)
+        .await
+        .unwrap_err();
+    assert!(err.field_message("tag").is_some());
+}
+
+async fn bulk_revert_is_all_or_nothing(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let a = customer(&state, "A Co", "a.test").await;
+    let b = customer(&state, "B Co", "b.test").await;
+    let key = "billing.tax_exempt";
+    service::configuration::save_override(&state.db, &admin, a, key, "true", 0)
+        .await
+        .unwrap();
+    service::configuration::save_override(&state.db, &admin, b, key, "true", 0)
+        .await
+        .unwrap();
+    let item = |customer_id, version| RevertItem {
+        customer_id,
+        setting_key: key.into(),
+        version,
+    };
+    // B's version is stale: nothing is reverted, A included.
+    let err = service::configuration::bulk_revert(&state.db, &admin, &[item(a, 1), item(b, 7)])
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 409);
+    assert!(err.to_string().contains("Nothing was reverted"), "{err}");
+    assert_eq!(
+        setting(&state, &admin, a, key).await.source,
+        ValueSource::Overridden
+    );
+    let reverted =
+        service::configuration::bulk_revert(&state.db, &admin, &[item(a, 1), item(b, 1)])
+            .await
+            .unwrap();
+    assert_eq!(reverted, 2);
+    for c in [a, b] {
+        assert_eq!(
+            setting(&state, &admin, c, key).await.source,
+            ValueSource::GlobalDefault
+        );
+        assert_eq!(
+            audit_actions(&state, c).await.last().unwrap(),
+            "setting.bulk_revert setting billing.tax_exempt by admin@x.test"
+        );
+    }
+    let none = service::configuration::bulk_revert(&state.db, &admin, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(none.status(), 400);
+}
+
+async fn helpdesk_edits_configuration_only_within_their_tags(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let helpdesk = staff(&state, "help@x.test", Role::Helpdesk).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
+        .await
+        .unwrap();
+    drop(conn);
+    let north = customer(&state, "North Co", "north.test").await;
+    let south = customer(&state, "South Co", "south.test").await;
+    tag(&state, &admin, north, "Region", "North").await;
+    tag(&state, &admin, south, "Region", "South").await;
+    let ok = service::configuration::save_override(
+        &state.db,
+        &helpdesk,
+        north,
+        "portal.language",
+        "ja",
+        0,
+    )
+    .await;
+    assert!(ok.is_ok(), "{ok:?}");
+    let refused = service::configuration::save_override(
+        &state.db,
+        &helpdesk,
+        south,
+        "portal.language",
+        "ja",
+        0,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused, AppError::Forbidden);
+    assert_eq!(
+        setting(&state, &admin, south, "portal.language")
+            .await
+            .source,
+        ValueSource::GlobalDefault
+    );
+}
+
+async fn effective_configuration_covers_a_large_catalog_with_overrides_applied(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.test").await;
+    service::configuration::save_override(&state.db, &admin, c, "billing.cycle", "annual", 0)
+        .await
+        .unwrap();
+    // The catalog grows; every setting resolves, the override wins, the rest follow the default.
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    for i in 0..200 {
+        sqlx::query("INSERT INTO settings (key, position, category, label, help, kind_json, default_value) VALUES ($1, $2, 'Extra', $1, 'help', '{\"type\":\"boolean\"}', 'false')")
+            .bind(format!("extra.s{i:03}"))
+            .bind(1000 + i as i64)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    let all = service::configuration::effective_all(&mut conn, c)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 224);
+    let cycle = all.iter().find(|s| s.key == "billing.cycle").unwrap();
+    assert_eq!(
+        (cycle.value.as_str(), cycle.source),
+        ("annual", ValueSource::Overridden)
+    );
+    assert!(all
+        .iter()
+        .filter(|s| s.key.starts_with("extra."))
+        .all(|s| s.source == ValueSource::GlobalDefault));
 }

@@ -95,7 +95,7 @@ async fn admit(state: &AppState, mut req: Request, next: Next, request_id: &str)
 }
 
 /// An error answered by the gate itself, in the same JSON shape server functions use.
-fn error_response(error: AppError) -> Response {
+pub fn error_response(error: AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&error).unwrap_or_default();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()

@@ -2,16 +2,18 @@
 
 use crate::gate::gate;
 use app::{
+    error::AppError,
+    model::Permission,
     shell,
-    ssr::{db::Db, AppState},
+    ssr::{auth, db::Db, service::configuration, AppState},
     App,
 };
 use axum::{
-    extract::{FromRef, State},
+    extract::{FromRef, Path, State},
     http::StatusCode,
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     routing::get,
-    Json, Router,
+    Extension, Json, Router,
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -44,6 +46,10 @@ pub fn router(app_state: AppState, leptos: LeptosOptions) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route(
+            app::api::CUSTOMER_CONFIGURATION_ROUTE,
+            get(customer_configuration),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -78,6 +84,42 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
                 })),
             )
         }
+    }
+}
+
+/// `GET /api/customers/{id}/configuration`: the effective configuration as JSON,
+/// `{"customer_id": 1, "settings": {"billing.cycle": {"value": "monthly", "source": "global_default", "default": "monthly"}, …}}`.
+/// The gate has already checked the session and role; this checks again and applies the Help
+/// Desk tag scope.
+async fn customer_configuration(
+    State(state): State<AppState>,
+    Path(customer_id): Path<i64>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+) -> Response {
+    let answer = async {
+        let staff = staff.ok_or(AppError::Unauthenticated)?;
+        if !staff.role.allows(Permission::ViewCustomers) {
+            return Err(AppError::Forbidden);
+        }
+        configuration::effective_map(&state.db, &staff, customer_id).await
+    };
+    match answer.await {
+        Ok(settings) => {
+            let settings: serde_json::Map<String, serde_json::Value> = settings
+                .into_iter()
+                .map(|s| {
+                    let value = serde_json::json!({
+                        "value": s.value,
+                        "source": s.source,
+                        "default": s.default_value,
+                    });
+                    (s.key, value)
+                })
+                .collect();
+            Json(serde_json::json!({ "customer_id": customer_id, "settings": settings }))
+                .into_response()
+        }
+        Err(error) => crate::gate::error_response(error),
     }
 }
 

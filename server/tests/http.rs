@@ -509,3 +509,261 @@ async fn responses_carry_a_request_id() {
         .unwrap();
     assert_eq!(res.headers()["x-request-id"].len(), 32);
 }
+
+// ---- Customer Configuration ----
+
+#[tokio::test]
+async fn every_kind_of_invalid_value_is_a_400_with_a_message_for_the_value() {
+    let app = spawn_app().await;
+    let c = app.customer("Contoso", "North").await.to_string();
+    let admin = app.signed_in(Role::Admin).await;
+    for (key, bad, expected) in [
+        ("commerce.seat_limit", "-2", "from -1 to 100000"),
+        ("commerce.seat_limit", "ten", "not a whole number"),
+        ("billing.markup_percent", "100.5", "out of range"),
+        ("billing.markup_percent", "1,5", "comma"),
+        ("billing.cycle", "weekly", "Choose one of"),
+        (
+            "notifications.contact_email",
+            "nobody",
+            "not an e-mail address",
+        ),
+        (
+            "notifications.usage_alert_recipients",
+            "a@x.com, b",
+            "not an e-mail address",
+        ),
+        ("portal.support_url", "ftp://x.example", "https://"),
+        (
+            "billing.invoice_footer",
+            "bad\u{7}text",
+            "control character",
+        ),
+        ("commerce.auto_renew", "perhaps", "yes or no"),
+    ] {
+        let res = app
+            .call(
+                &admin,
+                "/api/save_override",
+                &[
+                    ("customer_id", &c),
+                    ("key", key),
+                    ("value", bad),
+                    ("version", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{key}={bad}");
+        let error = app_error(res).await;
+        let message = error
+            .field_message("value")
+            .unwrap_or_else(|| panic!("{key}: {error:?}"));
+        assert!(message.contains(expected), "{key}={bad}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_stale_override_is_a_409_naming_who_changed_it() {
+    let app = spawn_app().await;
+    let c = app.customer("Contoso", "North").await.to_string();
+    let admin = app.signed_in(Role::Admin).await;
+    let form = |value: &'static str| {
+        [
+            ("customer_id", c.clone()),
+            ("key", "billing.cycle".into()),
+            ("value", value.into()),
+            ("version", "0".into()),
+        ]
+    };
+    let first = admin
+        .post(format!("{}/api/save_override", app.base))
+        .form(&form("annual"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let saved: app::model::SettingView = first.json().await.unwrap();
+    assert_eq!(
+        (saved.value.as_str(), saved.override_version),
+        ("annual", 1)
+    );
+    let second = admin
+        .post(format!("{}/api/save_override", app.base))
+        .form(&form("quarterly"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    let message = app_error(second).await.to_string();
+    assert!(
+        message.contains("admin@x.test") && message.contains("Annual"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn reader_finance_and_helpdesk_outside_their_tags_cannot_change_configuration() {
+    let app = spawn_app().await;
+    let south = app.customer("South Co", "South").await.to_string();
+    let north = app.customer("North Co", "North").await.to_string();
+    let change = |c: &str| {
+        [
+            ("customer_id", c.to_owned()),
+            ("key", "portal.language".to_owned()),
+            ("value", "de".to_owned()),
+            ("version", "0".to_owned()),
+        ]
+    };
+    for role in [Role::Reader, Role::Finance] {
+        let client = app.signed_in(role).await;
+        let res = client
+            .post(format!("{}/api/save_override", app.base))
+            .form(&change(&north))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{role}");
+        // They may still look.
+        let res = app
+            .call(
+                &client,
+                "/api/get_configuration",
+                &[("customer_id", &north)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{role}");
+        let section: app::model::ConfigurationSection = res.json().await.unwrap();
+        assert!(!section.can_edit);
+    }
+    let helpdesk = app.signed_in(Role::Helpdesk).await;
+    let res = helpdesk
+        .post(format!("{}/api/save_override", app.base))
+        .form(&change(&south))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = helpdesk
+        .post(format!("{}/api/save_override", app.base))
+        .form(&change(&north))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Global defaults and the matrix are not theirs.
+    let res = app.call(&helpdesk, "/api/get_global_defaults", &[]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.call(&helpdesk, "/api/get_override_matrix", &[]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn effective_configuration_is_served_as_json_with_the_same_rules() {
+    let app = spawn_app().await;
+    let north = app.customer("North Co", "North").await;
+    let south = app.customer("South Co", "South").await;
+    let admin = app.signed_in(Role::Admin).await;
+    let res = app
+        .call(
+            &admin,
+            "/api/save_override",
+            &[
+                ("customer_id", &north.to_string()),
+                ("key", "billing.markup_percent"),
+                ("value", "12.5"),
+                ("version", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let url = |id: i64| format!("{}/api/customers/{id}/configuration", app.base);
+    let res = admin.get(url(north)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["customer_id"], north);
+    assert_eq!(body["settings"]["billing.markup_percent"]["value"], "12.50");
+    assert_eq!(
+        body["settings"]["billing.markup_percent"]["source"],
+        "overridden"
+    );
+    assert_eq!(
+        body["settings"]["billing.markup_percent"]["default"],
+        "15.00"
+    );
+    assert_eq!(
+        body["settings"]["billing.cycle"]["source"],
+        "global_default"
+    );
+    assert_eq!(body["settings"].as_object().unwrap().len(), 24);
+
+    let anonymous = app.client().get(url(north)).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let helpdesk = app.signed_in(Role::Helpdesk).await;
+    assert_eq!(
+        helpdesk.get(url(south)).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        helpdesk.get(url(north)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        admin.get(url(999_999)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn bulk_revert_from_the_matrix_takes_indexed_checkbox_values() {
+    let app = spawn_app().await;
+    let a = app.customer("A Co", "North").await.to_string();
+    let b = app.customer("B Co", "South").await.to_string();
+    let admin = app.signed_in(Role::Admin).await;
+    for c in [&a, &b] {
+        let res = app
+            .call(
+                &admin,
+                "/api/save_override",
+                &[
+                    ("customer_id", c),
+                    ("key", "billing.tax_exempt"),
+                    ("value", "true"),
+                    ("version", "0"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let reader = app.signed_in(Role::Reader).await;
+    let matrix: app::model::OverrideMatrix = app
+        .call(&reader, "/api/get_override_matrix", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(matrix.rows.len(), 2);
+    assert!(!matrix.can_revert);
+    let (ia, ib) = (
+        format!("{a}:billing.tax_exempt:1"),
+        format!("{b}:billing.tax_exempt:1"),
+    );
+    // As a browser sends them: only the ticked boxes, with gaps in the indexes.
+    let res = app
+        .call(
+            &admin,
+            "/api/revert_overrides",
+            &[("items[0]", &ia), ("items[3]", &ib)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    let matrix: app::model::OverrideMatrix = app
+        .call(&admin, "/api/get_override_matrix", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(matrix.rows.is_empty());
+    let none = app.call(&admin, "/api/revert_overrides", &[]).await;
+    assert_eq!(none.status(), StatusCode::BAD_REQUEST);
+}

@@ -7,6 +7,7 @@
 
 pub mod account_managers;
 pub mod auth;
+pub mod configuration;
 pub mod customers;
 pub mod tags;
 
@@ -58,12 +59,86 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
         account_managers::UnassignAccountManager::PATH,
         Access::Requires(Permission::AssignAccountManagers),
     ),
+    (
+        configuration::GetConfiguration::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
+    (
+        configuration::SaveOverride::PATH,
+        Access::Requires(Permission::EditConfiguration),
+    ),
+    (
+        configuration::RevertOverride::PATH,
+        Access::Requires(Permission::EditConfiguration),
+    ),
+    (
+        configuration::GetSettingHistory::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
+    (
+        configuration::RestoreSetting::PATH,
+        Access::Requires(Permission::EditConfiguration),
+    ),
+    (
+        configuration::GetGlobalDefaults::PATH,
+        Access::Requires(Permission::ManageGlobalDefaults),
+    ),
+    (
+        configuration::SaveGlobalDefault::PATH,
+        Access::Requires(Permission::ManageGlobalDefaults),
+    ),
+    (
+        configuration::GetOverrideMatrix::PATH,
+        Access::Requires(Permission::ViewOverrideMatrix),
+    ),
+    (
+        configuration::RevertOverrides::PATH,
+        Access::Requires(Permission::BulkRevertOverrides),
+    ),
 ];
+
+/// `GET`: a customer's effective configuration as JSON, for other systems.
+pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
+
+/// Plain JSON routes beside the server functions, with what a caller needs. `{id}` stands for a
+/// number.
+pub const JSON_ROUTES: &[(&str, Access)] = &[(
+    CUSTOMER_CONFIGURATION_ROUTE,
+    Access::Requires(Permission::ViewCustomers),
+)];
 
 /// The access an endpoint needs; `None` for a path that is not an endpoint.
 pub fn access_for(path: &str) -> Option<Access> {
     ENDPOINTS
         .iter()
-        .find(|(endpoint, _)| *endpoint == path)
+        .chain(JSON_ROUTES)
+        .find(|(endpoint, _)| route_matches(endpoint, path))
         .map(|(_, access)| *access)
+}
+
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let (mut pattern, mut path) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (pattern.next(), path.next()) {
+            (None, None) => return true,
+            (Some("{id}"), Some(id))
+                if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {}
+            (Some(p), Some(s)) if p == s => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_routes_match_only_numeric_ids() {
+        assert!(access_for("/api/customers/42/configuration").is_some());
+        assert!(access_for("/api/customers/x/configuration").is_none());
+        assert!(access_for("/api/customers//configuration").is_none());
+        assert!(access_for("/api/customers/42/configuration/more").is_none());
+        assert_eq!(access_for("/api/sign_in"), Some(Access::Public));
+    }
 }

@@ -1,5 +1,9 @@
 //! Widgets shared by the pages.
 
+mod setting;
+
+pub use setting::{HelpTip, SourceBadge, ValueEditor};
+
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -57,4 +61,24 @@ where
     O: Clone + Send + Sync + 'static,
 {
     Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// A signal that changes when `action` finishes, except when it was refused for invalid input:
+/// a resource keyed on it is fetched again after a change or a conflict, while a form whose
+/// input was refused keeps what the person typed.
+pub fn refetch_after<I, O>(action: ServerAction<I>) -> Memo<usize>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Memo::new(move |previous: Option<&usize>| {
+        let version = action.version().get();
+        let refused_input = action
+            .value()
+            .with(|v| matches!(v, Some(Err(AppError::Validation { .. }))));
+        match previous {
+            Some(previous) if refused_input => *previous,
+            _ => version,
+        }
+    })
 }

@@ -2,9 +2,11 @@
 //! newtypes that input is parsed into before any rule or SQL sees it.
 
 mod role;
+mod setting;
 mod tag;
 
 pub use role::{Permission, Role};
+pub use setting::{resolve, ChoiceOption, SettingKind, ValueSource};
 pub use tag::{TagName, TagValue, TAG_NAME_MAX_CHARS, TAG_VALUE_MAX_CHARS};
 
 use serde::{Deserialize, Serialize};
@@ -98,3 +100,101 @@ pub struct AccountManagersSection {
     pub assignable: Vec<AccountManager>,
     pub can_assign: bool,
 }
+
+/// One setting as a page shows it: the catalog entry, the value in force for a customer (or the
+/// default, on the global defaults page), where it comes from, and the versions a change must
+/// name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingView {
+    pub key: String,
+    pub category: String,
+    pub label: String,
+    pub help: String,
+    pub kind: SettingKind,
+    /// The global default (canonical text) and as people read it.
+    pub default_value: String,
+    pub default_display: String,
+    pub default_version: i64,
+    /// The value in force (canonical text) and as people read it.
+    pub value: String,
+    pub value_display: String,
+    pub source: ValueSource,
+    /// The version of the customer's override row; 0 when the setting was never overridden.
+    pub override_version: i64,
+    /// Who last changed the value in force, and when (for an override, or a default).
+    pub changed_by: String,
+    pub changed_at: Millis,
+}
+
+/// The Customer Configuration section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigurationSection {
+    pub settings: Vec<SettingView>,
+    pub can_edit: bool,
+}
+
+/// The global defaults page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalDefaults {
+    /// Every setting; `value` is the default.
+    pub settings: Vec<SettingView>,
+    pub can_edit: bool,
+}
+
+/// One change in a setting's history for a customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingHistoryEntry {
+    pub id: i64,
+    pub at: Millis,
+    pub actor_email: String,
+    /// What happened, in words: "Overridden", "Changed", "Reverted to the global default", …
+    pub action: String,
+    /// The values before and after as people read them; "global default" when none was set.
+    pub before: String,
+    pub after: String,
+    /// Whether this entry's value can be restored (it set an override that is not in force).
+    pub restorable: bool,
+}
+
+/// A setting's history for one customer, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingHistory {
+    pub setting: SettingView,
+    pub entries: Vec<SettingHistoryEntry>,
+    pub can_edit: bool,
+}
+
+/// One override in the override matrix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixRow {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub setting_key: String,
+    pub setting_label: String,
+    pub category: String,
+    pub value_display: String,
+    pub default_display: String,
+    pub version: i64,
+}
+
+/// A setting as the matrix's filter lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingChoice {
+    pub key: String,
+    pub label: String,
+    pub category: String,
+}
+
+/// Which customers override which setting, with what value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverrideMatrix {
+    pub rows: Vec<MatrixRow>,
+    /// True when there were more rows than are shown.
+    pub truncated: bool,
+    pub settings: Vec<SettingChoice>,
+    pub categories: Vec<String>,
+    pub can_revert: bool,
+}
+
+/// The most rows the override matrix shows at once; filters narrow it down.
+pub const MATRIX_MAX_ROWS: i64 = 500;

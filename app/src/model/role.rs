@@ -23,12 +23,23 @@ pub enum Permission {
     ViewCustomers,
     EditTags,
     AssignAccountManagers,
+    /// Override, change, revert and restore a customer's settings (Help Desk: within their tags).
+    EditConfiguration,
+    /// See and change the global defaults.
+    ManageGlobalDefaults,
+    /// See which customers override which setting.
+    ViewOverrideMatrix,
+    /// Revert many customers' overrides at once from the matrix.
+    BulkRevertOverrides,
 }
 
 impl Permission {
     /// Whether the permission changes data (used by tests that call every write as a reader).
     pub fn is_write(self) -> bool {
-        !matches!(self, Permission::ViewCustomers)
+        !matches!(
+            self,
+            Permission::ViewCustomers | Permission::ViewOverrideMatrix
+        )
     }
 }
 
@@ -39,7 +50,9 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Reader | Role::Finance | Role::Helpdesk => matches!(permission, ViewCustomers),
+            Role::Reader => matches!(permission, ViewCustomers | ViewOverrideMatrix),
+            Role::Finance => matches!(permission, ViewCustomers),
+            Role::Helpdesk => matches!(permission, ViewCustomers | EditConfiguration),
         }
     }
 

@@ -1,4 +1,7 @@
-use crate::api::auth::{get_session, SignOut};
+use crate::{
+    api::auth::{get_session, SignOut},
+    model::Permission,
+};
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 
@@ -18,7 +21,20 @@ pub fn SignedInLayout() -> impl IntoView {
                         .await
                         .ok()
                         .map(|staff| {
+                            let defaults = staff
+                                .role
+                                .allows(Permission::ManageGlobalDefaults)
+                                .then(|| view! { <a href="/settings/defaults">"Global defaults"</a> });
+                            let matrix = staff
+                                .role
+                                .allows(Permission::ViewOverrideMatrix)
+                                .then(|| view! { <a href="/settings/overrides">"Override matrix"</a> });
                             view! {
+                                <nav class="main-nav" aria-label="Main">
+                                    <a href="/customers">"Customers"</a>
+                                    {defaults}
+                                    {matrix}
+                                </nav>
                                 <div class="who">
                                     <span class="who-name" data-testid="signed-in-as">
                                         {staff.email}

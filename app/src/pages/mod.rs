@@ -3,14 +3,35 @@
 pub mod customer;
 mod customer_list;
 mod layout;
+mod settings;
 mod sign_in;
+
+pub use settings::{GlobalDefaultsPage, OverrideMatrixPage};
 
 pub use customer_list::CustomerListPage;
 pub use layout::SignedInLayout;
 pub use sign_in::SignInPage;
 
+use crate::model::SettingView;
 use leptos::prelude::*;
 use leptos_meta::Title;
+
+/// The settings grouped by category, in catalog order.
+pub(crate) fn by_category(settings: Vec<SettingView>) -> Vec<(String, Vec<SettingView>)> {
+    let mut groups: Vec<(String, Vec<SettingView>)> = Vec::new();
+    for setting in settings {
+        match groups.iter_mut().find(|(c, _)| *c == setting.category) {
+            Some((_, list)) => list.push(setting),
+            None => groups.push((setting.category.clone(), vec![setting])),
+        }
+    }
+    groups
+}
+
+/// An element id made from a setting key (letters, digits, `.` and `_`), e.g. `setting-billing-cycle`.
+pub fn dom_id(prefix: &str, key: &str) -> String {
+    format!("{prefix}-{}", key.replace('.', "-"))
+}
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {

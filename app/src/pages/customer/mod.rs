@@ -1,9 +1,11 @@
 //! A customer's settings page: the header and section navigation, and one module per section.
 
 mod account_managers;
+mod configuration;
 mod tags;
 
 pub use account_managers::AccountManagersSectionPage;
+pub use configuration::ConfigurationSectionPage;
 pub use tags::TagsSectionPage;
 
 use crate::{api::customers::get_customer, components::ErrorMessage};
@@ -16,6 +18,11 @@ use leptos_router::{
 
 /// The settings sections that exist, in menu order: (path segment, label, what it is for).
 const SECTIONS: &[(&str, &str, &str)] = &[
+    (
+        "configuration",
+        "Customer Configuration",
+        "Every setting with its help text: see the value in force, override a global default, revert, and see its history.",
+    ),
     (
         "tags",
         "Define Tags",

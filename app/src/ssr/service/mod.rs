@@ -3,5 +3,6 @@
 
 pub mod account_managers;
 pub mod audit;
+pub mod configuration;
 pub mod customers;
 pub mod tags;

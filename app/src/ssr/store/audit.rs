@@ -35,6 +35,7 @@ pub async fn insert(conn: &mut AnyConnection, entry: AuditEntry<'_>) -> Result<(
 /// A stored audit line, newest first in listings.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {
+    pub id: i64,
     pub at: Millis,
     pub actor_email: String,
     pub action: String,
@@ -50,11 +51,39 @@ pub async fn for_customer(
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT at, actor_email, action, customer_id, subject, before_json, after_json
+        "SELECT id, at, actor_email, action, customer_id, subject, before_json, after_json
          FROM audit_log WHERE customer_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
     )
     .bind(customer_id)
     .bind(limit)
     .fetch_all(conn)
+    .await
+}
+
+/// A customer's audit lines about one subject (e.g. one setting), newest first.
+pub async fn for_customer_subject(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    subject: &str,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, at, actor_email, action, customer_id, subject, before_json, after_json
+         FROM audit_log WHERE customer_id = $1 AND subject = $2 ORDER BY at DESC, id DESC LIMIT $3",
+    )
+    .bind(customer_id)
+    .bind(subject)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<AuditRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, at, actor_email, action, customer_id, subject, before_json, after_json
+         FROM audit_log WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
     .await
 }

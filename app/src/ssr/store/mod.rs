@@ -5,6 +5,7 @@ pub mod account_managers;
 pub mod audit;
 pub mod customers;
 pub mod sessions;
+pub mod settings;
 pub mod staff;
 pub mod tags;
 

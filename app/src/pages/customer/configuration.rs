@@ -1,0 +1,335 @@
+//! `/customers/{id}/configuration`: Customer Configuration. Which setting is being edited,
+//! reverted or shown with its history is in the URL (`?edit=`, `?revert=`, `?history=`), so
+//! every step is a link or a plain form and works without JavaScript.
+
+use super::customer_id_param;
+use crate::pages::{by_category, dom_id};
+use crate::{
+    api::configuration::{
+        get_configuration, get_setting_history, RestoreSetting, RevertOverride, SaveOverride,
+    },
+    components::{
+        action_error, refetch_after, ErrorMessage, FormMessage, HelpTip, SourceBadge, ValueEditor,
+    },
+    model::{format_time, SettingView, ValueSource},
+};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[derive(Clone, Copy)]
+struct Actions {
+    save: ServerAction<SaveOverride>,
+    revert: ServerAction<RevertOverride>,
+    restore: ServerAction<RestoreSetting>,
+}
+
+#[component]
+pub fn ConfigurationSectionPage() -> impl IntoView {
+    let id = customer_id_param();
+    let actions = Actions {
+        save: ServerAction::<SaveOverride>::new(),
+        revert: ServerAction::<RevertOverride>::new(),
+        restore: ServerAction::<RestoreSetting>::new(),
+    };
+    let (saved, reverted, restored) = (
+        refetch_after(actions.save),
+        refetch_after(actions.revert),
+        refetch_after(actions.restore),
+    );
+    let section = Resource::new(
+        move || (id.get(), saved.get(), reverted.get(), restored.get()),
+        |(id, ..)| get_configuration(id),
+    );
+    view! {
+        <h2>"Customer Configuration"</h2>
+        <p class="muted intro">
+            "Each setting follows the global default unless it is overridden for this customer. Tap (i) for what a setting does."
+        </p>
+        <Transition fallback=|| view! { <p class="muted">"Loading configuration…"</p> }>
+            {move || Suspend::new(async move {
+                match section.await {
+                    Ok(section) => {
+                        let can_edit = section.can_edit;
+                        by_category(section.settings)
+                            .into_iter()
+                            .map(|(category, settings)| {
+                                view! { <Category category settings can_edit actions /> }
+                            })
+                            .collect_view()
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Category(
+    category: String,
+    settings: Vec<SettingView>,
+    can_edit: bool,
+    actions: Actions,
+) -> impl IntoView {
+    view! {
+        <section class="setting-category">
+            <h3>{category}</h3>
+            <ul class="settings">
+                {settings
+                    .into_iter()
+                    .map(|setting| view! { <SettingItem setting can_edit actions /> })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn SettingItem(setting: SettingView, can_edit: bool, actions: Actions) -> impl IntoView {
+    let customer_id = customer_id_param().get_untracked();
+    let query = use_query_map();
+    let key = setting.key.clone();
+    let mode = {
+        let key = key.clone();
+        move || {
+            let q = query.read();
+            if q.get("edit").as_deref() == Some(key.as_str()) {
+                Mode::Edit
+            } else if q.get("revert").as_deref() == Some(key.as_str()) {
+                Mode::ConfirmRevert
+            } else if q.get("history").as_deref() == Some(key.as_str()) {
+                Mode::History
+            } else {
+                Mode::View
+            }
+        }
+    };
+    let base = format!("/customers/{customer_id}/configuration");
+    let anchor = dom_id("setting", &key);
+    let overridden = setting.source == ValueSource::Overridden;
+    let replaces = overridden.then(|| {
+        view! {
+            <p class="replaces">
+                "Replaces the global default: " <span class="default-value">{setting.default_display.clone()}</span>
+            </p>
+        }
+    });
+    let edit_href = format!("{base}?edit={key}#{anchor}");
+    let revert_href = format!("{base}?revert={key}#{anchor}");
+    let history_href = format!("{base}?history={key}#{anchor}");
+    let close_href = format!("{base}#{anchor}");
+    let override_label = if overridden { "Edit" } else { "Override" };
+    let label = setting.label.clone();
+    let setting = StoredValue::new(setting);
+    view! {
+        <li
+            class="setting"
+            class:is-overridden=overridden
+            id=anchor.clone()
+            data-key=key.clone()
+        >
+            <div class="setting-head">
+                <span class="setting-label">{label.clone()}</span>
+                <HelpTip
+                    label=label.clone()
+                    help=setting.with_value(|s| s.help.clone())
+                    id=dom_id("help", &key)
+                />
+            </div>
+            <div class="setting-value">
+                <span class="value">{setting.with_value(|s| s.value_display.clone())}</span>
+                <SourceBadge source=setting.with_value(|s| s.source) />
+            </div>
+            {replaces}
+            {
+                let key = key.clone();
+                move || match mode() {
+                Mode::Edit if can_edit => {
+                    view! { <OverrideForm setting=setting.get_value() close_href=close_href.clone() actions /> }
+                        .into_any()
+                }
+                Mode::ConfirmRevert if can_edit && overridden => {
+                    view! { <RevertConfirm setting=setting.get_value() close_href=close_href.clone() actions /> }
+                        .into_any()
+                }
+                Mode::History => {
+                    view! { <History key=key.clone() close_href=close_href.clone() can_edit actions /> }
+                        .into_any()
+                }
+                _ => {
+                    view! {
+                        <div class="setting-actions">
+                            {can_edit
+                                .then(|| {
+                                    view! {
+                                        <a class="button" href=edit_href.clone() aria-label=format!("{override_label} {label}")>
+                                            {override_label}
+                                        </a>
+                                    }
+                                })}
+                            {(can_edit && overridden)
+                                .then(|| {
+                                    view! {
+                                        <a class="button danger" href=revert_href.clone() aria-label=format!("Revert {label}")>
+                                            "Revert"
+                                        </a>
+                                    }
+                                })}
+                            <a class="button quiet" href=history_href.clone() aria-label=format!("History of {label}")>
+                                "History"
+                            </a>
+                        </div>
+                    }
+                        .into_any()
+                }
+            }
+            }
+        </li>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    View,
+    Edit,
+    ConfirmRevert,
+    History,
+}
+
+#[component]
+fn OverrideForm(setting: SettingView, close_href: String, actions: Actions) -> impl IntoView {
+    let customer_id = customer_id_param().get_untracked();
+    let error = action_error(actions.save);
+    let id = dom_id("value", &setting.key);
+    view! {
+        <ActionForm action=actions.save attr:class="form setting-editor" attr:novalidate=true>
+            <input type="hidden" name="customer_id" value=customer_id />
+            <input type="hidden" name="key" value=setting.key.clone() />
+            <input type="hidden" name="version" value=setting.override_version />
+            <ValueEditor
+                kind=setting.kind.clone()
+                value=setting.value.clone()
+                id
+                label=format!("New value for {}", setting.label)
+                server_error=error
+            />
+            <FormMessage error />
+            <div class="form-actions">
+                <button type="submit" class="primary" disabled=move || actions.save.pending().get()>
+                    "Save"
+                </button>
+                <a class="button" href=close_href>
+                    "Cancel"
+                </a>
+            </div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn RevertConfirm(setting: SettingView, close_href: String, actions: Actions) -> impl IntoView {
+    let customer_id = customer_id_param().get_untracked();
+    let error = action_error(actions.revert);
+    view! {
+        <ActionForm action=actions.revert attr:class="confirm">
+            <p>
+                "Revert “" {setting.label.clone()} "” to the global default ("
+                <strong>{setting.default_display.clone()}</strong> ")? The override "
+                <strong>{setting.value_display.clone()}</strong> " is removed."
+            </p>
+            <input type="hidden" name="customer_id" value=customer_id />
+            <input type="hidden" name="key" value=setting.key.clone() />
+            <input type="hidden" name="version" value=setting.override_version />
+            <FormMessage error />
+            <div class="form-actions">
+                <button type="submit" class="danger" disabled=move || actions.revert.pending().get()>
+                    "Yes, revert"
+                </button>
+                <a class="button" href=close_href>
+                    "Cancel"
+                </a>
+            </div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn History(key: String, close_href: String, can_edit: bool, actions: Actions) -> impl IntoView {
+    let customer_id = customer_id_param().get_untracked();
+    let restored = refetch_after(actions.restore);
+    let history = Resource::new(
+        move || (restored.get(), actions.save.version().get()),
+        move |_| get_setting_history(customer_id, key.clone()),
+    );
+    let error = action_error(actions.restore);
+    view! {
+        <div class="history">
+            <div class="history-head">
+                <h4>"History"</h4>
+                <a href=close_href>"Close"</a>
+            </div>
+            <FormMessage error />
+            <Transition fallback=|| view! { <p class="muted">"Loading history…"</p> }>
+                {move || Suspend::new(async move {
+                    match history.await {
+                        Ok(history) if history.entries.is_empty() => {
+                            view! { <p class="empty">"Never changed for this customer."</p> }.into_any()
+                        }
+                        Ok(history) => {
+                            let version = history.setting.override_version;
+                            let key = history.setting.key.clone();
+                            view! {
+                                <ol class="history-list">
+                                    {history
+                                        .entries
+                                        .into_iter()
+                                        .map(|entry| {
+                                            let key = key.clone();
+                                            let restore_label = format!("Restore {}", entry.after);
+                                            let restore = (can_edit && entry.restorable)
+                                                .then(|| {
+                                                    view! {
+                                                        <ActionForm action=actions.restore attr:class="inline">
+                                                            <input type="hidden" name="customer_id" value=customer_id />
+                                                            <input type="hidden" name="key" value=key.clone() />
+                                                            <input type="hidden" name="history_id" value=entry.id />
+                                                            <input type="hidden" name="version" value=version />
+                                                            <button
+                                                                type="submit"
+                                                                class="small"
+                                                                aria-label=restore_label
+                                                            >
+                                                                "Restore"
+                                                            </button>
+                                                        </ActionForm>
+                                                    }
+                                                });
+                                            view! {
+                                                <li>
+                                                    <div>
+                                                        <strong>{entry.action}</strong>
+                                                        " · "
+                                                        <span class="change">
+                                                            {entry.before} " → " {entry.after.clone()}
+                                                        </span>
+                                                    </div>
+                                                    <div class="muted small-text">
+                                                        {entry.actor_email} " · " {format_time(entry.at)}
+                                                    </div>
+                                                    {restore}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ol>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
