@@ -649,4 +649,82 @@ mod tests {
         // An override equal to the default is still an override: it stays when the default moves.
         assert_eq!(resolve("30", Some("30")), ("30", ValueSource::Overridden));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn kinds() -> Vec<SettingKind> {
+            vec![
+                SettingKind::Boolean,
+                SettingKind::Integer {
+                    min: -1,
+                    max: 100_000,
+                },
+                decimal("0", "100", 2, true),
+                decimal("-50", "50", 3, false),
+                SettingKind::Choice {
+                    options: vec![
+                        ChoiceOption {
+                            value: "P1M".into(),
+                            label: "1 month".into(),
+                        },
+                        ChoiceOption {
+                            value: "P1Y".into(),
+                            label: "1 year".into(),
+                        },
+                    ],
+                },
+                SettingKind::Email,
+                SettingKind::EmailList { max_items: 4 },
+                SettingKind::Url,
+                SettingKind::Text {
+                    max_chars: 40,
+                    multiline: false,
+                },
+                SettingKind::Text {
+                    max_chars: 40,
+                    multiline: true,
+                },
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_input_is_parsed_or_refused_and_an_accepted_value_is_canonical(input in "\\PC{0,60}|[0-9 .,%+-]{0,12}|[a-z@. ,]{0,30}") {
+                for kind in kinds() {
+                    if let Ok(value) = kind.parse(&input) {
+                        prop_assert_eq!(kind.parse(&value), Ok(value.clone()), "{:?} {:?}", kind, input);
+                    }
+                }
+            }
+
+            #[test]
+            fn every_integer_in_range_is_accepted_and_every_other_refused(n in any::<i64>()) {
+                let kind = SettingKind::Integer { min: -1, max: 100_000 };
+                let parsed = kind.parse(&n.to_string());
+                prop_assert_eq!(parsed.is_ok(), (-1..=100_000).contains(&n));
+                if let Ok(value) = parsed {
+                    prop_assert_eq!(value, n.to_string());
+                }
+            }
+
+            #[test]
+            fn a_decimal_is_accepted_exactly_when_it_lies_within_the_bounds(units in -20_000i128..20_000, places in 0usize..3) {
+                let kind = decimal("0", "100", 2, true);
+                let text = format_units(units, 2);
+                // Drop trailing decimals to write the same number with fewer places.
+                let written = if places < 2 && units % 10_i128.pow(2 - places as u32) == 0 {
+                    text[..text.len() - (2 - places) - usize::from(places == 0)].to_owned()
+                } else {
+                    text.clone()
+                };
+                let parsed = kind.parse(&written);
+                prop_assert_eq!(parsed.is_ok(), (0..=10_000).contains(&units), "{}", written);
+                if let Ok(value) = parsed {
+                    prop_assert_eq!(value, text);
+                }
+            }
+        }
+    }
 }
