@@ -176,6 +176,7 @@ pub async fn seed(state: &AppState) -> Result<usize, AppError> {
     }
 
     let mut added = 0;
+    let mut new_customers = Vec::new();
     for (i, name) in CUSTOMER_NAMES.iter().enumerate() {
         let slug = slug(name);
         let domain = format!("{slug}.com");
@@ -228,9 +229,43 @@ pub async fn seed(state: &AppState) -> Result<usize, AppError> {
             .await?;
         }
         added += 1;
+        new_customers.push((i, id));
     }
     tx.commit().await?;
+    seed_overrides(state, &new_customers).await?;
     Ok(added)
+}
+
+/// Some customers override some settings, as real ones do, so the override matrix and the
+/// histories have something to show. Made through the service as the demo admin, so each one
+/// is audited like any change; only for customers added by this run (idempotent).
+const DEMO_OVERRIDES: [(usize, &str, &str); 9] = [
+    (20, "billing.markup_percent", "12.5"),
+    (27, "billing.markup_percent", "10"),
+    (41, "billing.markup_percent", "18"),
+    (22, "billing.cycle", "annual"),
+    (44, "billing.cycle", "quarterly"),
+    (25, "portal.language", "de"),
+    (29, "commerce.seat_limit_applicable", "true"),
+    (29, "commerce.seat_limit", "-1"),
+    (33, "usage.suspend_on_danger_threshold", "true"),
+];
+
+async fn seed_overrides(state: &AppState, new_customers: &[(usize, i64)]) -> Result<(), AppError> {
+    let Some(admin) =
+        store::staff::find_by_email(&mut *state.db.pool().acquire().await?, DEMO_STAFF[0].0)
+            .await?
+            .map(|c| c.staff)
+    else {
+        return Ok(());
+    };
+    for (index, key, value) in DEMO_OVERRIDES {
+        if let Some((_, id)) = new_customers.iter().find(|(i, _)| *i == index) {
+            app::ssr::service::configuration::save_override(&state.db, &admin, *id, key, value, 0)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
