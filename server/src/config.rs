@@ -39,6 +39,61 @@ pub enum Command {
     User(UserCommand),
     /// Serve with demo data: seeds customers and one user per role (idempotent), on plain HTTP.
     Demo(ServeOptions),
+    /// Run the Partner Center simulator: the same API as Microsoft's, from a data file.
+    PcSim(SimulatorArgs),
+}
+
+/// `portal pc-sim`: where the data is, where to listen, and which faults to inject.
+#[derive(Debug, Clone, Args)]
+pub struct SimulatorArgs {
+    /// The data file (JSON; its format is in the README).
+    #[arg(long)]
+    pub data: std::path::PathBuf,
+    /// Address to listen on (keep it on loopback).
+    #[arg(long, default_value = "127.0.0.1:3900")]
+    pub addr: SocketAddr,
+    /// The client id the token endpoint accepts.
+    #[arg(long, default_value = "simulator")]
+    pub client_id: String,
+    /// The client secret the token endpoint accepts.
+    #[arg(
+        long,
+        env = "PC_SIM_CLIENT_SECRET",
+        default_value = "simulator-secret",
+        hide_env_values = true
+    )]
+    pub client_secret: String,
+    /// Lifetime of the tokens it issues, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub token_lifetime: u64,
+    /// Answer 429 with Retry-After past this many API requests per window.
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// The rate limit's window, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub rate_window: u64,
+    /// Latency added to every API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of API requests answered 500 (0 to 1).
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    pub error_share: f64,
+    /// Share of API requests answered with a malformed body (0 to 1).
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    pub malformed_share: f64,
+    /// Share of API requests that hang without an answer (0 to 1).
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    pub hang_share: f64,
+    /// Seed of the fault draws: the same seed repeats the same faults.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{text:?} is not a share from 0 to 1")),
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -139,6 +194,29 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn simulator_shares_must_lie_between_0_and_1() {
+        let ok = Cli::try_parse_from([
+            "portal",
+            "pc-sim",
+            "--data",
+            "d.json",
+            "--error-share",
+            "0.1",
+        ]);
+        assert!(ok.is_ok());
+        let err = Cli::try_parse_from([
+            "portal",
+            "pc-sim",
+            "--data",
+            "d.json",
+            "--hang-share",
+            "1.5",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("not a share"), "{err}");
     }
 
     #[test]

@@ -7,12 +7,13 @@ use app::{
 use clap::Parser;
 use server::{
     config::{
-        Cli, Command, GlobalOptions, ServeOptions, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
+        Cli, Command, GlobalOptions, ServeOptions, SimulatorArgs, UserAddOptions, UserCommand,
+        MIN_PASSWORD_CHARS,
     },
-    demo,
+    demo, simulator,
     startup::{self, leptos_options, open_database, redact_url, shutdown_signal},
 };
-use std::{io::BufRead, process::ExitCode};
+use std::{io::BufRead, process::ExitCode, time::Duration};
 use tracing_subscriber::EnvFilter;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -31,6 +32,7 @@ async fn main() -> ExitCode {
         Some(Command::Demo(options)) => serve(&cli.global, options, true).await,
         Some(Command::Migrate) => migrate(&cli.global).await,
         Some(Command::User(UserCommand::Add(options))) => add_user(&cli.global, options).await,
+        Some(Command::PcSim(args)) => run_simulator(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -83,6 +85,40 @@ async fn serve(
     }
     startup::serve(listener, router, shutdown_signal()).await?;
     state.db.close().await;
+    Ok(())
+}
+
+async fn run_simulator(args: SimulatorArgs) -> Result<(), Error> {
+    let text = std::fs::read_to_string(&args.data)
+        .map_err(|e| format!("cannot read {}: {e}", args.data.display()))?;
+    let data: simulator::SimulatorData = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not simulator data: {e}", args.data.display()))?;
+    let options = simulator::SimulatorOptions {
+        client_id: args.client_id,
+        client_secret: args.client_secret,
+        token_lifetime: Duration::from_secs(args.token_lifetime),
+        rate_limit: args.rate_limit,
+        rate_window: Duration::from_secs(args.rate_window.max(1)),
+        latency: Duration::from_millis(args.latency_ms),
+        error_share: args.error_share,
+        malformed_share: args.malformed_share,
+        hang_share: args.hang_share,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let customers = data.customers.len();
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, customers, "partner center simulator serving");
+    println!("Partner Center simulator at http://{addr}/v1 (token: http://{addr}/<tenant>/oauth2/token), {customers} customers");
+    axum::serve(
+        listener,
+        simulator::router(simulator::Simulator::new(data, options)),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

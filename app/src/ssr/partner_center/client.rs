@@ -1,0 +1,519 @@
+//! The Partner Center REST client: an app-only token by client credentials (cached until shortly
+//! before it expires), the headers Partner Center asks for on every call, continuation paging,
+//! retries (429 waits exactly `Retry-After`; 5xx, connection errors and timeouts back off
+//! exponentially with jitter; other 4xx fail at once) and one rate limit shared by every task
+//! that uses the same client.
+
+use super::wire::{ApiError, Collection, Customer, SubscribedSku, Subscription, TokenResponse};
+use rand::Rng;
+use reqwest::{header::HeaderMap, Method, StatusCode};
+use serde::de::DeserializeOwned;
+use std::{
+    fmt,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+use tokio::{sync::Mutex, time::Instant};
+
+pub const DEFAULT_API_URL: &str = "https://api.partnercenter.microsoft.com";
+pub const DEFAULT_TOKEN_URL: &str = "https://login.microsoftonline.com/common/oauth2/token";
+pub const RESOURCE: &str = "https://api.partnercenter.microsoft.com";
+
+/// A secret that never shows in logs or `Debug` output.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "(empty)"
+        } else {
+            "(redacted)"
+        })
+    }
+}
+
+/// Where Partner Center is and how to use it.
+#[derive(Clone, Debug)]
+pub struct PartnerCenterConfig {
+    /// The API root without `/v1`, e.g. Microsoft's or the simulator's.
+    pub api_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Requests per minute for all work sharing the client (Partner Center allows about 500).
+    pub rate_per_minute: u32,
+    /// How long one request may take before it counts as hung.
+    pub request_timeout: Duration,
+    /// Retries of a 5xx, a connection error or a timeout before giving up.
+    pub max_retries: u32,
+    /// Answers of 429 waited out before giving up.
+    pub max_throttled: u32,
+    /// The first back-off; doubled on each retry, with jitter, up to `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Customers asked for per page.
+    pub page_size: u32,
+}
+
+impl PartnerCenterConfig {
+    pub fn new(api_url: &str, token_url: &str, client_id: &str, client_secret: Secret) -> Self {
+        PartnerCenterConfig {
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            token_url: token_url.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret,
+            rate_per_minute: 500,
+            request_timeout: Duration::from_secs(30),
+            max_retries: 4,
+            max_throttled: 10,
+            base_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            page_size: 100,
+        }
+    }
+}
+
+/// What can go wrong talking to Partner Center.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PartnerCenterError {
+    #[error("Partner Center refused the credentials: {0}")]
+    Authentication(String),
+    #[error("Partner Center kept throttling after {attempts} waits")]
+    Throttled { attempts: u32 },
+    #[error("Partner Center has no {0}")]
+    NotFound(String),
+    #[error("Partner Center answered {status}: {description}")]
+    Server { status: u16, description: String },
+    #[error("Partner Center refused the request ({status}): {description}")]
+    Rejected { status: u16, description: String },
+    #[error("Partner Center's answer could not be read: {0}")]
+    Malformed(String),
+    #[error("Partner Center did not answer in time")]
+    Timeout,
+    #[error("Partner Center could not be reached: {0}")]
+    Connection(String),
+}
+
+/// Counters a sync reads to report how a run went.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
+    /// Time spent waiting because of 429 answers, in milliseconds.
+    pub throttle_wait_ms: AtomicU64,
+    pub tokens_fetched: AtomicU64,
+}
+
+/// Spaces requests evenly at the configured rate, for every task sharing it.
+#[derive(Debug)]
+struct RateLimit {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl RateLimit {
+    fn new(per_minute: u32) -> Self {
+        RateLimit {
+            interval: Duration::from_secs(60) / per_minute.max(1),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Waits for this caller's slot.
+    async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+#[derive(Debug)]
+struct Token {
+    value: Secret,
+    refresh_at: Instant,
+}
+
+/// The client. Cheap to clone; clones share the token, the rate limit and the counters.
+#[derive(Clone, Debug)]
+pub struct PartnerCenterClient {
+    http: reqwest::Client,
+    config: Arc<PartnerCenterConfig>,
+    token: Arc<Mutex<Option<Token>>>,
+    limit: Arc<RateLimit>,
+    pub stats: Arc<ClientStats>,
+}
+
+/// One call's outcome before it is decided whether to retry.
+enum Attempt {
+    Done(reqwest::Response),
+    Retry(PartnerCenterError),
+    Throttled(Duration),
+    TokenExpired,
+    Fail(PartnerCenterError),
+}
+
+impl PartnerCenterClient {
+    pub fn new(config: PartnerCenterConfig) -> Result<Self, PartnerCenterError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| PartnerCenterError::Connection(e.to_string()))?;
+        Ok(PartnerCenterClient {
+            http,
+            limit: Arc::new(RateLimit::new(config.rate_per_minute)),
+            config: Arc::new(config),
+            token: Arc::new(Mutex::new(None)),
+            stats: Arc::new(ClientStats::default()),
+        })
+    }
+
+    pub fn config(&self) -> &PartnerCenterConfig {
+        &self.config
+    }
+
+    /// A valid app-only token: the cached one, or a new one when it is about to expire.
+    async fn token(&self) -> Result<Secret, PartnerCenterError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref() {
+            if Instant::now() < token.refresh_at {
+                return Ok(token.value.clone());
+            }
+        }
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.config.client_id.as_str()),
+            ("client_secret", self.config.client_secret.expose()),
+            ("resource", RESOURCE),
+        ];
+        self.stats.tokens_fetched.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .http
+            .post(&self.config.token_url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| PartnerCenterError::Authentication(transport(&e).to_string()))?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| PartnerCenterError::Authentication(e.to_string()))?;
+        if !status.is_success() {
+            return Err(PartnerCenterError::Authentication(format!(
+                "the token endpoint answered {status}"
+            )));
+        }
+        let token: TokenResponse = serde_json::from_str(&body)
+            .map_err(|e| PartnerCenterError::Malformed(format!("token answer: {e}")))?;
+        let lifetime = Duration::from_secs(token.expires_in_seconds().unwrap_or(3600));
+        // Renew five minutes early (or at 90 % of a short lifetime) so no call carries a token
+        // that expires on the way.
+        let margin = Duration::from_secs(300).min(lifetime / 10);
+        let value = Secret::new(token.access_token);
+        *cached = Some(Token {
+            value: value.clone(),
+            refresh_at: Instant::now() + lifetime - margin,
+        });
+        tracing::debug!(
+            lifetime_s = lifetime.as_secs(),
+            "partner center token fetched"
+        );
+        Ok(value)
+    }
+
+    fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .config
+            .base_backoff
+            .saturating_mul(1 << retry.min(16))
+            .min(self.config.max_backoff);
+        // Full jitter on the upper half: spreads retries of many tasks apart.
+        let half = exp / 2;
+        half + rand::thread_rng().gen_range(Duration::ZERO..=half)
+    }
+
+    async fn attempt(
+        &self,
+        url: &str,
+        request_id: &str,
+        extra: &HeaderMap,
+    ) -> Result<Attempt, PartnerCenterError> {
+        let token = self.token().await?;
+        self.limit.acquire().await;
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let sent = self
+            .http
+            .request(Method::GET, url)
+            .bearer_auth(token.expose())
+            .header("Accept", "application/json")
+            .header("MS-RequestId", request_id)
+            .header("MS-CorrelationId", uuid::Uuid::new_v4().to_string())
+            .header("MS-Contract-Version", "v1")
+            .headers(extra.clone())
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(e) if e.is_timeout() => return Ok(Attempt::Retry(PartnerCenterError::Timeout)),
+            Err(e) => return Ok(Attempt::Retry(transport(&e))),
+        };
+        let status = response.status();
+        Ok(match status {
+            s if s.is_success() => Attempt::Done(response),
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait = response
+                    .headers()
+                    .get("Retry-After")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(1);
+                Attempt::Throttled(Duration::from_secs(wait))
+            }
+            StatusCode::UNAUTHORIZED => Attempt::TokenExpired,
+            s if s.is_server_error() => {
+                let description = describe(response).await;
+                Attempt::Retry(PartnerCenterError::Server {
+                    status: s.as_u16(),
+                    description,
+                })
+            }
+            StatusCode::NOT_FOUND => Attempt::Fail(PartnerCenterError::NotFound(
+                url.rsplit("/v1/").next().unwrap_or(url).to_owned(),
+            )),
+            s => {
+                let description = describe(response).await;
+                Attempt::Fail(PartnerCenterError::Rejected {
+                    status: s.as_u16(),
+                    description,
+                })
+            }
+        })
+    }
+
+    /// GETs `url` and reads the JSON answer, retrying as the module says. The `MS-RequestId` is
+    /// the same on every retry of this call.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        extra: HeaderMap,
+    ) -> Result<T, PartnerCenterError> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let (mut retries, mut throttled, mut reauthenticated) = (0, 0, false);
+        loop {
+            match self.attempt(url, &request_id, &extra).await? {
+                Attempt::Done(response) => {
+                    let body = match response.text().await {
+                        Ok(body) => body,
+                        Err(e) if e.is_timeout() => {
+                            if retries >= self.config.max_retries {
+                                return Err(PartnerCenterError::Timeout);
+                            }
+                            retries += 1;
+                            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(self.backoff(retries)).await;
+                            continue;
+                        }
+                        Err(e) => return Err(transport(&e)),
+                    };
+                    return serde_json::from_str(&body)
+                        .map_err(|e| PartnerCenterError::Malformed(format!("{url}: {e}")));
+                }
+                Attempt::Throttled(wait) => {
+                    throttled += 1;
+                    self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    if throttled > self.config.max_throttled {
+                        return Err(PartnerCenterError::Throttled {
+                            attempts: throttled,
+                        });
+                    }
+                    tracing::debug!(wait_s = wait.as_secs(), "throttled by partner center");
+                    let started = Instant::now();
+                    tokio::time::sleep(wait).await;
+                    self.stats
+                        .throttle_wait_ms
+                        .fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+                }
+                Attempt::TokenExpired if !reauthenticated => {
+                    reauthenticated = true;
+                    *self.token.lock().await = None;
+                }
+                Attempt::TokenExpired => {
+                    return Err(PartnerCenterError::Authentication(
+                        "the API refused a fresh token (401)".into(),
+                    ))
+                }
+                Attempt::Retry(error) => {
+                    if retries >= self.config.max_retries {
+                        return Err(error);
+                    }
+                    retries += 1;
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    let wait = self.backoff(retries);
+                    tracing::debug!(%error, retry = retries, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Attempt::Fail(error) => return Err(error),
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/v1/{}",
+            self.config.api_url,
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// Every customer of the partner, following continuation tokens through every page.
+    pub async fn list_customers(&self) -> Result<Vec<Customer>, PartnerCenterError> {
+        let mut url = self.url(&format!("customers?size={}", self.config.page_size));
+        let mut headers = HeaderMap::new();
+        let mut customers = Vec::new();
+        loop {
+            let page: Collection<Customer> = self.get(&url, headers).await?;
+            customers.extend(page.items);
+            let Some(next) = page.links.next else {
+                return Ok(customers);
+            };
+            url = if next.uri.starts_with("http://") || next.uri.starts_with("https://") {
+                next.uri
+            } else {
+                self.url(&next.uri)
+            };
+            headers = HeaderMap::new();
+            for h in next.headers {
+                let (Ok(name), Ok(value)) = (
+                    reqwest::header::HeaderName::from_bytes(h.key.as_bytes()),
+                    reqwest::header::HeaderValue::from_str(&h.value),
+                ) else {
+                    return Err(PartnerCenterError::Malformed(format!(
+                        "next-page header {:?}",
+                        h.key
+                    )));
+                };
+                headers.insert(name, value);
+            }
+        }
+    }
+
+    pub async fn get_customer(&self, customer_id: &str) -> Result<Customer, PartnerCenterError> {
+        self.get(
+            &self.url(&format!("customers/{}", path_segment(customer_id)?)),
+            HeaderMap::new(),
+        )
+        .await
+    }
+
+    pub async fn list_subscriptions(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<Subscription>, PartnerCenterError> {
+        let url = self.url(&format!(
+            "customers/{}/subscriptions",
+            path_segment(customer_id)?
+        ));
+        Ok(self
+            .get::<Collection<Subscription>>(&url, HeaderMap::new())
+            .await?
+            .items)
+    }
+
+    pub async fn list_subscribed_skus(
+        &self,
+        customer_id: &str,
+    ) -> Result<Vec<SubscribedSku>, PartnerCenterError> {
+        let url = self.url(&format!(
+            "customers/{}/subscribedskus",
+            path_segment(customer_id)?
+        ));
+        Ok(self
+            .get::<Collection<SubscribedSku>>(&url, HeaderMap::new())
+            .await?
+            .items)
+    }
+}
+
+/// A customer id goes into a URL path: only GUID characters are allowed.
+fn path_segment(id: &str) -> Result<&str, PartnerCenterError> {
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        Ok(id)
+    } else {
+        Err(PartnerCenterError::Rejected {
+            status: 400,
+            description: format!("{id:?} is not a customer id"),
+        })
+    }
+}
+
+fn transport(e: &reqwest::Error) -> PartnerCenterError {
+    if e.is_timeout() {
+        PartnerCenterError::Timeout
+    } else {
+        PartnerCenterError::Connection(e.to_string())
+    }
+}
+
+/// The description of an error answer, or its status when the body is not Partner Center's.
+async fn describe(response: reqwest::Response) -> String {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    serde_json::from_str::<ApiError>(&body)
+        .map(|e| format!("{} (code {})", e.description, e.code))
+        .unwrap_or_else(|_| status.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_is_redacted_in_debug_output() {
+        let config = PartnerCenterConfig::new("http://x", "http://y", "id", Secret::new("hunter2"));
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("(redacted)"));
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        let mut config = PartnerCenterConfig::new("http://x", "http://y", "id", Secret::default());
+        config.base_backoff = Duration::from_millis(100);
+        config.max_backoff = Duration::from_millis(1000);
+        let client = PartnerCenterClient::new(config).unwrap();
+        for retry in 1..20 {
+            let wait = client.backoff(retry);
+            let exp =
+                Duration::from_millis(100 * (1 << retry.min(16))).min(Duration::from_millis(1000));
+            assert!(wait >= exp / 2 && wait <= exp, "retry {retry}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn only_guid_characters_go_into_a_path() {
+        assert!(path_segment("0b6f9a3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b").is_ok());
+        assert!(path_segment("../admin").is_err());
+        assert!(path_segment("").is_err());
+    }
+}

@@ -1,0 +1,421 @@
+//! The Partner Center simulator (`portal pc-sim`): a real HTTP server on loopback that speaks the
+//! same API as Microsoft's (token endpoint, envelope, `links.next` with the continuation
+//! header, error body), serves customers, subscriptions and subscribed SKUs from a data file,
+//! and injects faults on demand: a rate limit answering 429 with `Retry-After`, added latency,
+//! and shares of 500s, malformed bodies and hung requests, drawn from a seeded generator so a
+//! run can be repeated.
+
+use app::ssr::partner_center::wire::{
+    ApiError, Attributes, Collection, Customer, Link, LinkHeader, Links, SubscribedSku,
+    Subscription, TokenResponse,
+};
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Form, Json, Router,
+};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// The data file: every customer with its subscriptions and subscribed SKUs, in the API's own
+/// JSON shapes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SimulatorData {
+    pub customers: Vec<SimulatedCustomer>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimulatedCustomer {
+    pub customer: Customer,
+    #[serde(default)]
+    pub subscriptions: Vec<Subscription>,
+    #[serde(default)]
+    pub subscribed_skus: Vec<SubscribedSku>,
+}
+
+/// How the simulator behaves. Shares are probabilities from 0 to 1.
+#[derive(Clone, Debug)]
+pub struct SimulatorOptions {
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_lifetime: Duration,
+    /// Requests allowed per window before 429; `None` for no limit.
+    pub rate_limit: Option<u32>,
+    pub rate_window: Duration,
+    pub latency: Duration,
+    pub error_share: f64,
+    pub malformed_share: f64,
+    pub hang_share: f64,
+    pub seed: u64,
+    pub max_page_size: usize,
+}
+
+impl Default for SimulatorOptions {
+    fn default() -> Self {
+        SimulatorOptions {
+            client_id: "simulator".into(),
+            client_secret: "simulator-secret".into(),
+            token_lifetime: Duration::from_secs(3600),
+            rate_limit: None,
+            rate_window: Duration::from_secs(60),
+            latency: Duration::ZERO,
+            error_share: 0.0,
+            malformed_share: 0.0,
+            hang_share: 0.0,
+            seed: 1,
+            max_page_size: 500,
+        }
+    }
+}
+
+/// One API request as the simulator saw it (for tests and for the benchmark's figures).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub path: String,
+    /// The `Retry-After` seconds of a 429.
+    pub retry_after: Option<u64>,
+    pub request_id: String,
+    pub correlation_id: String,
+    pub status: u16,
+}
+
+/// The simulator's state; tests hold it to read what happened.
+pub struct Simulator {
+    by_id: HashMap<String, usize>,
+    data: SimulatorData,
+    options: SimulatorOptions,
+    rng: Mutex<StdRng>,
+    tokens: Mutex<HashMap<String, Instant>>,
+    window: Mutex<(Instant, u32)>,
+    log: Mutex<Vec<RequestRecord>>,
+    tokens_issued: Mutex<u64>,
+}
+
+/// The most request records kept.
+const LOG_LIMIT: usize = 100_000;
+
+impl Simulator {
+    pub fn new(data: SimulatorData, options: SimulatorOptions) -> Arc<Self> {
+        let by_id = data
+            .customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.customer.id.to_ascii_lowercase(), i))
+            .collect();
+        Arc::new(Simulator {
+            by_id,
+            rng: Mutex::new(StdRng::seed_from_u64(options.seed)),
+            data,
+            options,
+            tokens: Mutex::new(HashMap::new()),
+            window: Mutex::new((Instant::now(), 0)),
+            log: Mutex::new(Vec::new()),
+            tokens_issued: Mutex::new(0),
+        })
+    }
+
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub fn tokens_issued(&self) -> u64 {
+        self.tokens_issued.lock().map(|n| *n).unwrap_or(0)
+    }
+
+    fn record(&self, path: &str, headers: &HeaderMap, response: &Response) {
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("Retry-After")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if let Ok(mut log) = self.log.lock() {
+            if log.len() < LOG_LIMIT {
+                log.push(RequestRecord {
+                    path: path.to_owned(),
+                    retry_after,
+                    request_id: header("MS-RequestId"),
+                    correlation_id: header("MS-CorrelationId"),
+                    status: status.as_u16(),
+                });
+            }
+        }
+    }
+}
+
+/// The router: the token endpoint at `/{tenant}/oauth2/token` and the API under `/v1`.
+pub fn router(simulator: Arc<Simulator>) -> Router {
+    Router::new()
+        .route("/{tenant}/oauth2/token", post(token))
+        .route("/v1/customers", get(list_customers))
+        .route("/v1/customers/{id}", get(get_customer))
+        .route("/v1/customers/{id}/subscriptions", get(list_subscriptions))
+        .route(
+            "/v1/customers/{id}/subscribedskus",
+            get(list_subscribed_skus),
+        )
+        .with_state(simulator)
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    client_id: String,
+    client_secret: String,
+}
+
+async fn token(State(sim): State<Arc<Simulator>>, Form(form): Form<TokenForm>) -> Response {
+    if form.grant_type != "client_credentials"
+        || form.client_id != sim.options.client_id
+        || form.client_secret != sim.options.client_secret
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({ "error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided." })),
+        )
+            .into_response();
+    }
+    let value = uuid::Uuid::new_v4().simple().to_string();
+    if let Ok(mut tokens) = sim.tokens.lock() {
+        tokens.insert(value.clone(), Instant::now() + sim.options.token_lifetime);
+    }
+    if let Ok(mut n) = sim.tokens_issued.lock() {
+        *n += 1;
+    }
+    Json(TokenResponse {
+        token_type: "Bearer".into(),
+        expires_in: serde_json::Value::String(sim.options.token_lifetime.as_secs().to_string()),
+        access_token: value,
+    })
+    .into_response()
+}
+
+fn error(status: StatusCode, code: i64, description: &str) -> Response {
+    (
+        status,
+        Json(ApiError {
+            code,
+            description: description.to_owned(),
+            data: vec![],
+            source: "PartnerFD".into(),
+        }),
+    )
+        .into_response()
+}
+
+/// What happens to a request before it is answered: authentication, the rate limit, latency and
+/// the injected faults. `Some` is the answer that replaces the real one.
+async fn admit(sim: &Simulator, headers: &HeaderMap) -> Option<Response> {
+    let bearer = headers
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let valid = sim
+        .tokens
+        .lock()
+        .map(|t| t.get(bearer).is_some_and(|expiry| Instant::now() < *expiry))
+        .unwrap_or(false);
+    if !valid {
+        return Some(error(
+            StatusCode::UNAUTHORIZED,
+            900,
+            "The access token is missing, invalid or expired.",
+        ));
+    }
+    if let Some(limit) = sim.options.rate_limit {
+        let retry_after = sim.window.lock().ok().and_then(|mut w| {
+            let now = Instant::now();
+            if now.duration_since(w.0) >= sim.options.rate_window {
+                *w = (now, 0);
+            }
+            w.1 += 1;
+            (w.1 > limit).then(|| {
+                (sim.options.rate_window - now.duration_since(w.0))
+                    .as_secs_f64()
+                    .ceil()
+                    .max(1.0) as u64
+            })
+        });
+        if let Some(seconds) = retry_after {
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                429,
+                "Rate limit is exceeded.",
+            );
+            if let Ok(value) = seconds.to_string().parse() {
+                response.headers_mut().insert("Retry-After", value);
+            }
+            return Some(response);
+        }
+    }
+    if !sim.options.latency.is_zero() {
+        tokio::time::sleep(sim.options.latency).await;
+    }
+    let draw: f64 = sim.rng.lock().map(|mut r| r.gen()).unwrap_or(1.0);
+    let o = &sim.options;
+    if draw < o.hang_share {
+        // A request that never ends: the client's timeout must deal with it.
+        std::future::pending::<()>().await;
+    }
+    if draw < o.hang_share + o.error_share {
+        return Some(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            500,
+            "An internal error occurred.",
+        ));
+    }
+    if draw < o.hang_share + o.error_share + o.malformed_share {
+        return Some(
+            (
+                StatusCode::OK,
+                [("Content-Type", "application/json")],
+                "{\"totalCount\": 3, \"items\": [{\"id\": ",
+            )
+                .into_response(),
+        );
+    }
+    None
+}
+
+fn collection<T>(items: Vec<T>, total: usize, next: Option<Link>) -> Collection<T> {
+    Collection {
+        total_count: total as i64,
+        items,
+        continuation_token: next
+            .as_ref()
+            .and_then(|l| l.headers.first().map(|h| h.value.clone())),
+        links: Links { self_: None, next },
+        attributes: Attributes::of("Collection"),
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    size: Option<usize>,
+    #[serde(rename = "seekOperation")]
+    seek_operation: Option<String>,
+}
+
+async fn list_customers(
+    State(sim): State<Arc<Simulator>>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let response = answer_customers(&sim, &query, &headers).await;
+    sim.record("/v1/customers", &headers, &response);
+    response
+}
+
+async fn answer_customers(sim: &Simulator, query: &PageQuery, headers: &HeaderMap) -> Response {
+    if let Some(refusal) = admit(sim, headers).await {
+        return refusal;
+    }
+    let size = query
+        .size
+        .unwrap_or(100)
+        .clamp(1, sim.options.max_page_size);
+    let offset = if query.seek_operation.as_deref() == Some("Next") {
+        // The continuation token is opaque to clients; here it is the offset of the next page.
+        match headers
+            .get("MS-ContinuationToken")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.strip_prefix("sim-"))
+            .and_then(|t| t.parse::<usize>().ok())
+        {
+            Some(offset) => offset,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    400,
+                    "The continuation token is missing or invalid.",
+                )
+            }
+        }
+    } else {
+        0
+    };
+    let all = &sim.data.customers;
+    let end = (offset + size).min(all.len());
+    let items = all
+        .get(offset..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.customer.clone())
+        .collect();
+    let next = (end < all.len()).then(|| Link {
+        uri: format!("/customers?size={size}&seekOperation=Next"),
+        method: "GET".into(),
+        headers: vec![LinkHeader {
+            key: "MS-ContinuationToken".into(),
+            value: format!("sim-{end}"),
+        }],
+    });
+    Json(collection(items, all.len(), next)).into_response()
+}
+
+async fn customer_answer<T: Serialize>(
+    sim: &Simulator,
+    id: &str,
+    headers: &HeaderMap,
+    pick: impl FnOnce(&SimulatedCustomer) -> T,
+) -> Response {
+    if let Some(refusal) = admit(sim, headers).await {
+        return refusal;
+    }
+    match sim.by_id.get(&id.to_ascii_lowercase()) {
+        Some(&i) => Json(pick(&sim.data.customers[i])).into_response(),
+        None => error(StatusCode::NOT_FOUND, 600, "The customer was not found."),
+    }
+}
+
+async fn get_customer(
+    State(sim): State<Arc<Simulator>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let response = customer_answer(&sim, &id, &headers, |c| c.customer.clone()).await;
+    sim.record("/v1/customers/{id}", &headers, &response);
+    response
+}
+
+async fn list_subscriptions(
+    State(sim): State<Arc<Simulator>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let response = customer_answer(&sim, &id, &headers, |c| {
+        collection(c.subscriptions.clone(), c.subscriptions.len(), None)
+    })
+    .await;
+    sim.record("/v1/customers/{id}/subscriptions", &headers, &response);
+    response
+}
+
+async fn list_subscribed_skus(
+    State(sim): State<Arc<Simulator>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let response = customer_answer(&sim, &id, &headers, |c| {
+        collection(c.subscribed_skus.clone(), c.subscribed_skus.len(), None)
+    })
+    .await;
+    sim.record("/v1/customers/{id}/subscribedskus", &headers, &response);
+    response
+}

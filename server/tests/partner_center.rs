@@ -1,0 +1,292 @@
+//! The Partner Center client against the simulator, over real HTTP on loopback.
+
+use app::ssr::partner_center::{
+    wire::{Attributes, CompanyProfile, Customer},
+    PartnerCenterClient, PartnerCenterConfig, PartnerCenterError, Secret,
+};
+use server::simulator::{self, SimulatedCustomer, Simulator, SimulatorData, SimulatorOptions};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{atomic::Ordering, Arc},
+    time::{Duration, Instant},
+};
+
+fn customer(n: usize) -> SimulatedCustomer {
+    SimulatedCustomer {
+        customer: Customer {
+            id: format!("00000000-0000-4000-8000-{n:012}"),
+            commerce_id: String::new(),
+            company_profile: CompanyProfile {
+                tenant_id: format!("00000000-0000-4000-8000-{n:012}"),
+                domain: format!("customer{n}.onmicrosoft.com"),
+                company_name: format!("Customer {n}"),
+            },
+            billing_profile: Default::default(),
+            relationship_to_partner: "reseller".into(),
+            allow_delegated_access: true,
+            attributes: Attributes::of("Customer"),
+        },
+        subscriptions: vec![],
+        subscribed_skus: vec![],
+    }
+}
+
+/// A simulator with `count` customers on a random port, and a client pointed at it.
+async fn simulator(
+    count: usize,
+    options: SimulatorOptions,
+) -> (Arc<Simulator>, PartnerCenterConfig) {
+    let data = SimulatorData {
+        customers: (0..count).map(customer).collect(),
+    };
+    let sim = Simulator::new(data, options.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = simulator::router(sim.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut config = PartnerCenterConfig::new(
+        &format!("http://{addr}"),
+        &format!("http://{addr}/partner.example/oauth2/token"),
+        &options.client_id,
+        Secret::new(options.client_secret.clone()),
+    );
+    config.rate_per_minute = 60_000;
+    config.base_backoff = Duration::from_millis(10);
+    config.max_backoff = Duration::from_millis(50);
+    (sim, config)
+}
+
+#[tokio::test]
+async fn list_customers_follows_continuation_tokens_through_every_page() {
+    let (sim, mut config) = simulator(250, SimulatorOptions::default()).await;
+    config.page_size = 40;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let customers = client.list_customers().await.unwrap();
+    assert_eq!(customers.len(), 250);
+    let names: Vec<_> = customers
+        .iter()
+        .map(|c| c.company_profile.company_name.clone())
+        .collect();
+    let expected: Vec<_> = (0..250).map(|n| format!("Customer {n}")).collect();
+    assert_eq!(names, expected);
+    let pages = sim.requests();
+    assert_eq!(pages.len(), 7, "ceil(250 / 40) pages");
+    assert!(pages
+        .iter()
+        .all(|r| r.path == "/v1/customers" && r.status == 200));
+    let ids: HashSet<_> = pages.iter().map(|r| r.request_id.clone()).collect();
+    assert_eq!(ids.len(), 7, "every page is its own request");
+}
+
+#[tokio::test]
+async fn a_429_is_waited_out_for_exactly_its_retry_after() {
+    let options = SimulatorOptions {
+        rate_limit: Some(3),
+        rate_window: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let (sim, config) = simulator(5, options).await;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let id = "00000000-0000-4000-8000-000000000001";
+    for _ in 0..5 {
+        client.get_customer(id).await.unwrap();
+    }
+    let log = sim.requests();
+    let throttled: Vec<_> = log.iter().filter(|r| r.status == 429).collect();
+    assert!(
+        !throttled.is_empty(),
+        "the fourth call in the window was throttled"
+    );
+    let asked: u64 = throttled
+        .iter()
+        .map(|r| r.retry_after.expect("Retry-After on a 429"))
+        .sum();
+    let waited = client.stats.throttle_wait_ms.load(Ordering::Relaxed);
+    assert!(
+        waited >= asked * 1000,
+        "waited {waited} ms for Retry-After totalling {asked} s"
+    );
+    assert!(
+        waited < asked * 1000 + 500,
+        "waited {waited} ms, not much longer than asked ({asked} s)"
+    );
+    // The retry of a throttled call carries the same request id.
+    for t in &throttled {
+        assert!(log
+            .iter()
+            .any(|r| r.request_id == t.request_id && r.status == 200));
+    }
+}
+
+#[tokio::test]
+async fn a_500_is_retried_with_the_same_request_id_and_a_new_correlation_id() {
+    let options = SimulatorOptions {
+        error_share: 0.5,
+        seed: 7,
+        ..Default::default()
+    };
+    let (sim, mut config) = simulator(3, options).await;
+    config.max_retries = 10;
+    let client = PartnerCenterClient::new(config).unwrap();
+    for _ in 0..12 {
+        client
+            .list_subscriptions("00000000-0000-4000-8000-000000000002")
+            .await
+            .unwrap();
+    }
+    let log = sim.requests();
+    let mut by_request: HashMap<&str, Vec<u16>> = HashMap::new();
+    for r in &log {
+        by_request.entry(&r.request_id).or_default().push(r.status);
+    }
+    assert_eq!(by_request.len(), 12, "one request id per call");
+    assert!(
+        by_request.values().any(|statuses| statuses.len() > 1
+            && statuses[0] == 500
+            && statuses.last() == Some(&200)),
+        "some call failed with 500 and succeeded on a retry under the same id: {by_request:?}"
+    );
+    let correlations: HashSet<_> = log.iter().map(|r| r.correlation_id.clone()).collect();
+    assert_eq!(
+        correlations.len(),
+        log.len(),
+        "a new correlation id on every attempt"
+    );
+    assert!(client.stats.retries.load(Ordering::Relaxed) > 0);
+}
+
+#[tokio::test]
+async fn server_errors_give_up_after_the_retry_bound() {
+    let options = SimulatorOptions {
+        error_share: 1.0,
+        ..Default::default()
+    };
+    let (sim, mut config) = simulator(1, options).await;
+    config.max_retries = 3;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let err = client
+        .get_customer("00000000-0000-4000-8000-000000000000")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PartnerCenterError::Server { status: 500, .. }),
+        "{err:?}"
+    );
+    assert_eq!(sim.requests().len(), 4, "the first try and three retries");
+}
+
+#[tokio::test]
+async fn a_malformed_body_is_a_typed_error() {
+    let options = SimulatorOptions {
+        malformed_share: 1.0,
+        ..Default::default()
+    };
+    let (_sim, config) = simulator(2, options).await;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let err = client.list_customers().await.unwrap_err();
+    assert!(matches!(err, PartnerCenterError::Malformed(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_hung_request_times_out_as_a_typed_error() {
+    let options = SimulatorOptions {
+        hang_share: 1.0,
+        ..Default::default()
+    };
+    let (_sim, mut config) = simulator(2, options).await;
+    config.request_timeout = Duration::from_millis(300);
+    config.max_retries = 1;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let started = Instant::now();
+    let err = client
+        .get_customer("00000000-0000-4000-8000-000000000001")
+        .await
+        .unwrap_err();
+    assert_eq!(err, PartnerCenterError::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "gave up in {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_customer_fails_at_once_without_retries() {
+    let (sim, config) = simulator(1, SimulatorOptions::default()).await;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let err = client
+        .get_customer("00000000-0000-4000-8000-0000000000ff")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, PartnerCenterError::NotFound(_)), "{err:?}");
+    assert_eq!(sim.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_token_is_reused_until_it_expires() {
+    let options = SimulatorOptions {
+        token_lifetime: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let (sim, config) = simulator(3, options).await;
+    let client = PartnerCenterClient::new(config).unwrap();
+    for _ in 0..20 {
+        client
+            .list_subscribed_skus("00000000-0000-4000-8000-000000000001")
+            .await
+            .unwrap();
+    }
+    assert_eq!(sim.tokens_issued(), 1);
+    // Past its lifetime the token is renewed, not sent stale.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    client
+        .list_subscribed_skus("00000000-0000-4000-8000-000000000001")
+        .await
+        .unwrap();
+    assert_eq!(sim.tokens_issued(), 2);
+    assert!(
+        sim.requests().iter().all(|r| r.status == 200),
+        "no call was refused for its token"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_an_authentication_error() {
+    let (sim, mut config) = simulator(1, SimulatorOptions::default()).await;
+    config.client_secret = Secret::new("not-the-secret");
+    let client = PartnerCenterClient::new(config).unwrap();
+    let err = client.list_customers().await.unwrap_err();
+    assert!(
+        matches!(err, PartnerCenterError::Authentication(_)),
+        "{err:?}"
+    );
+    assert!(sim.requests().is_empty(), "no API call without a token");
+}
+
+#[tokio::test]
+async fn the_rate_limit_is_shared_by_every_task_using_the_client() {
+    let (sim, mut config) = simulator(1, SimulatorOptions::default()).await;
+    config.rate_per_minute = 600; // one request every 100 ms
+    let client = PartnerCenterClient::new(config).unwrap();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .get_customer("00000000-0000-4000-8000-000000000000")
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    // Eight requests at 100 ms spacing need at least 700 ms, however many tasks send them.
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(sim.requests().len(), 8);
+}
