@@ -18,10 +18,10 @@ use leptos_router::{
 use pages::{
     customer::{
         AccountManagersSectionPage, ConfigurationSectionPage, CustomerLayout, CustomerOverview,
-        TagsSectionPage,
+        TagsSectionPage, TenantsSectionPage,
     },
     CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, SignInPage,
-    SignedInLayout,
+    SignedInLayout, SyncPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -58,9 +58,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/customers") view=CustomerListPage />
                     <Route path=path!("/settings/defaults") view=GlobalDefaultsPage />
                     <Route path=path!("/settings/overrides") view=OverrideMatrixPage />
+                    <Route path=path!("/sync") view=SyncPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
                         <Route path=path!("") view=CustomerOverview />
                         <Route path=path!("configuration") view=ConfigurationSectionPage />
+                        <Route path=path!("tenants") view=TenantsSectionPage />
                         <Route path=path!("tags") view=TagsSectionPage />
                         <Route path=path!("account-managers") view=AccountManagersSectionPage />
                     </ParentRoute>

@@ -5,6 +5,13 @@
 //! half is skipped only when `PORTAL_TEST_POSTGRES=skip`, which the test command sets (with a
 //! printed notice) when no server answers outside CI; otherwise a missing server fails the suite.
 
+use app::ssr::{
+    partner_center::{
+        wire::{Attributes, CompanyProfile, Customer, ProductSku, SubscribedSku, Subscription},
+        PartnerCenterError,
+    },
+    service::sync::{TenantData, TenantSource},
+};
 use app::{
     error::AppError,
     model::{Role, StaffView},
@@ -18,7 +25,12 @@ use app::{
     model::{SettingKind, ValueSource},
     ssr::service::configuration::{MatrixQuery, RevertItem},
 };
-use std::future::Future;
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 fn postgres_admin_url() -> String {
     std::env::var("PORTAL_TEST_POSTGRES_URL")
@@ -40,10 +52,7 @@ where
     let test_db = Db::connect_fresh_for_tests(backend, &postgres_admin_url(), &scratch)
         .await
         .unwrap_or_else(|e| panic!("cannot make a fresh {} database: {e}", backend.name()));
-    let state = AppState {
-        db: test_db.db.clone(),
-        secure_cookies: true,
-    };
+    let state = AppState::new(test_db.db.clone(), true);
     test(state).await;
     test_db.drop_database().await;
 }
@@ -87,6 +96,10 @@ on_both_backends!(
     bulk_revert_is_all_or_nothing,
     helpdesk_edits_configuration_only_within_their_tags,
     effective_configuration_covers_a_large_catalog_with_overrides_applied,
+    a_sync_replaces_each_tenant_snapshot_and_records_the_status,
+    a_failing_customer_is_recorded_and_the_others_succeed,
+    two_requests_for_all_customers_make_one_job,
+    a_stopped_job_resumes_without_fetching_finished_customers_again,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -1043,4 +1056,330 @@ async fn effective_configuration_covers_a_large_catalog_with_overrides_applied(s
         .iter()
         .filter(|s| s.key.starts_with("extra."))
         .all(|s| s.source == ValueSource::GlobalDefault));
+}
+
+// ---- Reload Reconciliation ----
+
+/// A stand-in for Partner Center: counts fetches per tenant, fails the tenants it is told to,
+/// and can hold every fetch after the first `pass` ones until it is dropped.
+#[derive(Clone, Default)]
+struct FakeSource {
+    fetched: Arc<Mutex<HashMap<String, u32>>>,
+    failing: Arc<Vec<String>>,
+    hold_after: Option<(usize, Arc<tokio::sync::Notify>)>,
+    version: i64,
+}
+
+impl FakeSource {
+    fn fetched(&self) -> HashMap<String, u32> {
+        self.fetched.lock().unwrap().clone()
+    }
+}
+
+fn subscription(n: i64, quantity: i64) -> Subscription {
+    Subscription {
+        id: format!("sub-{n}"),
+        offer_id: format!("offer-{n}"),
+        offer_name: format!("Offer {n}"),
+        friendly_name: String::new(),
+        quantity,
+        unit_type: "Licenses".into(),
+        creation_date: String::new(),
+        effective_start_date: String::new(),
+        commitment_end_date: String::new(),
+        status: "active".into(),
+        auto_renew_enabled: true,
+        billing_type: "license".into(),
+        billing_cycle: "monthly".into(),
+        term_duration: "P1M".into(),
+        is_trial: false,
+        order_id: String::new(),
+        attributes: Attributes::of("Subscription"),
+    }
+}
+
+impl TenantSource for FakeSource {
+    async fn fetch(&self, tenant_id: &str) -> Result<TenantData, PartnerCenterError> {
+        let count = {
+            let mut fetched = self.fetched.lock().unwrap();
+            *fetched.entry(tenant_id.to_owned()).or_default() += 1;
+            fetched.values().map(|n| *n as usize).sum::<usize>()
+        };
+        if let Some((pass, gate)) = &self.hold_after {
+            if count > *pass {
+                gate.notified().await;
+            }
+        }
+        if self.failing.iter().any(|t| t == tenant_id) {
+            return Err(PartnerCenterError::Server {
+                status: 500,
+                description: "simulated outage".into(),
+            });
+        }
+        Ok(TenantData {
+            profile: Customer {
+                id: tenant_id.to_owned(),
+                commerce_id: String::new(),
+                company_profile: CompanyProfile {
+                    tenant_id: tenant_id.to_owned(),
+                    domain: format!("{tenant_id}.onmicrosoft.com"),
+                    company_name: format!("Tenant {tenant_id}"),
+                },
+                billing_profile: Default::default(),
+                relationship_to_partner: "reseller".into(),
+                allow_delegated_access: true,
+                attributes: Attributes::of("Customer"),
+            },
+            subscriptions: vec![subscription(1, 10 + self.version), subscription(2, 3)],
+            skus: vec![SubscribedSku {
+                total_units: 10,
+                active_units: 10,
+                consumed_units: 12,
+                available_units: -2,
+                suspended_units: 0,
+                warning_units: 0,
+                capability_status: "Enabled".into(),
+                product_sku: ProductSku {
+                    id: "sku-1".into(),
+                    name: "Microsoft 365 Business Standard".into(),
+                    sku_part_number: "O365_BUSINESS_PREMIUM".into(),
+                    target_type: "User".into(),
+                    license_group_id: String::new(),
+                },
+                attributes: Attributes::of("SubscribedSku"),
+            }],
+        })
+    }
+}
+
+/// `count` customers with one tenant each (tenant id `t-<n>`).
+async fn customers_with_tenants(state: &AppState, count: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let id = customer(state, &format!("Customer {n:03}"), &format!("c{n}.test")).await;
+        let mut conn = state.db.pool().acquire().await.unwrap();
+        store::customers::insert_tenant(
+            &mut conn,
+            id,
+            &format!("t-{n}"),
+            &format!("Tenant {n}"),
+            "x.test",
+            0,
+        )
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+async fn a_sync_replaces_each_tenant_snapshot_and_records_the_status(state: AppState) {
+    let ids = customers_with_tenants(&state, 1).await;
+    let first = FakeSource::default();
+    let status = service::sync::sync_customer(&state.db, &first, ids[0])
+        .await
+        .unwrap();
+    assert_eq!((status.outcome.as_str(), status.error), ("ok", None));
+    let second = FakeSource {
+        version: 5,
+        ..Default::default()
+    };
+    service::sync::sync_customer(&state.db, &second, ids[0])
+        .await
+        .unwrap();
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    // Replaced, not added to: the same counts, the new values.
+    assert_eq!(
+        store::sync::snapshot_counts(&mut conn, "t-0")
+            .await
+            .unwrap(),
+        (2, 1)
+    );
+    let quantity: i64 = sqlx::query_scalar("SELECT quantity FROM tenant_subscriptions WHERE tenant_id = 't-0' AND subscription_id = 'sub-1'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(quantity, 15);
+    let row = store::sync::status(&mut conn, ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.outcome, "ok");
+    let tenants = store::sync::tenants_with_snapshot(&mut conn, ids[0])
+        .await
+        .unwrap();
+    assert!(tenants[0].3.is_some(), "the tenant's last sync is known");
+}
+
+async fn a_failing_customer_is_recorded_and_the_others_succeed(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let ids = customers_with_tenants(&state, 5).await;
+    let source = FakeSource {
+        failing: Arc::new(vec!["t-2".into()]),
+        ..Default::default()
+    };
+    let (job_id, started) = service::sync::start_all(&state.db, &admin, &state.sync_wakeup)
+        .await
+        .unwrap();
+    assert!(started);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(service::sync::run_worker(
+        state.db.clone(),
+        source.clone(),
+        state.sync_wakeup.clone(),
+        stop_rx,
+        2,
+    ));
+    let job = wait_for_job_end(&state, job_id).await;
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap().unwrap();
+    assert_eq!(
+        (job.done, job.failed, job.pending, job.running),
+        (4, 1, 0, 0)
+    );
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let failures = store::sync::failed_items(&mut conn, job_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].0, "Customer 002");
+    assert!(failures[0].1.contains("simulated outage"), "{failures:?}");
+    let failed = store::sync::status(&mut conn, ids[2])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.outcome, "failed");
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'sync.%' ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(outcomes, ["sync.reload_all", "sync.job_finished"]);
+}
+
+async fn two_requests_for_all_customers_make_one_job(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    customers_with_tenants(&state, 3).await;
+    let (a, b) = tokio::join!(
+        service::sync::start_all(&state.db, &admin, &state.sync_wakeup),
+        service::sync::start_all(&state.db, &admin, &state.sync_wakeup),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.0, b.0, "the second joined the first");
+    assert!(a.1 != b.1, "exactly one started it");
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let jobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_jobs")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_job_items")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!((jobs, items), (1, 3));
+}
+
+async fn a_stopped_job_resumes_without_fetching_finished_customers_again(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let ids = customers_with_tenants(&state, 12).await;
+    let (job_id, _) = service::sync::start_all(&state.db, &admin, &state.sync_wakeup)
+        .await
+        .unwrap();
+
+    // The first run gets through five fetches, then everything it starts hangs until stopped.
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let first = FakeSource {
+        hold_after: Some((5, gate.clone())),
+        ..Default::default()
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(service::sync::run_worker(
+        state.db.clone(),
+        first.clone(),
+        state.sync_wakeup.clone(),
+        stop_rx,
+        3,
+    ));
+    let done_before = wait_until_done_at_least(&state, job_id, 5).await;
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap().unwrap();
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let finished: Vec<i64> = sqlx::query_scalar("SELECT customer_id FROM sync_job_items WHERE job_id = $1 AND state = 'done' ORDER BY customer_id")
+        .bind(job_id)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(finished.len() as i64, done_before);
+    assert!(finished.len() < ids.len(), "stopped midway");
+
+    // The restarted worker fetches each remaining customer once, and none of the finished ones.
+    let second = FakeSource::default();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(service::sync::run_worker(
+        state.db.clone(),
+        second.clone(),
+        state.sync_wakeup.clone(),
+        stop_rx,
+        3,
+    ));
+    let job = wait_for_job_end(&state, job_id).await;
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap().unwrap();
+    assert_eq!((job.done, job.failed), (12, 0));
+    let fetched = second.fetched();
+    for (n, id) in ids.iter().enumerate() {
+        let expected = u32::from(!finished.contains(id));
+        assert_eq!(
+            fetched.get(&format!("t-{n}")).copied().unwrap_or(0),
+            expected,
+            "customer {n}"
+        );
+    }
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    for n in 0..12 {
+        assert_eq!(
+            store::sync::snapshot_counts(&mut conn, &format!("t-{n}"))
+                .await
+                .unwrap(),
+            (2, 1),
+            "no duplicate rows"
+        );
+    }
+}
+
+/// Waits (bounded) until the job has finished, then returns its counts.
+async fn wait_for_job_end(state: &AppState, job_id: i64) -> store::sync::JobRow {
+    for _ in 0..400 {
+        let mut conn = state.db.pool().acquire().await.unwrap();
+        let job = store::sync::latest_all_job(&mut conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.id, job_id);
+        if job.state == "finished" {
+            return job;
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("job {job_id} did not finish within 10 s");
+}
+
+/// Waits (bounded) until at least `n` items of the job are done; returns how many are.
+async fn wait_until_done_at_least(state: &AppState, job_id: i64, n: i64) -> i64 {
+    for _ in 0..400 {
+        let mut conn = state.db.pool().acquire().await.unwrap();
+        let job = store::sync::latest_all_job(&mut conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(job.id, job_id);
+        if job.done >= n {
+            return job.done;
+        }
+        drop(conn);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("job {job_id} did not reach {n} done items");
 }

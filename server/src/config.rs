@@ -1,6 +1,12 @@
 //! Typed configuration from flags and environment variables.
 
-use app::ssr::db::DEFAULT_DATABASE_URL;
+use app::ssr::{
+    db::DEFAULT_DATABASE_URL,
+    partner_center::{
+        client::{DEFAULT_API_URL, DEFAULT_TOKEN_URL},
+        PartnerCenterConfig, Secret,
+    },
+};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 
@@ -110,6 +116,63 @@ pub struct ServeOptions {
     /// Folder with the built browser assets (`pkg/`), as cargo-leptos writes them.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+
+    #[command(flatten)]
+    pub partner_center: PartnerCenterOptions,
+}
+
+/// How to reach Partner Center. Without a client id and secret, reconciliation is off.
+#[derive(Debug, Clone, Args)]
+pub struct PartnerCenterOptions {
+    /// The Partner Center API root (without /v1).
+    #[arg(long = "pc-api-url", env = "PARTNER_CENTER_API_URL", default_value = DEFAULT_API_URL)]
+    pub api_url: String,
+    /// The token endpoint (Azure AD, with the partner's tenant).
+    #[arg(long = "pc-token-url", env = "PARTNER_CENTER_TOKEN_URL", default_value = DEFAULT_TOKEN_URL)]
+    pub token_url: String,
+    /// The app's client id.
+    #[arg(long = "pc-client-id", env = "PARTNER_CENTER_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The app's client secret (never logged).
+    #[arg(long = "pc-client-secret", env = "PARTNER_CENTER_CLIENT_SECRET", hide_env_values = true, value_parser = secret)]
+    pub client_secret: Option<Secret>,
+    /// Requests per minute to Partner Center, shared by all sync work of this process.
+    #[arg(
+        long = "pc-rate-per-minute",
+        env = "PARTNER_CENTER_RATE_PER_MINUTE",
+        default_value_t = 500
+    )]
+    pub rate_per_minute: u32,
+    /// Customers synced at the same time by this process.
+    #[arg(long, env = "PORTAL_SYNC_CONCURRENCY", default_value_t = 8)]
+    pub sync_concurrency: usize,
+}
+
+fn secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret::new(text))
+}
+
+impl Default for PartnerCenterOptions {
+    fn default() -> Self {
+        PartnerCenterOptions {
+            api_url: DEFAULT_API_URL.into(),
+            token_url: DEFAULT_TOKEN_URL.into(),
+            client_id: None,
+            client_secret: None,
+            rate_per_minute: 500,
+            sync_concurrency: 8,
+        }
+    }
+}
+
+impl PartnerCenterOptions {
+    /// The client configuration, when credentials are given.
+    pub fn client_config(&self) -> Option<PartnerCenterConfig> {
+        let (id, secret) = (self.client_id.as_ref()?, self.client_secret.clone()?);
+        let mut config = PartnerCenterConfig::new(&self.api_url, &self.token_url, id, secret);
+        config.rate_per_minute = self.rate_per_minute.max(1);
+        Some(config)
+    }
 }
 
 impl Default for ServeOptions {
@@ -118,6 +181,7 @@ impl Default for ServeOptions {
             addr: ([127, 0, 0, 1], 3000).into(),
             cookie_secure: true,
             site_root: "target/site".into(),
+            partner_center: PartnerCenterOptions::default(),
         }
     }
 }

@@ -1,12 +1,17 @@
 //! Demo data for `portal demo`: about sixty customers with tags, tenants and account managers,
 //! and one staff user per role. Seeding is idempotent: what exists already is left alone.
 
+use crate::simulator::{self, SimulatedCustomer, Simulator, SimulatorData, SimulatorOptions};
 use app::{
     error::AppError,
     model::Role,
     ssr::{
         auth,
         db::now_millis,
+        partner_center::{
+            wire::{Attributes, CompanyProfile, Customer, ProductSku, SubscribedSku, Subscription},
+            PartnerCenterConfig, Secret,
+        },
         store::{self, fold},
         AppState,
     },
@@ -268,6 +273,163 @@ async fn seed_overrides(state: &AppState, new_customers: &[(usize, i64)]) -> Res
     Ok(())
 }
 
+/// Licensed offers the demo tenants buy: (offer name, offer id, SKU part number).
+const DEMO_OFFERS: [(&str, &str, &str); 4] = [
+    (
+        "Microsoft 365 Business Standard",
+        "CFQ7TTC0LDPB",
+        "O365_BUSINESS_PREMIUM",
+    ),
+    ("Microsoft 365 E3", "CFQ7TTC0LFLX", "SPE_E3"),
+    (
+        "Exchange Online (Plan 1)",
+        "CFQ7TTC0LH16",
+        "EXCHANGESTANDARD",
+    ),
+    (
+        "Microsoft Teams Essentials",
+        "CFQ7TTC0QW5P",
+        "TEAMS_ESSENTIALS",
+    ),
+];
+
+/// What the demo's Partner Center knows: one entry per demo tenant, with two or three licensed
+/// subscriptions (every third tenant also an Azure plan) and license counts, some of them
+/// over-assigned as in real life.
+pub fn simulator_data(tenants: &[(String, String, String)]) -> SimulatorData {
+    let customers = tenants
+        .iter()
+        .enumerate()
+        .map(|(n, (tenant_id, name, domain))| {
+            let offers = 2 + n % 2;
+            let mut subscriptions = Vec::new();
+            let mut skus = Vec::new();
+            for k in 0..offers {
+                let (offer_name, offer_id, part) = DEMO_OFFERS[(n + k) % DEMO_OFFERS.len()];
+                let quantity = 5 + ((n * 7 + k * 11) % 40) as i64;
+                let consumed = quantity - (n % 4) as i64 + if n % 9 == 0 { 2 } else { 0 };
+                let annual = (n + k) % 3 == 0;
+                subscriptions.push(Subscription {
+                    id: format!("{}-{k}", &tenant_id[..8]),
+                    offer_id: format!("{offer_id}:0001"),
+                    offer_name: offer_name.to_owned(),
+                    friendly_name: offer_name.to_owned(),
+                    quantity,
+                    unit_type: "Licenses".into(),
+                    creation_date: "2025-03-01T00:00:00Z".into(),
+                    effective_start_date: "2025-03-01T00:00:00Z".into(),
+                    commitment_end_date: if annual {
+                        "2026-02-28T00:00:00Z"
+                    } else {
+                        "2026-12-01T00:00:00Z"
+                    }
+                    .into(),
+                    status: if (n + k) % 6 == 5 {
+                        "suspended"
+                    } else {
+                        "active"
+                    }
+                    .into(),
+                    auto_renew_enabled: true,
+                    billing_type: "license".into(),
+                    billing_cycle: if annual { "annual" } else { "monthly" }.into(),
+                    term_duration: if annual { "P1Y" } else { "P1M" }.into(),
+                    is_trial: false,
+                    order_id: format!("order-{n}-{k}"),
+                    attributes: Attributes::of("Subscription"),
+                });
+                skus.push(SubscribedSku {
+                    total_units: quantity,
+                    active_units: quantity,
+                    consumed_units: consumed,
+                    available_units: quantity - consumed,
+                    suspended_units: 0,
+                    warning_units: 0,
+                    capability_status: "Enabled".into(),
+                    product_sku: ProductSku {
+                        id: format!("sku-{part}"),
+                        name: offer_name.to_owned(),
+                        sku_part_number: part.to_owned(),
+                        target_type: "User".into(),
+                        license_group_id: String::new(),
+                    },
+                    attributes: Attributes::of("SubscribedSku"),
+                });
+            }
+            if n % 3 == 0 {
+                subscriptions.push(Subscription {
+                    id: format!("{}-azure", &tenant_id[..8]),
+                    offer_id: "DZH318Z0BPS6:0001".into(),
+                    offer_name: "Azure plan".into(),
+                    friendly_name: "Azure plan".into(),
+                    quantity: 1,
+                    unit_type: "Usage-based".into(),
+                    creation_date: "2025-03-01T00:00:00Z".into(),
+                    effective_start_date: "2025-03-01T00:00:00Z".into(),
+                    commitment_end_date: String::new(),
+                    status: "active".into(),
+                    auto_renew_enabled: false,
+                    billing_type: "usage".into(),
+                    billing_cycle: "none".into(),
+                    term_duration: String::new(),
+                    is_trial: false,
+                    order_id: format!("order-{n}-azure"),
+                    attributes: Attributes::of("Subscription"),
+                });
+            }
+            SimulatedCustomer {
+                customer: Customer {
+                    id: tenant_id.clone(),
+                    commerce_id: format!("commerce-{n}"),
+                    company_profile: CompanyProfile {
+                        tenant_id: tenant_id.clone(),
+                        domain: domain.clone(),
+                        company_name: name.clone(),
+                    },
+                    billing_profile: Default::default(),
+                    relationship_to_partner: "reseller".into(),
+                    allow_delegated_access: true,
+                    attributes: Attributes::of("Customer"),
+                },
+                subscriptions,
+                subscribed_skus: skus,
+            }
+        })
+        .collect();
+    SimulatorData { customers }
+}
+
+/// Starts the simulator on a free loopback port with the demo tenants, and returns the client
+/// configuration that points at it.
+pub async fn start_simulator(
+    state: &AppState,
+) -> Result<
+    (PartnerCenterConfig, tokio::task::JoinHandle<()>),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    let tenants: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT tenant_id, name, domain FROM tenants ORDER BY id")
+            .fetch_all(state.db.pool())
+            .await?;
+    let options = SimulatorOptions::default();
+    let simulator = Simulator::new(simulator_data(&tenants), options.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, simulator::router(simulator)).await {
+            tracing::error!(error = %e, "the demo's partner center simulator stopped");
+        }
+    });
+    let config = PartnerCenterConfig::new(
+        &format!("http://{addr}"),
+        &format!("http://{addr}/demo-partner.example/oauth2/token"),
+        &options.client_id,
+        Secret::new(options.client_secret),
+    );
+    tracing::info!(%addr, tenants = tenants.len(), "demo partner center simulator serving");
+    Ok((config, task))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +448,31 @@ mod tests {
             let parts: Vec<_> = id.split('-').map(str::len).collect();
             assert_eq!(parts, [8, 4, 4, 4, 12], "{id}");
         }
+    }
+
+    #[test]
+    fn simulator_data_has_one_entry_per_tenant_with_licenses() {
+        let tenants: Vec<_> = (0..10)
+            .map(|n| {
+                (
+                    demo_tenant_id(n),
+                    format!("T{n}"),
+                    format!("t{n}.onmicrosoft.com"),
+                )
+            })
+            .collect();
+        let data = simulator_data(&tenants);
+        assert_eq!(data.customers.len(), 10);
+        for (c, (id, ..)) in data.customers.iter().zip(&tenants) {
+            assert_eq!(&c.customer.id, id);
+            assert!(c.subscriptions.len() >= 2 && !c.subscribed_skus.is_empty());
+        }
+        // Some tenants have more licenses assigned than bought, as real ones do.
+        assert!(data
+            .customers
+            .iter()
+            .flat_map(|c| &c.subscribed_skus)
+            .any(|k| k.consumed_units > k.total_units));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use app::{
     model::Role,
-    ssr::{auth, store, AppState},
+    ssr::{auth, partner_center::PartnerCenterClient, service, store, AppState},
 };
 use clap::Parser;
 use server::{
@@ -58,15 +58,37 @@ async fn serve(
         // The demo serves plain HTTP on this machine; a Secure cookie would not be kept.
         options.cookie_secure = false;
     }
-    let state = AppState {
-        db,
-        secure_cookies: options.cookie_secure,
-    };
+    let mut state = AppState::new(db, options.cookie_secure);
+    // The demo's own Partner Center: the simulator on loopback, with data matching the demo
+    // customers' tenants.
+    let mut simulator_task = None;
     if demo_mode {
         let added = demo::seed(&state)
             .await
             .map_err(|e| format!("cannot seed demo data: {e}"))?;
         tracing::info!(added, "demo data seeded");
+        let (config, task) = demo::start_simulator(&state).await?;
+        options.partner_center.client_id = Some(config.client_id.clone());
+        options.partner_center.client_secret = Some(config.client_secret.clone());
+        options.partner_center.api_url = config.api_url.clone();
+        options.partner_center.token_url = config.token_url.clone();
+        simulator_task = Some(task);
+    }
+    let (stop_worker, stop_rx) = tokio::sync::watch::channel(false);
+    let mut worker = None;
+    if let Some(config) = options.partner_center.client_config() {
+        let client = PartnerCenterClient::new(config)?;
+        tracing::info!(api = %client.config().api_url, "partner center reconciliation on");
+        state.partner_center = Some(client.clone());
+        worker = Some(tokio::spawn(service::sync::run_worker(
+            state.db.clone(),
+            client,
+            state.sync_wakeup.clone(),
+            stop_rx,
+            options.partner_center.sync_concurrency.max(1),
+        )));
+    } else {
+        tracing::warn!("no Partner Center credentials: reconciliation is off");
     }
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
@@ -84,6 +106,17 @@ async fn serve(
         println!("The Help Desk user sees the customers tagged {tag}={value}.\n");
     }
     startup::serve(listener, router, shutdown_signal()).await?;
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        match worker.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "sync worker ended with an error"),
+            Err(e) => tracing::error!(error = %e, "sync worker panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+    if let Some(task) = simulator_task {
+        task.abort();
+    }
     state.db.close().await;
     Ok(())
 }
@@ -166,10 +199,7 @@ async fn add_user(global: &GlobalOptions, options: UserAddOptions) -> Result<(),
     }
 
     let db = open_database(&global.database_url()).await?;
-    let state = AppState {
-        db,
-        secure_cookies: true,
-    };
+    let state = AppState::new(db, true);
     if store::staff::find_by_email(&mut *state.db.pool().acquire().await?, &email)
         .await?
         .is_some()

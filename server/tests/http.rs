@@ -37,7 +37,7 @@ async fn spawn_app_with(secure_cookies: bool) -> TestApp {
         .await
         .unwrap();
     db.migrate().await.unwrap();
-    let state = AppState { db, secure_cookies };
+    let state = AppState::new(db, secure_cookies);
     for role in Role::ALL {
         let email = format!("{role}@x.test");
         let id = auth::create_staff(&state, &email, &email, role, PASSWORD.into())

@@ -9,6 +9,7 @@ pub mod account_managers;
 pub mod auth;
 pub mod configuration;
 pub mod customers;
+pub mod sync;
 pub mod tags;
 
 use crate::model::Permission;
@@ -94,6 +95,22 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     (
         configuration::RevertOverrides::PATH,
         Access::Requires(Permission::BulkRevertOverrides),
+    ),
+    (
+        sync::GetProviderTenants::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
+    (
+        sync::ReloadCustomer::PATH,
+        Access::Requires(Permission::ReloadCustomer),
+    ),
+    (
+        sync::GetSyncPage::PATH,
+        Access::Requires(Permission::ReloadAllCustomers),
+    ),
+    (
+        sync::ReloadAllCustomers::PATH,
+        Access::Requires(Permission::ReloadAllCustomers),
     ),
 ];
 

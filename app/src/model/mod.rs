@@ -57,6 +57,7 @@ pub struct CustomerSummary {
     pub primary_domain: String,
     pub tags: Vec<Tag>,
     pub account_managers: Vec<String>,
+    pub sync: SyncBadge,
 }
 
 /// One page of the customer list, with the cursor of the next page when there is one.
@@ -198,3 +199,85 @@ pub struct OverrideMatrix {
 
 /// The most rows the override matrix shows at once; filters narrow it down.
 pub const MATRIX_MAX_ROWS: i64 = 500;
+
+/// How a customer's last sync with Partner Center stands, for the badge in the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncBadge {
+    /// Never synced (or no tenant to sync).
+    Never,
+    /// The last sync succeeded within [`SYNC_STALE_AFTER_MS`].
+    Ok,
+    /// The last sync succeeded, but long ago.
+    Stale,
+    /// The last sync failed.
+    Failed,
+}
+
+impl SyncBadge {
+    pub fn label(self) -> &'static str {
+        match self {
+            SyncBadge::Never => "Never synced",
+            SyncBadge::Ok => "Synced",
+            SyncBadge::Stale => "Stale",
+            SyncBadge::Failed => "Sync failed",
+        }
+    }
+}
+
+/// A sync older than a day is stale.
+pub const SYNC_STALE_AFTER_MS: Millis = 24 * 60 * 60 * 1000;
+
+/// A customer's last sync.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub finished_at: Millis,
+    pub duration_ms: i64,
+    pub badge: SyncBadge,
+    pub error: Option<String>,
+    pub throttle_wait_ms: i64,
+}
+
+/// A tenant with the time of its last snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantView {
+    pub tenant_id: String,
+    pub name: String,
+    pub domain: String,
+    pub last_synced_at: Option<Millis>,
+}
+
+/// The Provider Tenants section, with the customer's sync status and the reload action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderTenantsSection {
+    pub tenants: Vec<TenantView>,
+    pub status: Option<SyncStatus>,
+    pub can_reload: bool,
+}
+
+/// The "all customers" job as the sync page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncJobView {
+    pub id: i64,
+    pub running: bool,
+    pub requested_by: String,
+    pub created_at: Millis,
+    pub finished_at: Option<Millis>,
+    pub total: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub remaining: i64,
+    /// Customers finished per minute so far.
+    pub per_minute: f64,
+    /// Estimated seconds left while running.
+    pub seconds_left: Option<i64>,
+    /// (customer, reason) of failed customers (the first ones).
+    pub failures: Vec<(String, String)>,
+}
+
+/// The sync page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncPage {
+    pub job: Option<SyncJobView>,
+    pub can_start: bool,
+}

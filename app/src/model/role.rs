@@ -31,6 +31,10 @@ pub enum Permission {
     ViewOverrideMatrix,
     /// Revert many customers' overrides at once from the matrix.
     BulkRevertOverrides,
+    /// Reload one customer's reconciliation from Partner Center (Help Desk: within their tags).
+    ReloadCustomer,
+    /// Start the reload of all customers.
+    ReloadAllCustomers,
 }
 
 impl Permission {
@@ -51,8 +55,11 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::Reader => matches!(permission, ViewCustomers | ViewOverrideMatrix),
-            Role::Finance => matches!(permission, ViewCustomers),
-            Role::Helpdesk => matches!(permission, ViewCustomers | EditConfiguration),
+            Role::Finance => matches!(permission, ViewCustomers | ReloadCustomer),
+            Role::Helpdesk => matches!(
+                permission,
+                ViewCustomers | EditConfiguration | ReloadCustomer
+            ),
         }
     }
 
@@ -103,24 +110,64 @@ impl FromStr for Role {
 mod tests {
     use super::*;
 
+    const ALL_PERMISSIONS: [Permission; 9] = [
+        Permission::ViewCustomers,
+        Permission::EditTags,
+        Permission::AssignAccountManagers,
+        Permission::EditConfiguration,
+        Permission::ManageGlobalDefaults,
+        Permission::ViewOverrideMatrix,
+        Permission::BulkRevertOverrides,
+        Permission::ReloadCustomer,
+        Permission::ReloadAllCustomers,
+    ];
+
+    fn writes_allowed(role: Role) -> Vec<Permission> {
+        ALL_PERMISSIONS
+            .into_iter()
+            .filter(|p| p.is_write() && role.allows(*p))
+            .collect()
+    }
+
     #[test]
     fn admin_is_allowed_every_permission() {
-        for p in [
-            Permission::ViewCustomers,
-            Permission::EditTags,
-            Permission::AssignAccountManagers,
-        ] {
+        for p in ALL_PERMISSIONS {
             assert!(Role::Admin.allows(p));
         }
     }
 
     #[test]
-    fn reader_finance_and_helpdesk_are_refused_every_write() {
-        for role in [Role::Reader, Role::Finance, Role::Helpdesk] {
+    fn every_role_may_view_customers() {
+        for role in Role::ALL {
             assert!(role.allows(Permission::ViewCustomers));
-            assert!(!role.allows(Permission::EditTags));
-            assert!(!role.allows(Permission::AssignAccountManagers));
         }
+    }
+
+    #[test]
+    fn reader_is_refused_every_write() {
+        assert_eq!(writes_allowed(Role::Reader), []);
+    }
+
+    #[test]
+    fn finance_may_only_reload_a_customer() {
+        assert_eq!(writes_allowed(Role::Finance), [Permission::ReloadCustomer]);
+    }
+
+    #[test]
+    fn helpdesk_may_edit_configuration_and_reload_and_nothing_else() {
+        assert_eq!(
+            writes_allowed(Role::Helpdesk),
+            [Permission::EditConfiguration, Permission::ReloadCustomer]
+        );
+    }
+
+    #[test]
+    fn only_admin_and_reader_see_the_override_matrix() {
+        let allowed: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(Permission::ViewOverrideMatrix))
+            .collect();
+        assert_eq!(allowed, [Role::Admin, Role::Reader]);
     }
 
     #[test]

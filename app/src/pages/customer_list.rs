@@ -2,6 +2,7 @@ use crate::{
     api::customers::list_customers,
     components::ErrorMessage,
     model::{CustomerPage, CustomerSummary},
+    pages::customer::SyncBadgeView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -75,6 +76,7 @@ fn CustomerTable(page: CustomerPage, search: String, first: bool) -> impl IntoVi
                     <th scope="col">"Domain"</th>
                     <th scope="col">"Tags"</th>
                     <th scope="col">"Account manager"</th>
+                    <th scope="col">"Sync"</th>
                 </tr>
             </thead>
             <tbody>
@@ -112,6 +114,9 @@ fn CustomerRow(customer: CustomerSummary) -> impl IntoView {
                 </ul>
             </td>
             <td data-label="Account manager">{managers}</td>
+            <td data-label="Sync">
+                <SyncBadgeView badge=customer.sync />
+            </td>
         </tr>
     }
 }

@@ -29,11 +29,16 @@ pub fn SignedInLayout() -> impl IntoView {
                                 .role
                                 .allows(Permission::ViewOverrideMatrix)
                                 .then(|| view! { <a href="/settings/overrides">"Override matrix"</a> });
+                            let sync = staff
+                                .role
+                                .allows(Permission::ReloadAllCustomers)
+                                .then(|| view! { <a href="/sync">"Sync"</a> });
                             view! {
                                 <nav class="main-nav" aria-label="Main">
                                     <a href="/customers">"Customers"</a>
                                     {defaults}
                                     {matrix}
+                                    {sync}
                                 </nav>
                                 <div class="who">
                                     <span class="who-name" data-testid="signed-in-as">

@@ -5,8 +5,10 @@ mod customer_list;
 mod layout;
 mod settings;
 mod sign_in;
+mod sync;
 
 pub use settings::{GlobalDefaultsPage, OverrideMatrixPage};
+pub use sync::SyncPage;
 
 pub use customer_list::CustomerListPage;
 pub use layout::SignedInLayout;

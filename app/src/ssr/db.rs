@@ -5,7 +5,9 @@
 //! - the migration set (`migrations/sqlite`, `migrations/postgres`: identity columns, and `name_key`
 //!   columns that PostgreSQL stores with the byte-order "C" collation so ordering matches SQLite);
 //! - connection set-up (SQLite: WAL, foreign keys, busy timeout, file created if missing);
-//! - how a test gets a fresh database ([`Db::connect_fresh_for_tests`]).
+//! - how a test gets a fresh database ([`Db::connect_fresh_for_tests`]);
+//! - claiming sync work: row locks that skip locked rows on PostgreSQL, and what a restart
+//!   releases ([`Backend::row_lock_skipping_locked`], [`Backend::is_shared_by_processes`]).
 //!
 //! Everything else (text case folding, timestamps as epoch milliseconds, booleans) is done so
 //! that the two agree: folding happens in Rust before a value is stored, never with SQL `lower()`.
@@ -47,6 +49,22 @@ impl Backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         }
+    }
+
+    /// The clause that lets concurrent claimers lock disjoint rows: PostgreSQL's
+    /// `FOR UPDATE SKIP LOCKED`. SQLite has one writer at a time and no such clause.
+    pub fn row_lock_skipping_locked(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// Whether several `portal serve` processes may share the database. A SQLite file is served
+    /// by one process, so at start every sync claim left by an earlier run is released at once;
+    /// on PostgreSQL only the claims of workers no longer heard from are.
+    pub fn is_shared_by_processes(self) -> bool {
+        matches!(self, Backend::Postgres)
     }
 
     pub fn name(self) -> &'static str {

@@ -16,6 +16,21 @@ pub struct AppState {
     pub db: Db,
     /// Whether session cookies carry `Secure` (off only when explicitly served over plain HTTP).
     pub secure_cookies: bool,
+    /// The Partner Center client; `None` when no credentials are configured.
+    pub partner_center: Option<partner_center::PartnerCenterClient>,
+    /// Wakes this process's sync worker when a job is started here.
+    pub sync_wakeup: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl AppState {
+    pub fn new(db: Db, secure_cookies: bool) -> Self {
+        AppState {
+            db,
+            secure_cookies,
+            partner_center: None,
+            sync_wakeup: Default::default(),
+        }
+    }
 }
 
 /// The application state from the Leptos context of this request.

@@ -3,10 +3,12 @@
 mod account_managers;
 mod configuration;
 mod tags;
+mod tenants;
 
 pub use account_managers::AccountManagersSectionPage;
 pub use configuration::ConfigurationSectionPage;
 pub use tags::TagsSectionPage;
+pub use tenants::{SyncBadgeView, TenantsSectionPage};
 
 use crate::{api::customers::get_customer, components::ErrorMessage};
 use leptos::prelude::*;
@@ -22,6 +24,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "configuration",
         "Customer Configuration",
         "Every setting with its help text: see the value in force, override a global default, revert, and see its history.",
+    ),
+    (
+        "tenants",
+        "Provider Tenants",
+        "The customer's Microsoft tenants (name and tenant ID), their last sync, and Reload Reconciliation.",
     ),
     (
         "tags",

@@ -119,6 +119,12 @@ pub struct ClientStats {
     pub tokens_fetched: AtomicU64,
 }
 
+tokio::task_local! {
+    /// Milliseconds the current task spent waiting out 429s, for a sync that wants its own
+    /// figure while other tasks share the client.
+    pub static THROTTLE_WAIT_MS: std::cell::Cell<u64>;
+}
+
 /// Spaces requests evenly at the configured rate, for every task sharing it.
 #[derive(Debug)]
 struct RateLimit {
@@ -350,9 +356,11 @@ impl PartnerCenterClient {
                     tracing::debug!(wait_s = wait.as_secs(), "throttled by partner center");
                     let started = Instant::now();
                     tokio::time::sleep(wait).await;
+                    let waited = started.elapsed().as_millis() as u64;
                     self.stats
                         .throttle_wait_ms
-                        .fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+                        .fetch_add(waited, Ordering::Relaxed);
+                    let _ = THROTTLE_WAIT_MS.try_with(|total| total.set(total.get() + waited));
                 }
                 Attempt::TokenExpired if !reauthenticated => {
                     reauthenticated = true;

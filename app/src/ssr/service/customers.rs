@@ -19,7 +19,7 @@ fn scope_of(staff: &StaffView) -> Option<i64> {
 }
 
 /// One page of the customers `staff` may see, matching `search` on name, domain or tenant id.
-/// Three queries whatever the page size: the page, its tags, its account managers.
+/// Four queries whatever the page size: the page, its tags, its account managers, its syncs.
 pub async fn list(
     db: &Db,
     staff: &StaffView,
@@ -54,6 +54,12 @@ pub async fn list(
     {
         managers.entry(customer_id).or_default().push(name);
     }
+    let now = crate::ssr::db::now_millis();
+    let statuses: HashMap<i64, _> = store::sync::statuses(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.customer_id, s))
+        .collect();
     let next_after = if has_more { ids.last().copied() } else { None };
     let customers = rows
         .into_iter()
@@ -63,6 +69,7 @@ pub async fn list(
             primary_domain,
             tags: tags.remove(&id).unwrap_or_default(),
             account_managers: managers.remove(&id).unwrap_or_default(),
+            sync: super::sync::badge(statuses.get(&id), now),
         })
         .collect();
     Ok(CustomerPage {

@@ -5,4 +5,5 @@ pub mod account_managers;
 pub mod audit;
 pub mod configuration;
 pub mod customers;
+pub mod sync;
 pub mod tags;

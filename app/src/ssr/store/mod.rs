@@ -7,6 +7,7 @@ pub mod customers;
 pub mod sessions;
 pub mod settings;
 pub mod staff;
+pub mod sync;
 pub mod tags;
 
 /// Case-folds text the same way for every backend (SQL `lower()` folds only ASCII on SQLite).

@@ -1,0 +1,18 @@
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Starts the reload of every linked customer, or joins the one running; answers with the
+/// job's id and whether this request started it (audited either way).
+#[server(endpoint = "reload_all_customers")]
+pub async fn reload_all_customers() -> Result<(i64, bool), AppError> {
+    use crate::{
+        model::Permission,
+        ssr::{auth, service, state},
+    };
+    let staff = auth::authorize(Permission::ReloadAllCustomers)?;
+    let state = state()?;
+    super::partner_center(&state)?;
+    let started = service::sync::start_all(&state.db, &staff, &state.sync_wakeup).await?;
+    leptos_axum::redirect("/sync");
+    Ok(started)
+}

@@ -1,0 +1,15 @@
+use crate::{error::AppError, model::SyncStatus};
+use leptos::prelude::*;
+
+/// Syncs one customer with Partner Center now and answers with how it went (audited).
+#[server(endpoint = "reload_customer")]
+pub async fn reload_customer(customer_id: i64) -> Result<SyncStatus, AppError> {
+    use crate::{
+        model::Permission,
+        ssr::{auth, service, state},
+    };
+    let staff = auth::authorize(Permission::ReloadCustomer)?;
+    let state = state()?;
+    let client = super::partner_center(&state)?;
+    service::sync::reload_customer(&state.db, &client, &staff, customer_id).await
+}

@@ -1,0 +1,135 @@
+//! `/customers/{id}/tenants`: Provider Tenants, the customer's sync status, and Reload
+//! Reconciliation for this customer.
+
+use super::customer_id_param;
+use crate::{
+    api::sync::{get_provider_tenants, ReloadCustomer},
+    components::{action_error, ErrorMessage, FormMessage},
+    model::{format_time, ProviderTenantsSection, SyncBadge, SyncStatus, TenantView},
+};
+use leptos::prelude::*;
+
+#[component]
+pub fn TenantsSectionPage() -> impl IntoView {
+    let id = customer_id_param();
+    let reload = ServerAction::<ReloadCustomer>::new();
+    let section = Resource::new(
+        move || (id.get(), reload.version().get()),
+        |(id, _)| get_provider_tenants(id),
+    );
+    view! {
+        <h2>"Provider Tenants"</h2>
+        <Transition fallback=|| view! { <p class="muted">"Loading tenants…"</p> }>
+            {move || Suspend::new(async move {
+                match section.await {
+                    Ok(section) => view! { <Tenants section reload /> }.into_any(),
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Tenants(section: ProviderTenantsSection, reload: ServerAction<ReloadCustomer>) -> impl IntoView {
+    let customer_id = customer_id_param().get_untracked();
+    let error = action_error(reload);
+    let tenants = if section.tenants.is_empty() {
+        view! { <p class="empty">"No Partner Center tenant is linked to this customer."</p> }
+            .into_any()
+    } else {
+        view! {
+            <ul class="tenant-list">
+                {section.tenants.into_iter().map(|tenant| view! { <TenantItem tenant /> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        {tenants}
+        <section class="sync-status" aria-label="Reconciliation">
+            <h3>"Reconciliation with Partner Center"</h3>
+            <StatusLine status=section.status />
+            {section
+                .can_reload
+                .then(|| {
+                    view! {
+                        <ActionForm action=reload attr:class="inline-form">
+                            <input type="hidden" name="customer_id" value=customer_id />
+                            <button type="submit" class="primary" disabled=move || reload.pending().get()>
+                                {move || if reload.pending().get() { "Reloading…" } else { "Reload reconciliation" }}
+                            </button>
+                        </ActionForm>
+                        <FormMessage error />
+                    }
+                })}
+        </section>
+    }
+}
+
+#[component]
+fn TenantItem(tenant: TenantView) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let id_for_copy = tenant.tenant_id.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&id_for_copy);
+            copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &id_for_copy;
+    };
+    let last = tenant
+        .last_synced_at
+        .map_or_else(|| "never".to_owned(), format_time);
+    view! {
+        <li class="tenant card">
+            <strong class="tenant-name">{tenant.name}</strong>
+            <span class="muted small-text">{tenant.domain}</span>
+            <div class="tenant-id">
+                <span class="muted small-text">"Tenant ID "</span>
+                <code class="copyable">{tenant.tenant_id.clone()}</code>
+                <button type="button" class="small" on:click=copy aria-label=format!("Copy tenant ID {}", tenant.tenant_id)>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+            <span class="small-text">"Last sync: " {last}</span>
+        </li>
+    }
+}
+
+#[component]
+pub fn SyncBadgeView(badge: SyncBadge) -> impl IntoView {
+    let class = match badge {
+        SyncBadge::Ok => "badge sync-ok",
+        SyncBadge::Stale => "badge sync-stale",
+        SyncBadge::Failed => "badge sync-failed",
+        SyncBadge::Never => "badge sync-never",
+    };
+    view! { <span class=class>{badge.label()}</span> }
+}
+
+#[component]
+fn StatusLine(status: Option<SyncStatus>) -> impl IntoView {
+    match status {
+        None => view! { <p class="muted" data-testid="sync-status">"Never synced."</p> }.into_any(),
+        Some(s) => {
+            let seconds = s.duration_ms as f64 / 1000.0;
+            let throttled = (s.throttle_wait_ms > 0).then(|| {
+                format!(
+                    " · {:.1} s waiting on throttling",
+                    s.throttle_wait_ms as f64 / 1000.0
+                )
+            });
+            view! {
+                <div data-testid="sync-status" class="status-line">
+                    <SyncBadgeView badge=s.badge />
+                    <span>{format!("Last sync {} · took {seconds:.1} s", format_time(s.finished_at))} {throttled}</span>
+                    {s.error.map(|e| view! { <p class="field-error">{e}</p> })}
+                </div>
+            }
+            .into_any()
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! Reload Reconciliation: fetching what Partner Center says about a customer's tenants, storing
+//! it as snapshots, and the stored "all customers" job worked by background workers.
+//!
+//! Why the queue is our own and not a job library: it has to run on SQLite and PostgreSQL from
+//! one SQL set, and the maintained Rust job crates each target one backend. The queue is two
+//! tables (`sync_jobs`, `sync_job_items`): a worker claims pending items (PostgreSQL: with
+//! `FOR UPDATE SKIP LOCKED`, so concurrent processes claim disjoint customers), works them, and
+//! records each one's end. A claim belongs to a worker id whose heartbeat is stored; the claims
+//! of a worker that stops (or is killed) return to pending, so a restarted server resumes the
+//! job without fetching again the customers already done.
+
+use crate::{
+    error::AppError,
+    model::{
+        Millis, Permission, ProviderTenantsSection, StaffView, SyncBadge, SyncJobView, SyncPage,
+        SyncStatus, TenantView, SYNC_STALE_AFTER_MS,
+    },
+    ssr::{
+        db::{now_millis, Db},
+        partner_center::{
+            client::THROTTLE_WAIT_MS,
+            wire::{Customer, SubscribedSku, Subscription},
+            PartnerCenterClient, PartnerCenterError,
+        },
+        service::{audit, customers::ensure_visible},
+        store::{self, audit::AuditEntry, sync::SyncStatusRow},
+    },
+};
+use serde_json::json;
+use std::{cell::Cell, future::Future, sync::Arc, time::Duration};
+use tokio::{
+    sync::{watch, Notify},
+    task::JoinSet,
+};
+
+/// What Partner Center says about one tenant.
+pub struct TenantData {
+    pub profile: Customer,
+    pub subscriptions: Vec<Subscription>,
+    pub skus: Vec<SubscribedSku>,
+}
+
+/// Where tenant data comes from: Partner Center, or a stand-in in tests.
+pub trait TenantSource: Clone + Send + Sync + 'static {
+    fn fetch(
+        &self,
+        tenant_id: &str,
+    ) -> impl Future<Output = Result<TenantData, PartnerCenterError>> + Send;
+}
+
+impl TenantSource for PartnerCenterClient {
+    async fn fetch(&self, tenant_id: &str) -> Result<TenantData, PartnerCenterError> {
+        Ok(TenantData {
+            profile: self.get_customer(tenant_id).await?,
+            subscriptions: self.list_subscriptions(tenant_id).await?,
+            skus: self.list_subscribed_skus(tenant_id).await?,
+        })
+    }
+}
+
+/// Syncs one customer: every tenant's snapshot is replaced in its own transaction, and the
+/// customer's sync status records how it went. A failure is recorded, not returned.
+pub async fn sync_customer<S: TenantSource>(
+    db: &Db,
+    source: &S,
+    customer_id: i64,
+) -> Result<SyncStatusRow, AppError> {
+    let started = now_millis();
+    let tenants = store::customers::tenants(&mut *db.pool().acquire().await?, customer_id).await?;
+    let work = async {
+        for tenant in &tenants {
+            let data = source
+                .fetch(&tenant.tenant_id)
+                .await
+                .map_err(|e| format!("tenant {} ({}): {e}", tenant.name, tenant.tenant_id))?;
+            let mut tx = db.pool().begin().await.map_err(|e| e.to_string())?;
+            store::sync::replace_tenant_snapshot(
+                &mut tx,
+                &tenant.tenant_id,
+                now_millis(),
+                &data.profile,
+                &data.subscriptions,
+                &data.skus,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())?;
+        }
+        Ok::<(), String>(())
+    };
+    let (result, throttle_wait_ms) = THROTTLE_WAIT_MS
+        .scope(Cell::new(0), async {
+            let result = work.await;
+            (result, THROTTLE_WAIT_MS.with(Cell::get))
+        })
+        .await;
+    let finished = now_millis();
+    let status = SyncStatusRow {
+        customer_id,
+        started_at: started,
+        finished_at: finished,
+        duration_ms: finished - started,
+        outcome: if result.is_ok() { "ok" } else { "failed" }.to_owned(),
+        error: result.err(),
+        throttle_wait_ms: throttle_wait_ms as i64,
+    };
+    if let Some(error) = &status.error {
+        tracing::warn!(customer_id, %error, "sync failed");
+    }
+    store::sync::record_status(&mut *db.pool().acquire().await?, &status).await?;
+    Ok(status)
+}
+
+pub fn badge(status: Option<&SyncStatusRow>, now: Millis) -> SyncBadge {
+    match status {
+        None => SyncBadge::Never,
+        Some(s) if s.outcome != "ok" => SyncBadge::Failed,
+        Some(s) if now - s.finished_at > SYNC_STALE_AFTER_MS => SyncBadge::Stale,
+        Some(_) => SyncBadge::Ok,
+    }
+}
+
+fn status_view(row: SyncStatusRow, now: Millis) -> SyncStatus {
+    SyncStatus {
+        badge: badge(Some(&row), now),
+        finished_at: row.finished_at,
+        duration_ms: row.duration_ms,
+        error: row.error,
+        throttle_wait_ms: row.throttle_wait_ms,
+    }
+}
+
+fn may_reload(staff: &StaffView) -> bool {
+    staff.role.allows(Permission::ReloadCustomer)
+}
+
+/// The Provider Tenants section.
+pub async fn tenants_section(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<ProviderTenantsSection, AppError> {
+    let mut conn = db.pool().acquire().await?;
+    ensure_visible(&mut conn, staff, customer_id).await?;
+    let tenants = store::sync::tenants_with_snapshot(&mut conn, customer_id)
+        .await?
+        .into_iter()
+        .map(|(tenant_id, name, domain, last_synced_at)| TenantView {
+            tenant_id,
+            name,
+            domain,
+            last_synced_at,
+        })
+        .collect();
+    let now = now_millis();
+    Ok(ProviderTenantsSection {
+        tenants,
+        status: store::sync::status(&mut conn, customer_id)
+            .await?
+            .map(|s| status_view(s, now)),
+        can_reload: may_reload(staff),
+    })
+}
+
+/// Reloads one customer now and answers when it is done (audited with its outcome).
+pub async fn reload_customer<S: TenantSource>(
+    db: &Db,
+    source: &S,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<SyncStatus, AppError> {
+    ensure_visible(&mut *db.pool().acquire().await?, staff, customer_id).await?;
+    let status = sync_customer(db, source, customer_id).await?;
+    let mut conn = db.pool().acquire().await?;
+    audit::record(
+        &mut conn,
+        staff,
+        status.finished_at,
+        audit::Change {
+            action: "sync.reload_customer",
+            customer_id: Some(customer_id),
+            subject: "reconciliation",
+            before: None,
+            after: Some(json!({ "outcome": status.outcome, "error": status.error, "duration_ms": status.duration_ms })),
+        },
+    )
+    .await?;
+    Ok(status_view(status, now_millis()))
+}
+
+/// Starts the "all customers" job, or joins the one running. (job id, started now)
+pub async fn start_all(
+    db: &Db,
+    staff: &StaffView,
+    wakeup: &Notify,
+) -> Result<(i64, bool), AppError> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    let (job_id, started) = store::sync::start_all_job(&mut tx, &staff.email, now).await?;
+    audit::record(
+        &mut tx,
+        staff,
+        now,
+        audit::Change {
+            action: if started {
+                "sync.reload_all"
+            } else {
+                "sync.reload_all_joined"
+            },
+            customer_id: None,
+            subject: &format!("sync job {job_id}"),
+            before: None,
+            after: Some(json!({ "job_id": job_id, "customers": "all" })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    // A job with no customer to sync is finished at once.
+    store::sync::finish_job_if_complete(&mut *db.pool().acquire().await?, job_id, now).await?;
+    wakeup.notify_waiters();
+    tracing::info!(staff = %staff.email, job_id, started, "reload of all customers requested");
+    Ok((job_id, started))
+}
+
+/// The sync page: the newest "all customers" job and its progress.
+pub async fn sync_page(db: &Db, staff: &StaffView) -> Result<SyncPage, AppError> {
+    let mut conn = db.pool().acquire().await?;
+    let job = match store::sync::latest_all_job(&mut conn).await? {
+        None => None,
+        Some(j) => {
+            let total = j.pending + j.running + j.done + j.failed;
+            let finished = j.done + j.failed;
+            let end = j.finished_at.unwrap_or_else(now_millis);
+            let minutes = ((end - j.created_at).max(1) as f64) / 60_000.0;
+            let per_minute = finished as f64 / minutes;
+            let remaining = j.pending + j.running;
+            let running = j.state == "running";
+            let seconds_left = (running && per_minute > 0.0)
+                .then(|| ((remaining as f64 / per_minute) * 60.0).ceil() as i64);
+            Some(SyncJobView {
+                id: j.id,
+                running,
+                requested_by: j.requested_by,
+                created_at: j.created_at,
+                finished_at: j.finished_at,
+                total,
+                done: j.done,
+                failed: j.failed,
+                remaining,
+                per_minute,
+                seconds_left,
+                failures: store::sync::failed_items(&mut conn, j.id, 20).await?,
+            })
+        }
+    };
+    Ok(SyncPage {
+        job,
+        can_start: staff.role.allows(Permission::ReloadAllCustomers),
+    })
+}
+
+/// How often a worker says it is alive, and after how long without a word its claims return.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+const WORKER_STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// Works "all customers" jobs until `stop` turns true: claims up to `concurrency` customers at
+/// a time, syncs them, and records each one's end. Woken by `wakeup` when a job starts here;
+/// polls every second for jobs started by another process.
+pub async fn run_worker<S: TenantSource>(
+    db: Db,
+    source: S,
+    wakeup: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+    concurrency: usize,
+) -> Result<(), AppError> {
+    let worker = format!("worker-{}", uuid::Uuid::new_v4().simple());
+    let stale_before = |now: Millis| now - WORKER_STALE_AFTER.as_millis() as i64;
+    {
+        let mut conn = db.pool().acquire().await?;
+        store::sync::heartbeat(&mut conn, &worker, now_millis()).await?;
+        let alive_since = if db.backend().is_shared_by_processes() {
+            stale_before(now_millis())
+        } else {
+            i64::MAX
+        };
+        let released = store::sync::release_orphaned(&mut conn, alive_since).await?;
+        if released > 0 {
+            tracing::info!(released, "resuming sync work left by an earlier run");
+        }
+    }
+    tracing::info!(%worker, concurrency, "sync worker started");
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    let mut last_beat = tokio::time::Instant::now();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        if last_beat.elapsed() >= HEARTBEAT {
+            let mut conn = db.pool().acquire().await?;
+            let now = now_millis();
+            store::sync::heartbeat(&mut conn, &worker, now).await?;
+            store::sync::release_orphaned(&mut conn, stale_before(now)).await?;
+            last_beat = tokio::time::Instant::now();
+        }
+        let free = concurrency.saturating_sub(tasks.len());
+        let mut claimed = 0;
+        if free > 0 {
+            let items = {
+                let mut conn = db.pool().acquire().await?;
+                store::sync::claim(&mut conn, db.backend(), &worker, now_millis(), free as i64)
+                    .await?
+            };
+            claimed = items.len();
+            for (job_id, customer_id) in items {
+                let (db, source, worker) = (db.clone(), source.clone(), worker.clone());
+                tasks.spawn(async move {
+                    if let Err(e) = work_item(&db, &source, &worker, job_id, customer_id).await {
+                        tracing::error!(job_id, customer_id, error = %e, "sync item could not be recorded");
+                    }
+                });
+            }
+        }
+        let busy = tasks.len() >= concurrency;
+        let idle_wait = if claimed > 0 && !busy {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(1)
+        };
+        tokio::select! {
+            _ = stop.changed() => {}
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            () = wakeup.notified() => {}
+            () = tokio::time::sleep(idle_wait), if !busy => {}
+        }
+    }
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    store::sync::deregister(&mut *db.pool().acquire().await?, &worker).await?;
+    tracing::info!(%worker, "sync worker stopped");
+    Ok(())
+}
+
+async fn work_item<S: TenantSource>(
+    db: &Db,
+    source: &S,
+    worker: &str,
+    job_id: i64,
+    customer_id: i64,
+) -> Result<(), AppError> {
+    let status = sync_customer(db, source, customer_id).await?;
+    let mut conn = db.pool().acquire().await?;
+    let now = now_millis();
+    store::sync::finish_item(
+        &mut conn,
+        job_id,
+        customer_id,
+        worker,
+        status.error.as_deref(),
+        now,
+    )
+    .await?;
+    if store::sync::finish_job_if_complete(&mut conn, job_id, now).await? {
+        let job = store::sync::latest_all_job(&mut conn)
+            .await?
+            .filter(|j| j.id == job_id);
+        let (done, failed) = job.map_or((0, 0), |j| (j.done, j.failed));
+        store::audit::insert(
+            &mut conn,
+            AuditEntry {
+                at: now,
+                actor_id: None,
+                actor_email: "system",
+                action: "sync.job_finished",
+                customer_id: None,
+                subject: &format!("sync job {job_id}"),
+                before_json: None,
+                after_json: Some(
+                    json!({ "job_id": job_id, "done": done, "failed": failed }).to_string(),
+                ),
+            },
+        )
+        .await?;
+        tracing::info!(job_id, done, failed, "sync job finished");
+    }
+    Ok(())
+}

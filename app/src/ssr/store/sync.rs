@@ -1,0 +1,392 @@
+//! Reconciliation with Partner Center: tenant snapshots, customers' sync status, and the stored
+//! sync jobs with their per-customer items.
+
+use crate::{
+    model::Millis,
+    ssr::{
+        db::Backend,
+        partner_center::wire::{Customer, SubscribedSku, Subscription},
+    },
+};
+use sqlx::{AnyConnection, Row};
+
+/// Replaces what is stored about a tenant with what Partner Center just said. Run it on a
+/// transaction: readers then see the old snapshot or the new one, never a mix.
+pub async fn replace_tenant_snapshot(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    fetched_at: Millis,
+    profile: &Customer,
+    subscriptions: &[Subscription],
+    skus: &[SubscribedSku],
+) -> Result<(), sqlx::Error> {
+    let profile_json = serde_json::to_string(profile).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "INSERT INTO tenant_snapshots (tenant_id, fetched_at, company_name, domain, profile_json)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id) DO UPDATE SET fetched_at = $2, company_name = $3, domain = $4,
+             profile_json = $5",
+    )
+    .bind(tenant_id)
+    .bind(fetched_at)
+    .bind(&profile.company_profile.company_name)
+    .bind(&profile.company_profile.domain)
+    .bind(profile_json)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM tenant_subscriptions WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
+    for s in subscriptions {
+        sqlx::query(
+            "INSERT INTO tenant_subscriptions (tenant_id, subscription_id, offer_id, offer_name,
+                 friendly_name, quantity, unit_type, status, billing_cycle, term_duration, auto_renew,
+                 is_trial, commitment_end_date, fetched_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(tenant_id)
+        .bind(&s.id)
+        .bind(&s.offer_id)
+        .bind(&s.offer_name)
+        .bind(&s.friendly_name)
+        .bind(s.quantity)
+        .bind(&s.unit_type)
+        .bind(&s.status)
+        .bind(&s.billing_cycle)
+        .bind(&s.term_duration)
+        .bind(i64::from(s.auto_renew_enabled))
+        .bind(i64::from(s.is_trial))
+        .bind(&s.commitment_end_date)
+        .bind(fetched_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("DELETE FROM tenant_subscribed_skus WHERE tenant_id = $1")
+        .bind(tenant_id)
+        .execute(&mut *conn)
+        .await?;
+    for k in skus {
+        sqlx::query(
+            "INSERT INTO tenant_subscribed_skus (tenant_id, sku_id, sku_part_number, product_name,
+                 total_units, active_units, consumed_units, available_units, suspended_units,
+                 warning_units, capability_status, fetched_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(tenant_id)
+        .bind(&k.product_sku.id)
+        .bind(&k.product_sku.sku_part_number)
+        .bind(&k.product_sku.name)
+        .bind(k.total_units)
+        .bind(k.active_units)
+        .bind(k.consumed_units)
+        .bind(k.available_units)
+        .bind(k.suspended_units)
+        .bind(k.warning_units)
+        .bind(&k.capability_status)
+        .bind(fetched_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// (subscriptions, subscribed SKUs) stored for a tenant.
+pub async fn snapshot_counts(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM tenant_subscriptions WHERE tenant_id = $1),
+                (SELECT COUNT(*) FROM tenant_subscribed_skus WHERE tenant_id = $1)",
+    )
+    .bind(tenant_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// A customer's tenants with the time of their last snapshot: (tenant id, name, domain, fetched at).
+pub async fn tenants_with_snapshot(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<(String, String, String, Option<Millis>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.tenant_id, t.name, t.domain, s.fetched_at
+         FROM tenants t LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
+         WHERE t.customer_id = $1 ORDER BY t.name, t.tenant_id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The last sync of a customer.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct SyncStatusRow {
+    pub customer_id: i64,
+    pub started_at: Millis,
+    pub finished_at: Millis,
+    pub duration_ms: i64,
+    pub outcome: String,
+    pub error: Option<String>,
+    pub throttle_wait_ms: i64,
+}
+
+pub async fn record_status(conn: &mut AnyConnection, s: &SyncStatusRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO customer_sync_status
+             (customer_id, started_at, finished_at, duration_ms, outcome, error, throttle_wait_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (customer_id) DO UPDATE SET started_at = $2, finished_at = $3,
+             duration_ms = $4, outcome = $5, error = $6, throttle_wait_ms = $7",
+    )
+    .bind(s.customer_id)
+    .bind(s.started_at)
+    .bind(s.finished_at)
+    .bind(s.duration_ms)
+    .bind(&s.outcome)
+    .bind(&s.error)
+    .bind(s.throttle_wait_ms)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn status(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Option<SyncStatusRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT customer_id, started_at, finished_at, duration_ms, outcome, error, throttle_wait_ms
+         FROM customer_sync_status WHERE customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The last sync of several customers at once.
+pub async fn statuses(
+    conn: &mut AnyConnection,
+    customer_ids: &[i64],
+) -> Result<Vec<SyncStatusRow>, sqlx::Error> {
+    if customer_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT customer_id, started_at, finished_at, duration_ms, outcome, error, throttle_wait_ms
+         FROM customer_sync_status WHERE customer_id IN ({})",
+        crate::ssr::db::placeholders(1, customer_ids.len())
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in customer_ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(conn).await
+}
+
+/// Starts the "all customers" job with one pending item per customer that has a tenant, or
+/// returns the one already running. (job id, whether it was started now)
+pub async fn start_all_job(
+    conn: &mut AnyConnection,
+    by: &str,
+    now: Millis,
+) -> Result<(i64, bool), sqlx::Error> {
+    let created: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO sync_jobs (scope, state, requested_by, created_at)
+         VALUES ('all', 'running', $1, $2) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(by)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match created {
+        Some(id) => {
+            sqlx::query(
+                "INSERT INTO sync_job_items (job_id, customer_id, state)
+                 SELECT $1, c.id, 'pending' FROM customers c
+                 WHERE c.deleted_at IS NULL AND EXISTS (SELECT 1 FROM tenants t WHERE t.customer_id = c.id)",
+            )
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            Ok((id, true))
+        }
+        None => {
+            let id = sqlx::query_scalar(
+                "SELECT id FROM sync_jobs WHERE scope = 'all' AND state = 'running'",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok((id, false))
+        }
+    }
+}
+
+/// Claims up to `limit` pending items for `worker`. On PostgreSQL the rows are locked with
+/// SKIP LOCKED so concurrent processes claim disjoint items; SQLite has one writer at a time.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    worker: &str,
+    now: Millis,
+    limit: i64,
+) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE sync_job_items SET state = 'running', claimed_by = $1, claimed_at = $2,
+             attempts = attempts + 1
+         WHERE (job_id, customer_id) IN (
+             SELECT job_id, customer_id FROM sync_job_items WHERE state = 'pending'
+             ORDER BY job_id, customer_id LIMIT $3{})
+         RETURNING job_id, customer_id",
+        backend.row_lock_skipping_locked()
+    );
+    sqlx::query_as(&sql)
+        .bind(worker)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+}
+
+/// Records an item's end, if `worker` still holds it. Returns whether it did.
+pub async fn finish_item(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    customer_id: i64,
+    worker: &str,
+    error: Option<&str>,
+    now: Millis,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sync_job_items SET state = $4, error = $5, finished_at = $6
+         WHERE job_id = $1 AND customer_id = $2 AND claimed_by = $3 AND state = 'running'",
+    )
+    .bind(job_id)
+    .bind(customer_id)
+    .bind(worker)
+    .bind(if error.is_some() { "failed" } else { "done" })
+    .bind(error)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Marks the job finished when no item is left; true for the caller that finished it.
+pub async fn finish_job_if_complete(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    now: Millis,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sync_jobs SET state = 'finished', finished_at = $2
+         WHERE id = $1 AND state = 'running' AND NOT EXISTS (
+             SELECT 1 FROM sync_job_items WHERE job_id = $1 AND state IN ('pending', 'running'))",
+    )
+    .bind(job_id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// A job and how far it is: (id, state, requested by, created, finished, pending, running, done, failed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: i64,
+    pub state: String,
+    pub requested_by: String,
+    pub created_at: Millis,
+    pub finished_at: Option<Millis>,
+    pub pending: i64,
+    pub running: i64,
+    pub done: i64,
+    pub failed: i64,
+}
+
+/// The newest "all customers" job, with its counts.
+pub async fn latest_all_job(conn: &mut AnyConnection) -> Result<Option<JobRow>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT j.id, j.state, j.requested_by, j.created_at, j.finished_at,
+            (SELECT COUNT(*) FROM sync_job_items i WHERE i.job_id = j.id AND i.state = 'pending') AS pending,
+            (SELECT COUNT(*) FROM sync_job_items i WHERE i.job_id = j.id AND i.state = 'running') AS running,
+            (SELECT COUNT(*) FROM sync_job_items i WHERE i.job_id = j.id AND i.state = 'done') AS done,
+            (SELECT COUNT(*) FROM sync_job_items i WHERE i.job_id = j.id AND i.state = 'failed') AS failed
+         FROM sync_jobs j WHERE j.scope = 'all' ORDER BY j.id DESC LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(JobRow {
+            id: r.try_get("id")?,
+            state: r.try_get("state")?,
+            requested_by: r.try_get("requested_by")?,
+            created_at: r.try_get("created_at")?,
+            finished_at: r.try_get("finished_at")?,
+            pending: r.try_get("pending")?,
+            running: r.try_get("running")?,
+            done: r.try_get("done")?,
+            failed: r.try_get("failed")?,
+        })
+    })
+    .transpose()
+}
+
+/// The failed items of a job: (customer name, error).
+pub async fn failed_items(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.name, COALESCE(i.error, '') FROM sync_job_items i JOIN customers c ON c.id = i.customer_id
+         WHERE i.job_id = $1 AND i.state = 'failed' ORDER BY c.name_key LIMIT $2",
+    )
+    .bind(job_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn heartbeat(
+    conn: &mut AnyConnection,
+    worker: &str,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sync_workers (id, heartbeat_at) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = $2",
+    )
+    .bind(worker)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Forgets a worker that stops cleanly, so its unfinished claims return at once.
+pub async fn deregister(conn: &mut AnyConnection, worker: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sync_workers WHERE id = $1")
+        .bind(worker)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Returns to pending the items claimed by workers not heard from since `alive_since` (or
+/// gone); `alive_since` = `i64::MAX` releases every claim. Returns how many were released.
+pub async fn release_orphaned(
+    conn: &mut AnyConnection,
+    alive_since: Millis,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sync_job_items SET state = 'pending', claimed_by = NULL, claimed_at = NULL
+         WHERE state = 'running' AND (claimed_by IS NULL OR NOT EXISTS (
+             SELECT 1 FROM sync_workers w WHERE w.id = sync_job_items.claimed_by AND w.heartbeat_at >= $1))",
+    )
+    .bind(alive_since)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+}
