@@ -546,37 +546,63 @@ pub async fn bulk_revert(
             "Select at least one override to revert.",
         ));
     }
-    let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    // Read first, outside the transaction: each write below is version-checked, so a value read
+    // here is exactly the one replaced, and the transaction starts with a write (which on SQLite
+    // takes the write lock at once instead of failing to upgrade a read).
+    let mut conn = db.pool().acquire().await?;
+    let mut current = Vec::with_capacity(items.len());
     for item in items {
-        let before = store::settings::effective_one(&mut tx, item.customer_id, &item.setting_key)
+        let setting = effective_one(&mut conn, item.customer_id, &item.setting_key)
             .await?
-            .and_then(|(_, row)| row)
-            .and_then(|row| row.value);
-        let written = before.is_some()
-            && store::settings::write_override(
-                &mut tx,
-                item.customer_id,
-                &item.setting_key,
-                None,
-                item.version,
-                now,
-                &staff.email,
-            )
-            .await?;
-        if !written {
-            let current = effective_one(&mut tx, item.customer_id, &item.setting_key)
+            .ok_or_else(unknown_setting)?;
+        current.push(setting);
+    }
+    drop(conn);
+    let refuse = |db: &Db, item: &RevertItem, setting: SettingView| {
+        let db = db.clone();
+        let customer_id = item.customer_id;
+        async move {
+            let customer = store::customers::find(&mut *db.pool().acquire().await?, customer_id)
                 .await?
-                .ok_or_else(unknown_setting)?;
-            let customer = store::customers::find(&mut tx, item.customer_id)
-                .await?
-                .map_or_else(|| format!("customer {}", item.customer_id), |c| c.1);
-            let AppError::Conflict { message } = conflict(&current) else {
+                .map_or_else(|| format!("customer {customer_id}"), |c| c.1);
+            let AppError::Conflict { message } = conflict(&setting) else {
                 unreachable!("conflict() makes a Conflict")
             };
-            return Err(AppError::Conflict {
+            Err::<usize, AppError>(AppError::Conflict {
                 message: format!("Nothing was reverted. For {customer}: {message}"),
-            });
+            })
+        }
+    };
+    for (item, setting) in items.iter().zip(&current) {
+        if setting.source != ValueSource::Overridden || setting.override_version != item.version {
+            return refuse(db, item, setting.clone()).await;
+        }
+    }
+
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    for (item, setting) in items.iter().zip(current) {
+        let written = store::settings::write_override(
+            &mut tx,
+            item.customer_id,
+            &item.setting_key,
+            None,
+            item.version,
+            now,
+            &staff.email,
+        )
+        .await?;
+        if !written {
+            // Changed between the read and this write: nothing is kept.
+            drop(tx);
+            let latest = effective_one(
+                &mut *db.pool().acquire().await?,
+                item.customer_id,
+                &item.setting_key,
+            )
+            .await?
+            .ok_or_else(unknown_setting)?;
+            return refuse(db, item, latest).await;
         }
         store::customers::touch(&mut tx, item.customer_id, now).await?;
         audit::record(
@@ -587,7 +613,7 @@ pub async fn bulk_revert(
                 action: "setting.bulk_revert",
                 customer_id: Some(item.customer_id),
                 subject: &subject(&item.setting_key),
-                before: Some(json!({ "value": before })),
+                before: Some(json!({ "value": setting.value })),
                 after: Some(json!({ "value": null })),
             },
         )
