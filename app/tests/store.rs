@@ -100,6 +100,7 @@ on_both_backends!(
     a_failing_customer_is_recorded_and_the_others_succeed,
     two_requests_for_all_customers_make_one_job,
     a_stopped_job_resumes_without_fetching_finished_customers_again,
+    two_workers_on_one_database_sync_each_customer_once,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -1382,4 +1383,36 @@ async fn wait_until_done_at_least(state: &AppState, job_id: i64, n: i64) -> i64 
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("job {job_id} did not reach {n} done items");
+}
+
+async fn two_workers_on_one_database_sync_each_customer_once(state: AppState) {
+    // As two `portal serve` processes sharing a database: two workers, their own sources.
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    customers_with_tenants(&state, 40).await;
+    let (job_id, _) = service::sync::start_all(&state.db, &admin, &state.sync_wakeup)
+        .await
+        .unwrap();
+    let (a, b) = (FakeSource::default(), FakeSource::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = [a.clone(), b.clone()].map(|source| {
+        tokio::spawn(service::sync::run_worker(
+            state.db.clone(),
+            source,
+            Arc::new(tokio::sync::Notify::new()),
+            stop_rx.clone(),
+            4,
+        ))
+    });
+    let job = wait_for_job_end(&state, job_id).await;
+    stop_tx.send(true).unwrap();
+    for worker in workers {
+        worker.await.unwrap().unwrap();
+    }
+    assert_eq!(job.done, 40);
+    let (a, b) = (a.fetched(), b.fetched());
+    for n in 0..40 {
+        let tenant = format!("t-{n}");
+        let total = a.get(&tenant).copied().unwrap_or(0) + b.get(&tenant).copied().unwrap_or(0);
+        assert_eq!(total, 1, "{tenant} fetched {total} times");
+    }
 }

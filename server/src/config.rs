@@ -47,6 +47,8 @@ pub enum Command {
     Demo(ServeOptions),
     /// Run the Partner Center simulator: the same API as Microsoft's, from a data file.
     PcSim(SimulatorArgs),
+    /// Benchmark "reload all customers" against the simulator and print the figures.
+    BenchSync(crate::bench::BenchArgs),
 }
 
 /// `portal pc-sim`: where the data is, where to listen, and which faults to inject.

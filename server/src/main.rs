@@ -33,6 +33,7 @@ async fn main() -> ExitCode {
         Some(Command::Migrate) => migrate(&cli.global).await,
         Some(Command::User(UserCommand::Add(options))) => add_user(&cli.global, options).await,
         Some(Command::PcSim(args)) => run_simulator(args).await,
+        Some(Command::BenchSync(args)) => server::bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
