@@ -24,6 +24,7 @@ test('a finance user reloads one customer and sees its sync status change', asyn
   await expect(status.locator('.badge')).toHaveText('Synced');
   await expect(status).not.toHaveText(before);
   await expect(tenant).not.toContainText('Last sync: never');
+  await expect(page.getByRole('button', { name: 'Reload reconciliation' })).toBeEnabled();
   await snapshot(page, testInfo, 'provider-tenants');
 });
 

@@ -226,13 +226,7 @@ pub async fn save_override(
     input: &str,
     expected_version: i64,
 ) -> Result<SettingView, AppError> {
-    let setting = store::settings::find(&mut *db.pool().acquire().await?, key)
-        .await?
-        .ok_or_else(unknown_setting)?;
-    let value = setting
-        .kind
-        .parse(input)
-        .map_err(|message| AppError::field("value", message))?;
+    let (_, value) = parse_value(db, key, input).await?;
     write(
         db,
         staff,
@@ -256,10 +250,27 @@ pub async fn revert(
     write(db, staff, customer_id, key, None, expected_version, false).await
 }
 
-fn history_value(setting: &SettingView, json: Option<&str>) -> Option<String> {
+/// The value an audit line's JSON (`{"value": …}`) records; `None` for the global default.
+fn recorded_value(json: Option<&str>) -> Option<String> {
     json.and_then(|j| serde_json::from_str::<Value>(j).ok())
         .and_then(|v| v.get("value").and_then(Value::as_str).map(str::to_owned))
-        .map(|value| setting.kind.display(&value))
+}
+
+fn history_value(setting: &SettingView, json: Option<&str>) -> Option<String> {
+    recorded_value(json).map(|value| setting.kind.display(&value))
+}
+
+/// Parses `input` as a value of the setting `key`: its canonical text, or the reason next to
+/// the field.
+async fn parse_value(db: &Db, key: &str, input: &str) -> Result<(SettingRow, String), AppError> {
+    let setting = store::settings::find(&mut *db.pool().acquire().await?, key)
+        .await?
+        .ok_or_else(unknown_setting)?;
+    let value = setting
+        .kind
+        .parse(input)
+        .map_err(|message| AppError::field("value", message))?;
+    Ok((setting, value))
 }
 
 fn action_words(action: &str) -> String {
@@ -293,11 +304,7 @@ pub async fn history(
     let entries = rows
         .into_iter()
         .map(|row| {
-            let after_raw = row
-                .after_json
-                .as_deref()
-                .and_then(|j| serde_json::from_str::<Value>(j).ok())
-                .and_then(|v| v.get("value").and_then(Value::as_str).map(str::to_owned));
+            let after_raw = recorded_value(row.after_json.as_deref());
             let restorable = after_raw.as_ref().is_some_and(|after| {
                 !(setting.source == ValueSource::Overridden && &setting.value == after)
             });
@@ -335,12 +342,7 @@ pub async fn restore(
         .await?
         .filter(|row| row.customer_id == Some(customer_id) && row.subject == subject(key))
         .ok_or_else(|| AppError::not_found("That history entry"))?;
-    let value = entry
-        .after_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str::<Value>(j).ok())
-        .and_then(|v| v.get("value").and_then(Value::as_str).map(str::to_owned))
-        .ok_or_else(|| AppError::BadRequest {
+    let value = recorded_value(entry.after_json.as_deref()).ok_or_else(|| AppError::BadRequest {
             message: "That history entry set no value to restore; use Revert to return to the global default.".into(),
         })?;
     let setting = store::settings::find(&mut *db.pool().acquire().await?, key)
@@ -386,13 +388,7 @@ pub async fn save_default(
     input: &str,
     expected_version: i64,
 ) -> Result<SettingView, AppError> {
-    let setting = store::settings::find(&mut *db.pool().acquire().await?, key)
-        .await?
-        .ok_or_else(unknown_setting)?;
-    let value = setting
-        .kind
-        .parse(input)
-        .map_err(|message| AppError::field("value", message))?;
+    let (setting, value) = parse_value(db, key, input).await?;
     let now = now_millis();
     let mut tx = db.pool().begin().await?;
     let written =

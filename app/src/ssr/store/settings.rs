@@ -29,6 +29,14 @@ pub struct OverrideRow {
 const SETTING_COLUMNS: &str = "s.key, s.category, s.label, s.help, s.kind_json, s.default_value,
      s.default_version, s.default_updated_at, s.default_updated_by";
 
+/// Every setting with customer `$1`'s override row, if any.
+const EFFECTIVE_SELECT: &str = "SELECT s.key, s.category, s.label, s.help, s.kind_json,
+        s.default_value, s.default_version, s.default_updated_at, s.default_updated_by,
+        o.value AS o_value, o.version AS o_version, o.updated_at AS o_updated_at,
+        o.updated_by AS o_updated_by
+     FROM settings s
+     LEFT JOIN setting_overrides o ON o.setting_key = s.key AND o.customer_id = $1";
+
 fn setting_from_row(row: &AnyRow) -> Result<SettingRow, sqlx::Error> {
     let kind_json: String = row.try_get("kind_json")?;
     let key: String = row.try_get("key")?;
@@ -76,13 +84,7 @@ pub async fn effective(
     conn: &mut AnyConnection,
     customer_id: i64,
 ) -> Result<Vec<(SettingRow, Option<OverrideRow>)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {SETTING_COLUMNS}, o.value AS o_value, o.version AS o_version,
-                o.updated_at AS o_updated_at, o.updated_by AS o_updated_by
-         FROM settings s
-         LEFT JOIN setting_overrides o ON o.setting_key = s.key AND o.customer_id = $1
-         ORDER BY s.position, s.key"
-    );
+    let sql = format!("{EFFECTIVE_SELECT} ORDER BY s.position, s.key");
     let rows = sqlx::query(&sql).bind(customer_id).fetch_all(conn).await?;
     rows.iter()
         .map(|row| Ok((setting_from_row(row)?, override_from_row(row)?)))
@@ -95,13 +97,7 @@ pub async fn effective_one(
     customer_id: i64,
     key: &str,
 ) -> Result<Option<(SettingRow, Option<OverrideRow>)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {SETTING_COLUMNS}, o.value AS o_value, o.version AS o_version,
-                o.updated_at AS o_updated_at, o.updated_by AS o_updated_by
-         FROM settings s
-         LEFT JOIN setting_overrides o ON o.setting_key = s.key AND o.customer_id = $1
-         WHERE s.key = $2"
-    );
+    let sql = format!("{EFFECTIVE_SELECT} WHERE s.key = $2");
     let row = sqlx::query(&sql)
         .bind(customer_id)
         .bind(key)
