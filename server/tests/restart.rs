@@ -122,7 +122,8 @@ async fn a_killed_server_resumes_the_reload_of_all_customers_at_its_next_start()
     let mut server = start(&addr, &database_url, &dir.0);
     wait_until_up(&client, &addr).await;
     let mut after = job(&db).await;
-    for _ in 0..1200 {
+    // The killed worker's claims return once its heartbeat is 10 s old.
+    for _ in 0..1800 {
         if after.state == "finished" {
             break;
         }

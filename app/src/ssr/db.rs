@@ -6,8 +6,8 @@
 //!   columns that PostgreSQL stores with the byte-order "C" collation so ordering matches SQLite);
 //! - connection set-up (SQLite: WAL, foreign keys, busy timeout, file created if missing);
 //! - how a test gets a fresh database ([`Db::connect_fresh_for_tests`]);
-//! - claiming sync work: row locks that skip locked rows on PostgreSQL, and what a restart
-//!   releases ([`Backend::row_lock_skipping_locked`], [`Backend::is_shared_by_processes`]).
+//! - claiming sync work: row locks that skip locked rows on PostgreSQL
+//!   ([`Backend::row_lock_skipping_locked`]).
 //!
 //! Everything else (text case folding, timestamps as epoch milliseconds, booleans) is done so
 //! that the two agree: folding happens in Rust before a value is stored, never with SQL `lower()`.
@@ -58,13 +58,6 @@ impl Backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         }
-    }
-
-    /// Whether several `portal serve` processes may share the database. A SQLite file is served
-    /// by one process, so at start every sync claim left by an earlier run is released at once;
-    /// on PostgreSQL only the claims of workers no longer heard from are.
-    pub fn is_shared_by_processes(self) -> bool {
-        matches!(self, Backend::Postgres)
     }
 
     pub fn name(self) -> &'static str {

@@ -6,8 +6,9 @@
 //! tables (`sync_jobs`, `sync_job_items`): a worker claims pending items (PostgreSQL: with
 //! `FOR UPDATE SKIP LOCKED`, so concurrent processes claim disjoint customers), works them, and
 //! records each one's end. A claim belongs to a worker id whose heartbeat is stored; the claims
-//! of a worker that stops (or is killed) return to pending, so a restarted server resumes the
-//! job without fetching again the customers already done.
+//! of a worker that stops cleanly return to pending at once, those of a killed one once its
+//! heartbeat is stale, so a restarted server resumes the job without fetching again the
+//! customers already done.
 
 use crate::{
     error::AppError,
@@ -259,9 +260,11 @@ pub async fn sync_page(db: &Db, staff: &StaffView) -> Result<SyncPage, AppError>
     })
 }
 
-/// How often a worker says it is alive, and after how long without a word its claims return.
-const HEARTBEAT: Duration = Duration::from_secs(5);
-const WORKER_STALE_AFTER: Duration = Duration::from_secs(30);
+/// How often a worker says it is alive, and after how long without a word its claims return
+/// (to a worker of this or another process): a killed server's job goes on within seconds of
+/// the next start.
+const HEARTBEAT: Duration = Duration::from_secs(2);
+const WORKER_STALE_AFTER: Duration = Duration::from_secs(10);
 
 /// Works "all customers" jobs until `stop` turns true: claims up to `concurrency` customers at
 /// a time, syncs them, and records each one's end. Woken by `wakeup` when a job starts here;
@@ -277,15 +280,11 @@ pub async fn run_worker<S: TenantSource>(
     let stale_before = |now: Millis| now - WORKER_STALE_AFTER.as_millis() as i64;
     {
         let mut conn = db.pool().acquire().await?;
-        store::sync::heartbeat(&mut conn, &worker, now_millis()).await?;
-        let alive_since = if db.backend().is_shared_by_processes() {
-            stale_before(now_millis())
-        } else {
-            i64::MAX
-        };
-        let released = store::sync::release_orphaned(&mut conn, alive_since).await?;
+        let now = now_millis();
+        store::sync::heartbeat(&mut conn, &worker, now).await?;
+        let released = store::sync::release_orphaned(&mut conn, stale_before(now)).await?;
         if released > 0 {
-            tracing::info!(released, "resuming sync work left by an earlier run");
+            tracing::info!(released, "resuming sync work left by a stopped worker");
         }
     }
     tracing::info!(%worker, concurrency, "sync worker started");
@@ -299,7 +298,13 @@ pub async fn run_worker<S: TenantSource>(
             let mut conn = db.pool().acquire().await?;
             let now = now_millis();
             store::sync::heartbeat(&mut conn, &worker, now).await?;
-            store::sync::release_orphaned(&mut conn, stale_before(now)).await?;
+            let released = store::sync::release_orphaned(&mut conn, stale_before(now)).await?;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    "took over sync work of a worker no longer heard from"
+                );
+            }
             last_beat = tokio::time::Instant::now();
         }
         let free = concurrency.saturating_sub(tasks.len());
@@ -326,11 +331,13 @@ pub async fn run_worker<S: TenantSource>(
         } else {
             Duration::from_secs(1)
         };
+        // The heartbeat is due even while every task waits (e.g. on a long Retry-After).
         tokio::select! {
             _ = stop.changed() => {}
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             () = wakeup.notified() => {}
             () = tokio::time::sleep(idle_wait), if !busy => {}
+            () = tokio::time::sleep_until(last_beat + HEARTBEAT) => {}
         }
     }
     tasks.abort_all();

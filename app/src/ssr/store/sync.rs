@@ -375,7 +375,7 @@ pub async fn deregister(conn: &mut AnyConnection, worker: &str) -> Result<(), sq
 }
 
 /// Returns to pending the items claimed by workers not heard from since `alive_since` (or
-/// gone); `alive_since` = `i64::MAX` releases every claim. Returns how many were released.
+/// gone). Returns how many were released.
 pub async fn release_orphaned(
     conn: &mut AnyConnection,
     alive_since: Millis,
