@@ -217,7 +217,7 @@ pub async fn start_all(
     .await?;
     tx.commit().await?;
     // A job with no customer to sync is finished at once.
-    store::sync::finish_job_if_complete(&mut *db.pool().acquire().await?, job_id, now).await?;
+    close_job_if_complete(db, job_id).await?;
     wakeup.notify_waiters();
     tracing::info!(staff = %staff.email, job_id, started, "reload of all customers requested");
     Ok((job_id, started))
@@ -299,6 +299,10 @@ pub async fn run_worker<S: TenantSource>(
             let now = now_millis();
             store::sync::heartbeat(&mut conn, &worker, now).await?;
             let released = store::sync::release_orphaned(&mut conn, stale_before(now)).await?;
+            // A job whose last item ended in a process that died before closing it.
+            for job_id in store::sync::running_jobs(&mut conn).await? {
+                close_job_if_complete(&db, job_id).await?;
+            }
             if released > 0 {
                 tracing::info!(
                     released,
@@ -355,24 +359,31 @@ async fn work_item<S: TenantSource>(
     customer_id: i64,
 ) -> Result<(), AppError> {
     let status = sync_customer(db, source, customer_id).await?;
-    let mut conn = db.pool().acquire().await?;
-    let now = now_millis();
+    // Committed on its own before the job is checked: of two workers ending the last two
+    // items at once, the later one then sees both ends.
     store::sync::finish_item(
-        &mut conn,
+        &mut *db.pool().acquire().await?,
         job_id,
         customer_id,
         worker,
         status.error.as_deref(),
-        now,
+        now_millis(),
     )
     .await?;
-    if store::sync::finish_job_if_complete(&mut conn, job_id, now).await? {
-        let job = store::sync::latest_all_job(&mut conn)
+    close_job_if_complete(db, job_id).await
+}
+
+/// Marks the job finished when no item is left, with its audit line in the same transaction.
+async fn close_job_if_complete(db: &Db, job_id: i64) -> Result<(), AppError> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    if store::sync::finish_job_if_complete(&mut tx, job_id, now).await? {
+        let job = store::sync::latest_all_job(&mut tx)
             .await?
             .filter(|j| j.id == job_id);
         let (done, failed) = job.map_or((0, 0), |j| (j.done, j.failed));
         store::audit::insert(
-            &mut conn,
+            &mut tx,
             AuditEntry {
                 at: now,
                 actor_id: None,
@@ -389,5 +400,6 @@ async fn work_item<S: TenantSource>(
         .await?;
         tracing::info!(job_id, done, failed, "sync job finished");
     }
+    tx.commit().await?;
     Ok(())
 }

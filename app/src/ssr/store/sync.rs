@@ -291,6 +291,13 @@ pub async fn finish_job_if_complete(
     .map(|r| r.rows_affected() == 1)
 }
 
+/// The ids of the jobs still running.
+pub async fn running_jobs(conn: &mut AnyConnection) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM sync_jobs WHERE state = 'running'")
+        .fetch_all(conn)
+        .await
+}
+
 /// A job and how far it is: (id, state, requested by, created, finished, pending, running, done, failed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRow {
