@@ -107,7 +107,7 @@ async fn a_429_is_waited_out_for_exactly_its_retry_after() {
         "waited {waited} ms for Retry-After totalling {asked} s"
     );
     assert!(
-        waited < asked * 1000 + 500,
+        waited < asked * 1000 + 1000,
         "waited {waited} ms, not much longer than asked ({asked} s)"
     );
     // The retry of a throttled call carries the same request id.
