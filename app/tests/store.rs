@@ -1348,9 +1348,13 @@ async fn a_stopped_job_resumes_without_fetching_finished_customers_again(state: 
         );
     }
 }
-
-/// Waits (bounded) until the job has finished, then returns its counts.
-async fn wait_for_job_end(state: &AppState, job_id: i64) -> store::sync::JobRow {
+/// Polls the job (bounded, 10 s) until `reached` holds, and returns it.
+async fn wait_for_job(
+    state: &AppState,
+    job_id: i64,
+    what: &str,
+    reached: impl Fn(&store::sync::JobRow) -> bool,
+) -> store::sync::JobRow {
     for _ in 0..400 {
         let mut conn = state.db.pool().acquire().await.unwrap();
         let job = store::sync::latest_all_job(&mut conn)
@@ -1358,31 +1362,23 @@ async fn wait_for_job_end(state: &AppState, job_id: i64) -> store::sync::JobRow 
             .unwrap()
             .unwrap();
         assert_eq!(job.id, job_id);
-        if job.state == "finished" {
+        if reached(&job) {
             return job;
         }
         drop(conn);
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("job {job_id} did not finish within 10 s");
+    panic!("job {job_id} did not {what} within 10 s");
 }
 
-/// Waits (bounded) until at least `n` items of the job are done; returns how many are.
+async fn wait_for_job_end(state: &AppState, job_id: i64) -> store::sync::JobRow {
+    wait_for_job(state, job_id, "finish", |job| job.state == "finished").await
+}
+
 async fn wait_until_done_at_least(state: &AppState, job_id: i64, n: i64) -> i64 {
-    for _ in 0..400 {
-        let mut conn = state.db.pool().acquire().await.unwrap();
-        let job = store::sync::latest_all_job(&mut conn)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(job.id, job_id);
-        if job.done >= n {
-            return job.done;
-        }
-        drop(conn);
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("job {job_id} did not reach {n} done items");
+    wait_for_job(state, job_id, "reach its done count", |job| job.done >= n)
+        .await
+        .done
 }
 
 async fn two_workers_on_one_database_sync_each_customer_once(state: AppState) {
