@@ -101,7 +101,9 @@ async fn customer_configuration(
         if !staff.role.allows(Permission::ViewCustomers) {
             return Err(AppError::Forbidden);
         }
-        configuration::effective_map(&state.db, &staff, customer_id).await
+        configuration::section(&state.db, &staff, customer_id)
+            .await
+            .map(|section| section.settings)
     };
     match answer.await {
         Ok(settings) => {

@@ -197,6 +197,16 @@ enum Mode {
     History,
 }
 
+/// The hidden fields that name the override a form changes, and the version it was shown at.
+#[component]
+fn SettingTarget(customer_id: i64, key: String, version: i64) -> impl IntoView {
+    view! {
+        <input type="hidden" name="customer_id" value=customer_id />
+        <input type="hidden" name="key" value=key />
+        <input type="hidden" name="version" value=version />
+    }
+}
+
 #[component]
 fn OverrideForm(setting: SettingView, close_href: String, actions: Actions) -> impl IntoView {
     let customer_id = customer_id_param().get_untracked();
@@ -204,9 +214,7 @@ fn OverrideForm(setting: SettingView, close_href: String, actions: Actions) -> i
     let id = dom_id("value", &setting.key);
     view! {
         <ActionForm action=actions.save attr:class="form setting-editor" attr:novalidate=true>
-            <input type="hidden" name="customer_id" value=customer_id />
-            <input type="hidden" name="key" value=setting.key.clone() />
-            <input type="hidden" name="version" value=setting.override_version />
+            <SettingTarget customer_id key=setting.key.clone() version=setting.override_version />
             <ValueEditor
                 kind=setting.kind.clone()
                 value=setting.value.clone()
@@ -238,9 +246,7 @@ fn RevertConfirm(setting: SettingView, close_href: String, actions: Actions) -> 
                 <strong>{setting.default_display.clone()}</strong> ")? The override "
                 <strong>{setting.value_display.clone()}</strong> " is removed."
             </p>
-            <input type="hidden" name="customer_id" value=customer_id />
-            <input type="hidden" name="key" value=setting.key.clone() />
-            <input type="hidden" name="version" value=setting.override_version />
+            <SettingTarget customer_id key=setting.key.clone() version=setting.override_version />
             <FormMessage error />
             <div class="form-actions">
                 <button type="submit" class="danger" disabled=move || actions.revert.pending().get()>
@@ -291,10 +297,8 @@ fn History(key: String, close_href: String, can_edit: bool, actions: Actions) ->
                                                 .then(|| {
                                                     view! {
                                                         <ActionForm action=actions.restore attr:class="inline">
-                                                            <input type="hidden" name="customer_id" value=customer_id />
-                                                            <input type="hidden" name="key" value=key.clone() />
+                                                            <SettingTarget customer_id key=key.clone() version />
                                                             <input type="hidden" name="history_id" value=entry.id />
-                                                            <input type="hidden" name="version" value=version />
                                                             <button
                                                                 type="submit"
                                                                 class="small"

@@ -102,32 +102,42 @@ pub async fn section(
     })
 }
 
-/// The effective configuration as a key -> canonical value map, for other systems.
-pub async fn effective_map(
-    db: &Db,
-    staff: &StaffView,
-    customer_id: i64,
-) -> Result<Vec<SettingView>, AppError> {
-    let mut conn = db.pool().acquire().await?;
-    ensure_visible(&mut conn, staff, customer_id).await?;
-    Ok(effective_all(&mut conn, customer_id).await?)
-}
-
-/// The refusal for a write based on a stale version: what the value is now and who set it.
-fn conflict(current: &SettingView) -> AppError {
+/// Why a write based on a stale version is refused: what the value is now and who set it.
+fn conflict_message(current: &SettingView) -> String {
     let source = match current.source {
         ValueSource::Overridden => "an override",
         ValueSource::GlobalDefault => "the global default",
     };
+    format!(
+        "{} changed “{}” since you opened it: it is now {} ({source}), as of {}. Review the current value and save again if you still want to change it.",
+        current.changed_by,
+        current.label,
+        current.value_display,
+        format_time(current.changed_at),
+    )
+}
+
+fn conflict(current: &SettingView) -> AppError {
     AppError::Conflict {
-        message: format!(
-            "{} changed “{}” since you opened it: it is now {} ({source}), as of {}. Review the current value and save again if you still want to change it.",
-            current.changed_by,
-            current.label,
-            current.value_display,
-            format_time(current.changed_at),
-        ),
+        message: conflict_message(current),
     }
+}
+
+/// The refusal of a bulk revert that one stale item stopped.
+async fn bulk_conflict(
+    db: &Db,
+    current: &SettingView,
+    customer_id: i64,
+) -> Result<usize, AppError> {
+    let customer = store::customers::find(&mut *db.pool().acquire().await?, customer_id)
+        .await?
+        .map_or_else(|| format!("customer {customer_id}"), |c| c.1);
+    Err(AppError::Conflict {
+        message: format!(
+            "Nothing was reverted. For {customer}: {}",
+            conflict_message(current)
+        ),
+    })
 }
 
 /// What a change did, for the audit log and the history.
@@ -554,24 +564,9 @@ pub async fn bulk_revert(
         current.push(setting);
     }
     drop(conn);
-    let refuse = |db: &Db, item: &RevertItem, setting: SettingView| {
-        let db = db.clone();
-        let customer_id = item.customer_id;
-        async move {
-            let customer = store::customers::find(&mut *db.pool().acquire().await?, customer_id)
-                .await?
-                .map_or_else(|| format!("customer {customer_id}"), |c| c.1);
-            let AppError::Conflict { message } = conflict(&setting) else {
-                unreachable!("conflict() makes a Conflict")
-            };
-            Err::<usize, AppError>(AppError::Conflict {
-                message: format!("Nothing was reverted. For {customer}: {message}"),
-            })
-        }
-    };
     for (item, setting) in items.iter().zip(&current) {
         if setting.source != ValueSource::Overridden || setting.override_version != item.version {
-            return refuse(db, item, setting.clone()).await;
+            return bulk_conflict(db, setting, item.customer_id).await;
         }
     }
 
@@ -598,7 +593,7 @@ pub async fn bulk_revert(
             )
             .await?
             .ok_or_else(unknown_setting)?;
-            return refuse(db, item, latest).await;
+            return bulk_conflict(db, &latest, item.customer_id).await;
         }
         store::customers::touch(&mut tx, item.customer_id, now).await?;
         audit::record(

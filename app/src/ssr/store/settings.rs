@@ -26,16 +26,24 @@ pub struct OverrideRow {
     pub updated_by: String,
 }
 
-const SETTING_COLUMNS: &str = "s.key, s.category, s.label, s.help, s.kind_json, s.default_value,
-     s.default_version, s.default_updated_at, s.default_updated_by";
+/// The catalog columns every query here reads (a macro so `concat!` can build on it).
+macro_rules! setting_columns {
+    () => {
+        "s.key, s.category, s.label, s.help, s.kind_json, s.default_value,
+         s.default_version, s.default_updated_at, s.default_updated_by"
+    };
+}
+const SETTING_COLUMNS: &str = setting_columns!();
 
 /// Every setting with customer `$1`'s override row, if any.
-const EFFECTIVE_SELECT: &str = "SELECT s.key, s.category, s.label, s.help, s.kind_json,
-        s.default_value, s.default_version, s.default_updated_at, s.default_updated_by,
-        o.value AS o_value, o.version AS o_version, o.updated_at AS o_updated_at,
+const EFFECTIVE_SELECT: &str = concat!(
+    "SELECT ",
+    setting_columns!(),
+    ", o.value AS o_value, o.version AS o_version, o.updated_at AS o_updated_at,
         o.updated_by AS o_updated_by
      FROM settings s
-     LEFT JOIN setting_overrides o ON o.setting_key = s.key AND o.customer_id = $1";
+     LEFT JOIN setting_overrides o ON o.setting_key = s.key AND o.customer_id = $1"
+);
 
 fn setting_from_row(row: &AnyRow) -> Result<SettingRow, sqlx::Error> {
     let kind_json: String = row.try_get("kind_json")?;
