@@ -101,6 +101,7 @@ on_both_backends!(
     two_requests_for_all_customers_make_one_job,
     a_stopped_job_resumes_without_fetching_finished_customers_again,
     two_workers_on_one_database_sync_each_customer_once,
+    reloading_one_customer_is_audited_and_refused_outside_a_help_desk_scope,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -1411,4 +1412,36 @@ async fn two_workers_on_one_database_sync_each_customer_once(state: AppState) {
         let total = a.get(&tenant).copied().unwrap_or(0) + b.get(&tenant).copied().unwrap_or(0);
         assert_eq!(total, 1, "{tenant} fetched {total} times");
     }
+}
+
+async fn reloading_one_customer_is_audited_and_refused_outside_a_help_desk_scope(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let helpdesk = staff(&state, "help@x.test", Role::Helpdesk).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
+        .await
+        .unwrap();
+    drop(conn);
+    let ids = customers_with_tenants(&state, 2).await;
+    tag(&state, &admin, ids[0], "Region", "North").await;
+    tag(&state, &admin, ids[1], "Region", "South").await;
+    let source = FakeSource::default();
+
+    let status = service::sync::reload_customer(&state.db, &source, &helpdesk, ids[0])
+        .await
+        .unwrap();
+    assert_eq!(status.badge, app::model::SyncBadge::Ok);
+    let refused = service::sync::reload_customer(&state.db, &source, &helpdesk, ids[1])
+        .await
+        .unwrap_err();
+    assert_eq!(refused, AppError::Forbidden);
+    assert_eq!(
+        source.fetched().get("t-1"),
+        None,
+        "nothing fetched for the refused customer"
+    );
+    assert_eq!(
+        audit_actions(&state, ids[0]).await.last().unwrap(),
+        "sync.reload_customer reconciliation by help@x.test"
+    );
 }

@@ -403,3 +403,37 @@ async fn close_job_if_complete(db: &Db, job_id: i64) -> Result<(), AppError> {
     tx.commit().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(outcome: &str, finished_at: Millis) -> SyncStatusRow {
+        SyncStatusRow {
+            customer_id: 1,
+            started_at: finished_at,
+            finished_at,
+            duration_ms: 0,
+            outcome: outcome.into(),
+            error: None,
+            throttle_wait_ms: 0,
+        }
+    }
+
+    #[test]
+    fn the_badge_says_never_ok_stale_or_failed() {
+        let now = 10 * SYNC_STALE_AFTER_MS;
+        assert_eq!(badge(None, now), SyncBadge::Never);
+        assert_eq!(badge(Some(&status("ok", now - 1000)), now), SyncBadge::Ok);
+        assert_eq!(
+            badge(Some(&status("ok", now - SYNC_STALE_AFTER_MS)), now),
+            SyncBadge::Ok
+        );
+        assert_eq!(
+            badge(Some(&status("ok", now - SYNC_STALE_AFTER_MS - 1)), now),
+            SyncBadge::Stale
+        );
+        // A failure shows as failed however recent.
+        assert_eq!(badge(Some(&status("failed", now)), now), SyncBadge::Failed);
+    }
+}
