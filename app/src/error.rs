@@ -30,6 +30,13 @@ pub enum AppError {
     Conflict { message: String },
     #[error("The request could not be understood: {message}")]
     BadRequest { message: String },
+    /// Refused for now: too many attempts, or the server is saturated. Try again after
+    /// `retry_after_secs` (also sent as `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("Something went wrong on our side. If it persists, quote request {request_id}.")]
     Internal { request_id: String },
     /// The browser could not reach the server (only ever made on the client).
@@ -70,6 +77,7 @@ impl AppError {
             AppError::NotFound { .. } => 404,
             AppError::Validation { .. } | AppError::BadRequest { .. } => 400,
             AppError::Conflict { .. } => 409,
+            AppError::TooManyRequests { .. } => 429,
             AppError::Internal { .. } => 500,
             AppError::Unreachable { .. } => 503,
         }

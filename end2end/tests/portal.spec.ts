@@ -11,7 +11,7 @@ test('a wrong password gets a clear message that does not say whether the user e
   await expect(message).toHaveText('That e-mail address and password do not match an account.');
   await expect(page).toHaveURL(/\/sign-in/);
 
-  await page.getByLabel('E-mail address').fill('nobody@demo.test');
+  await page.getByLabel('E-mail address').fill(`nobody-${testInfo.project.name}@demo.test`);
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(message).toHaveText('That e-mail address and password do not match an account.');

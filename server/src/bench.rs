@@ -81,7 +81,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
     };
 
     let mut tenants = Vec::with_capacity(args.customers);
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for n in 0..args.customers {
         let id = store::customers::insert(
             &mut tx,
@@ -130,6 +130,7 @@ pub async fn run(args: BenchArgs) -> Result<(), Error> {
         Arc::new(tokio::sync::Notify::new()),
         stop_rx,
         args.concurrency.max(1),
+        Default::default(),
     ));
     let job = loop {
         let job = store::sync::latest_all_job(&mut *db.pool().acquire().await?).await?;

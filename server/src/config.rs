@@ -26,7 +26,8 @@ pub struct Cli {
 pub struct GlobalOptions {
     /// Database URL: `sqlite://path/file.db` (the default, data/portal.db; data/demo.db for
     /// `demo`) or `postgres://user@host:port/database`.
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    /// (Its value is never shown in --help: it may hold a password.)
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Log filter, e.g. `info` or `portal=debug,sqlx=warn`.
@@ -119,6 +120,23 @@ pub struct ServeOptions {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 
+    /// Minutes of inactivity after which a session ends (besides its 12-hour lifetime).
+    #[arg(long, env = "PORTAL_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_idle_minutes: u32,
+
+    /// Origins besides the request's own host allowed to post to /api/ (the public address
+    /// when a proxy rewrites Host), e.g. https://portal.example; comma-separated.
+    #[arg(
+        long = "allowed-origin",
+        env = "PORTAL_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Sign-in attempts one client address may make per minute (a burst of as many).
+    #[arg(long, env = "PORTAL_SIGN_IN_PER_MINUTE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub sign_in_per_minute: u32,
+
     #[command(flatten)]
     pub partner_center: PartnerCenterOptions,
 }
@@ -135,9 +153,17 @@ pub struct PartnerCenterOptions {
     /// The app's client id.
     #[arg(long = "pc-client-id", env = "PARTNER_CENTER_CLIENT_ID")]
     pub client_id: Option<String>,
-    /// The app's client secret (never logged).
+    /// The app's client secret (never logged). Prefer --pc-client-secret-file: a command
+    /// line is visible to every user of the machine.
     #[arg(long = "pc-client-secret", env = "PARTNER_CENTER_CLIENT_SECRET", hide_env_values = true, value_parser = secret)]
     pub client_secret: Option<Secret>,
+    /// A file holding the app's client secret (its first line).
+    #[arg(
+        long = "pc-client-secret-file",
+        env = "PARTNER_CENTER_CLIENT_SECRET_FILE",
+        conflicts_with = "client_secret"
+    )]
+    pub client_secret_file: Option<std::path::PathBuf>,
     /// Requests per minute to Partner Center, shared by all sync work of this process.
     #[arg(
         long = "pc-rate-per-minute",
@@ -161,6 +187,7 @@ impl Default for PartnerCenterOptions {
             token_url: DEFAULT_TOKEN_URL.into(),
             client_id: None,
             client_secret: None,
+            client_secret_file: None,
             rate_per_minute: 500,
             sync_concurrency: 8,
         }
@@ -168,6 +195,24 @@ impl Default for PartnerCenterOptions {
 }
 
 impl PartnerCenterOptions {
+    /// Reads the secret from `--pc-client-secret-file`, when given.
+    pub fn read_secret_file(&mut self) -> Result<(), String> {
+        let Some(path) = &self.client_secret_file else {
+            return Ok(());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the client secret file {}: {e}", path.display()))?;
+        let line = text.lines().next().unwrap_or_default().trim();
+        if line.is_empty() {
+            return Err(format!(
+                "the client secret file {} is empty",
+                path.display()
+            ));
+        }
+        self.client_secret = Some(Secret::new(line));
+        Ok(())
+    }
+
     /// The client configuration, when credentials are given.
     pub fn client_config(&self) -> Option<PartnerCenterConfig> {
         let (id, secret) = (self.client_id.as_ref()?, self.client_secret.clone()?);
@@ -183,6 +228,9 @@ impl Default for ServeOptions {
             addr: ([127, 0, 0, 1], 3000).into(),
             cookie_secure: true,
             site_root: "target/site".into(),
+            session_idle_minutes: 30,
+            allowed_origins: Vec::new(),
+            sign_in_per_minute: 10,
             partner_center: PartnerCenterOptions::default(),
         }
     }
@@ -192,6 +240,11 @@ impl Default for ServeOptions {
 pub enum UserCommand {
     /// Add a staff user.
     Add(UserAddOptions),
+    /// Disable a staff user: they can no longer sign in, and their sessions end at once.
+    Disable {
+        /// The user's e-mail address.
+        email: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +336,55 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("not a share"), "{err}");
+    }
+
+    #[test]
+    fn help_never_shows_the_database_url() {
+        // No other test of this process looks at the database URL.
+        std::env::set_var("DATABASE_URL", "postgres://portal:hunter2-db@db/portal");
+        let mut cli = Cli::command();
+        let top = cli.render_long_help().to_string();
+        let serve = cli
+            .find_subcommand_mut("serve")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        std::env::remove_var("DATABASE_URL");
+        for help in [top, serve] {
+            assert!(help.contains("DATABASE_URL"), "{help}");
+            assert!(!help.contains("hunter2"), "{help}");
+        }
+    }
+
+    #[test]
+    fn the_client_secret_is_read_from_its_file() {
+        let path = std::env::temp_dir().join(format!("pc-secret-{}", std::process::id()));
+        std::fs::write(&path, "s3cret-from-file\n").unwrap();
+        let cli = Cli::try_parse_from([
+            "portal",
+            "serve",
+            "--pc-client-id",
+            "id",
+            "--pc-client-secret-file",
+            path.to_str().unwrap(),
+        ])
+        .unwrap();
+        let Some(Command::Serve(mut options)) = cli.command else {
+            panic!("serve expected")
+        };
+        options.partner_center.read_secret_file().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let config = options.partner_center.client_config().unwrap();
+        assert_eq!(config.client_secret.expose(), "s3cret-from-file");
+        assert!(Cli::try_parse_from([
+            "portal",
+            "serve",
+            "--pc-client-secret",
+            "x",
+            "--pc-client-secret-file",
+            "f"
+        ])
+        .is_err());
     }
 
     #[test]

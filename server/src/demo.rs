@@ -170,7 +170,7 @@ pub async fn seed(state: &AppState) -> Result<usize, AppError> {
         }
     }
 
-    let mut tx = pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let mut manager_ids = Vec::new();
     for (name, email, phone) in ACCOUNT_MANAGERS {
         let id = match store::account_managers::find_by_email(&mut tx, email).await? {

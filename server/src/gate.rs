@@ -1,6 +1,8 @@
-//! The HTTP layer in front of every route: gives each request an id and a tracing span, resolves
-//! the session cookie once, and enforces [`app::api::ENDPOINTS`] before any server function reads
-//! its input. Pages need a session too; without one the browser is sent to `/sign-in`.
+//! The HTTP layer in front of every route: gives each request an id and a tracing span, refuses
+//! paths that are not in normal form and cross-site writes, limits sign-in attempts per client
+//! address, resolves the session cookie once, and enforces [`app::api::ENDPOINTS`] before any
+//! server function reads its input. Pages need a session too; without one the browser is sent
+//! to `/sign-in`. Redirects that server functions answer form posts with stay on the portal.
 
 use app::{
     api::{access_for, Access},
@@ -9,12 +11,49 @@ use app::{
 };
 use axum::{
     body::{to_bytes, Body},
-    extract::{Request, State},
-    http::{header, HeaderValue, StatusCode},
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    sync::Arc,
+};
 use tracing::Instrument;
+
+/// What the gate enforces besides the session: the access table (always in a served portal;
+/// tests of the server functions' own checks switch it off) and the per-address sign-in limit.
+#[derive(Clone)]
+pub struct GateState {
+    pub app: AppState,
+    pub enforce_access_table: bool,
+    sign_in_per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+/// Sign-in attempts one client address may make by default: a burst of 10, then 10 a minute
+/// (`--sign-in-per-minute`). Guessing one account is slowed further by its own failure count.
+pub const SIGN_IN_PER_MINUTE: u32 = 10;
+
+impl GateState {
+    pub fn new(app: AppState) -> Self {
+        Self::with_sign_in_limit(app, SIGN_IN_PER_MINUTE)
+    }
+
+    /// A gate that lets one client address try to sign in `per_minute` times a minute, with a
+    /// burst of as many.
+    pub fn with_sign_in_limit(app: AppState, per_minute: u32) -> Self {
+        let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::per_minute(per_minute).allow_burst(per_minute);
+        GateState {
+            app,
+            enforce_access_table: true,
+            sign_in_per_address: Arc::new(RateLimiter::keyed(quota)),
+        }
+    }
+}
 
 /// Paths anyone may fetch: the sign-in page, health, and the static assets.
 fn is_public_page(path: &str) -> bool {
@@ -25,7 +64,21 @@ fn is_public_page(path: &str) -> bool {
         || path.starts_with("/pkg/")
 }
 
-pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Whether a path is in normal form: no `.` or `..` segment, plain or percent-encoded, and no
+/// encoded slash or backslash. Anything else is refused before a decision is made on it, so that
+/// `/pkg/../customers` cannot pass as a public asset path.
+pub fn is_normal_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") || lower.contains('\\') {
+        return false;
+    }
+    !lower
+        .split('/')
+        .map(|segment| segment.replace("%2e", "."))
+        .any(|segment| segment == "." || segment == "..")
+}
+
+pub async fn gate(State(state): State<GateState>, mut req: Request, next: Next) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let span = tracing::info_span!(
         "request",
@@ -51,10 +104,47 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
     .await
 }
 
-async fn admit(state: &AppState, mut req: Request, next: Next, request_id: &str) -> Response {
-    let staff = match auth::token_from_cookies(req.headers()) {
+fn peer_of(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str) -> Response {
+    let path = req.uri().path().to_owned();
+    if !is_normal_path(&path) {
+        tracing::info!("refused: path not in normal form");
+        return error_response(AppError::BadRequest {
+            message: "That address is not in normal form.".into(),
+        });
+    }
+    let is_api = path.starts_with("/api/");
+    if is_api && !is_safe_method(req.method()) {
+        if let Some(refusal) = cross_site_refusal(req.headers(), &state.app.allowed_origins) {
+            tracing::warn!(reason = refusal, peer = ?peer_of(&req), "refused: cross-site request");
+            return error_response(AppError::Forbidden);
+        }
+    }
+    if path == <app::api::auth::SignIn as server_fn::ServerFn>::PATH {
+        if let Some(ip) = peer_of(&req) {
+            if let Err(not_until) = state.sign_in_per_address.check_key(&ip) {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                tracing::warn!(peer = %ip, "sign-in refused: too many attempts from this address");
+                return error_response(AppError::TooManyRequests {
+                    message: "Too many sign-in attempts from this network. Try again in a minute."
+                        .into(),
+                    retry_after_secs: wait.as_secs().max(1),
+                });
+            }
+        }
+    }
+
+    let secure = state.app.secure_cookies;
+    let staff = match auth::token_from_cookies(req.headers(), secure) {
         None => None,
-        Some(token) => match auth::resolve(state, &token).await {
+        Some(token) => match auth::resolve(&state.app, &token).await {
             Ok(staff) => staff,
             Err(err) => {
                 tracing::error!(error = %err, "could not look up the session");
@@ -66,11 +156,11 @@ async fn admit(state: &AppState, mut req: Request, next: Next, request_id: &str)
     };
     req.extensions_mut()
         .insert(auth::Authenticated(staff.clone()));
-    let path = req.uri().path().to_owned();
 
-    if path.starts_with("/api/") {
+    if is_api {
         let refusal = match (access_for(&path), &staff) {
             (None, _) => Some(AppError::not_found("That endpoint")),
+            _ if !state.enforce_access_table => None,
             (Some(Access::Public), _) => None,
             (Some(_), None) => Some(AppError::Unauthenticated),
             (Some(Access::SignedIn), Some(_)) => None,
@@ -82,7 +172,9 @@ async fn admit(state: &AppState, mut req: Request, next: Next, request_id: &str)
             tracing::info!(status = error.status(), "refused by access policy");
             return error_response(error);
         }
-        return with_error_status(next.run(req).await).await;
+        let own = own_origins(req.headers(), &state.app.allowed_origins);
+        let res = with_error_status(next.run(req).await).await;
+        return confine_redirect(res, &own);
     }
 
     match (&staff, is_public_page(&path)) {
@@ -94,15 +186,116 @@ async fn admit(state: &AppState, mut req: Request, next: Next, request_id: &str)
     }
 }
 
+fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The origins a request may come from: the request's own host (over HTTP or HTTPS) and the
+/// configured ones.
+fn own_origins(headers: &HeaderMap, allowed: &[String]) -> Vec<String> {
+    let mut own: Vec<String> = allowed
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+        .collect();
+    if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        let host = host.to_ascii_lowercase();
+        own.push(format!("http://{host}"));
+        own.push(format!("https://{host}"));
+    }
+    own
+}
+
+/// Why a state-changing request looks cross-site, if it does: the browser says so
+/// (`Sec-Fetch-Site: cross-site`), or it names an `Origin` that is not the portal's own
+/// (`null` included). Requests without either header (other programs) pass: they carry no
+/// browser's ambient cookies by accident.
+pub fn cross_site_refusal(headers: &HeaderMap, allowed: &[String]) -> Option<&'static str> {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    if fetch_site.as_deref() == Some("cross-site") {
+        return Some("sec-fetch-site: cross-site");
+    }
+    let origin = headers.get(header::ORIGIN)?;
+    let origin = origin.to_str().unwrap_or("null").to_ascii_lowercase();
+    if own_origins(headers, allowed).contains(&origin) {
+        None
+    } else {
+        Some("origin is not the portal's")
+    }
+}
+
+/// Server functions answer a form post without JavaScript with a redirect, to the `Referer`
+/// when the function set none: a redirect may only lead to a path of this portal, never to
+/// another site (an open redirect). Any other target becomes the customer list.
+fn confine_redirect(mut res: Response, own: &[String]) -> Response {
+    if !res.status().is_redirection() {
+        return res;
+    }
+    let Some(location) = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+    else {
+        return res;
+    };
+    let confined = confine_location(location, own);
+    if confined != location {
+        tracing::warn!(%location, "redirect confined to the portal");
+        if let Ok(value) = HeaderValue::from_str(&confined) {
+            res.headers_mut().insert(header::LOCATION, value);
+        }
+    }
+    res
+}
+
+/// `location` as a path of this portal: a local path stays; an absolute URL of one of `own`
+/// becomes its path; anything else becomes `/customers`.
+pub fn confine_location(location: &str, own: &[String]) -> String {
+    let is_local_path = |p: &str| {
+        let path = p.split(['?', '#']).next().unwrap_or_default();
+        path.starts_with('/') && !path.starts_with("//") && is_normal_path(path)
+    };
+    if is_local_path(location) {
+        return location.to_owned();
+    }
+    let lower = location.to_ascii_lowercase();
+    for origin in own {
+        if let Some(rest) = lower.strip_prefix(origin.as_str()) {
+            let path = &location[location.len() - rest.len()..];
+            if path.is_empty() {
+                return "/".to_owned();
+            }
+            if is_local_path(path) {
+                return path.to_owned();
+            }
+        }
+    }
+    "/customers".to_owned()
+}
+
 /// An error answered by the gate itself, in the same JSON shape server functions use.
 pub fn error_response(error: AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&error).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    let mut res = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    add_retry_after(&mut res, &error);
+    res
+}
+
+fn add_retry_after(res: &mut Response, error: &AppError) {
+    if let AppError::TooManyRequests {
+        retry_after_secs, ..
+    } = error
+    {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+    }
 }
 
 /// Server functions answer every error with 500; this gives it the status the error stands for
-/// (400 bad input, 403, 404, 409…). Form posts without JavaScript are redirects and stay so.
+/// (400 bad input, 403, 404, 409, 429…). Form posts without JavaScript are redirects and stay so.
 async fn with_error_status(res: Response) -> Response {
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !res
@@ -120,6 +313,93 @@ async fn with_error_status(res: Response) -> Response {
         if let Ok(status) = StatusCode::from_u16(error.status()) {
             parts.status = status;
         }
+        let mut res = Response::from_parts(parts, Body::from(bytes));
+        add_retry_after(&mut res, &error);
+        return res;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments_and_encoded_separators_are_not_normal() {
+        for path in [
+            "/pkg/../customers",
+            "/pkg/%2e%2e/customers",
+            "/pkg/.%2E/customers",
+            "/./customers",
+            "/pkg/x%2fy",
+            "/pkg/a\\b",
+        ] {
+            assert!(!is_normal_path(path), "{path}");
+        }
+        for path in [
+            "/customers",
+            "/pkg/portal.wasm",
+            "/customers/1/configuration",
+            "/a..b",
+        ] {
+            assert!(is_normal_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn redirects_stay_on_the_portal() {
+        let own = vec!["http://portal.test".to_owned()];
+        assert_eq!(
+            confine_location("/customers/1?x=2", &own),
+            "/customers/1?x=2"
+        );
+        assert_eq!(
+            confine_location("http://portal.test/sign-in?e=1", &own),
+            "/sign-in?e=1"
+        );
+        assert_eq!(confine_location("http://portal.test", &own), "/");
+        for hostile in [
+            "https://evil.test/phish",
+            "//evil.test/x",
+            "/\\evil.test",
+            "http://portal.test.evil.test/x",
+            "http://portal.test@evil.test/x",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(confine_location(hostile, &own), "/customers", "{hostile}");
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_writes_are_recognised() {
+        let none: Vec<String> = Vec::new();
+        let same = headers(&[("host", "portal.test"), ("origin", "http://portal.test")]);
+        assert_eq!(cross_site_refusal(&same, &none), None);
+        let cli = headers(&[("host", "portal.test")]);
+        assert_eq!(cross_site_refusal(&cli, &none), None);
+        let other = headers(&[("host", "portal.test"), ("origin", "https://evil.test")]);
+        assert!(cross_site_refusal(&other, &none).is_some());
+        let null = headers(&[("host", "portal.test"), ("origin", "null")]);
+        assert!(cross_site_refusal(&null, &none).is_some());
+        let fetch = headers(&[("host", "portal.test"), ("sec-fetch-site", "cross-site")]);
+        assert!(cross_site_refusal(&fetch, &none).is_some());
+        // Behind a proxy that rewrites Host, the public origin is configured.
+        let proxied = headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://portal.example"),
+        ]);
+        assert!(cross_site_refusal(&proxied, &none).is_some());
+        assert_eq!(
+            cross_site_refusal(&proxied, &["https://portal.example/".to_owned()]),
+            None
+        );
+    }
 }

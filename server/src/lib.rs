@@ -5,5 +5,6 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod gate;
+pub mod headers;
 pub mod simulator;
 pub mod startup;

@@ -32,6 +32,9 @@ async fn main() -> ExitCode {
         Some(Command::Demo(options)) => serve(&cli.global, options, true).await,
         Some(Command::Migrate) => migrate(&cli.global).await,
         Some(Command::User(UserCommand::Add(options))) => add_user(&cli.global, options).await,
+        Some(Command::User(UserCommand::Disable { email })) => {
+            disable_user(&cli.global, &email).await
+        }
         Some(Command::PcSim(args)) => run_simulator(args).await,
         Some(Command::BenchSync(args)) => server::bench::run(args).await,
     };
@@ -59,7 +62,11 @@ async fn serve(
         // The demo serves plain HTTP on this machine; a Secure cookie would not be kept.
         options.cookie_secure = false;
     }
+    options.partner_center.read_secret_file()?;
     let mut state = AppState::new(db, options.cookie_secure);
+    state.session_idle_timeout_ms = i64::from(options.session_idle_minutes) * 60_000;
+    state.allowed_origins = options.allowed_origins.clone();
+    let purge = tokio::spawn(purge_sessions(state.clone()));
     // The demo's own Partner Center: the simulator on loopback, with data matching the demo
     // customers' tenants.
     let mut simulator_task = None;
@@ -81,12 +88,15 @@ async fn serve(
         let client = PartnerCenterClient::new(config)?;
         tracing::info!(api = %client.config().api_url, "partner center reconciliation on");
         state.partner_center = Some(client.clone());
+        let health = std::sync::Arc::new(service::sync::WorkerHealth::default());
+        state.sync_worker = Some(health.clone());
         worker = Some(tokio::spawn(service::sync::run_worker(
             state.db.clone(),
             client,
             state.sync_wakeup.clone(),
             stop_rx,
             options.partner_center.sync_concurrency.max(1),
+            health,
         )));
     } else {
         tracing::warn!("no Partner Center credentials: reconciliation is off");
@@ -95,7 +105,9 @@ async fn serve(
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
     let addr = listener.local_addr()?;
-    let router = startup::router(state.clone(), leptos_options(&options.site_root, addr));
+    let gate =
+        server::gate::GateState::with_sign_in_limit(state.clone(), options.sign_in_per_minute);
+    let router = startup::router_with(gate, leptos_options(&options.site_root, addr));
     tracing::info!(%addr, database = %redact_url(&url), "serving");
     if demo_mode {
         println!("\nThe portal demo is running at http://{addr}/  (Ctrl-C to stop)\n");
@@ -109,15 +121,14 @@ async fn serve(
     startup::serve(listener, router, shutdown_signal()).await?;
     let _ = stop_worker.send(true);
     if let Some(worker) = worker {
-        match worker.await {
-            Ok(Err(e)) => tracing::error!(error = %e, "sync worker ended with an error"),
-            Err(e) => tracing::error!(error = %e, "sync worker panicked"),
-            Ok(Ok(())) => {}
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "sync worker panicked");
         }
     }
     if let Some(task) = simulator_task {
         task.abort();
     }
+    purge.abort();
     state.db.close().await;
     Ok(())
 }
@@ -153,6 +164,36 @@ async fn run_simulator(args: SimulatorArgs) -> Result<(), Error> {
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    Ok(())
+}
+
+/// Deletes expired and idle sessions (and old sign-in failures) every ten minutes.
+async fn purge_sessions(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match auth::purge_sessions(&state).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired sessions purged"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+        }
+    }
+}
+
+async fn disable_user(global: &GlobalOptions, email: &str) -> Result<(), Error> {
+    let db = open_database(&global.database_url()).await?;
+    let state = AppState::new(db, true);
+    let found = auth::disable_staff(&state, email)
+        .await
+        .map_err(|e| e.to_string())?;
+    state.db.close().await;
+    if !found {
+        return Err(format!("no user with e-mail {}", email.trim().to_lowercase()).into());
+    }
+    println!(
+        "Disabled {}; their sessions have ended.",
+        email.trim().to_lowercase()
+    );
     Ok(())
 }
 

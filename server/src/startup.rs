@@ -1,6 +1,6 @@
 //! Builds the router and runs the server until it is told to stop.
 
-use crate::gate::gate;
+use crate::gate::{gate, GateState};
 use app::{
     error::AppError,
     model::Permission,
@@ -37,14 +37,22 @@ pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The portal's router, with the gate enforcing the access table and the default sign-in limit.
 pub fn router(app_state: AppState, leptos: LeptosOptions) -> Router {
+    router_with(GateState::new(app_state), leptos)
+}
+
+/// The router behind a given gate (tests switch the access table off to reach the checks each
+/// server function makes itself).
+pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
+    let app_state = gate_state.app.clone();
     let routes = generate_route_list(App);
     let context_state = app_state.clone();
     let state = ServerState {
         leptos: leptos.clone(),
         app: app_state.clone(),
     };
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route(
             app::api::CUSTOMER_CONFIGURATION_ROUTE,
@@ -53,38 +61,53 @@ pub fn router(app_state: AppState, leptos: LeptosOptions) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                crate::headers::page_policy_with_nonce();
+            },
             {
                 let leptos = leptos.clone();
                 move || shell(leptos.clone())
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(app_state, gate))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(gate_state, gate))
+        .with_state(state);
+    crate::headers::apply(router, app_state.secure_cookies)
 }
 
-/// `GET /healthz`: 200 with the database's state when it answers, 503 when it does not.
+/// `GET /healthz`: 200 while the database answers and the sync worker (when this process runs
+/// one) goes round its loop; 503 otherwise, with what is wrong.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let backend = state.db.backend().name();
-    match state.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(
-                serde_json::json!({ "status": "ok", "database": { "backend": backend, "state": "ok" } }),
-            ),
-        ),
+    let database = match state.db.ping().await {
+        Ok(()) => "ok",
         Err(err) => {
             tracing::error!(error = %err, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({
-                    "status": "unavailable",
-                    "database": { "backend": backend, "state": "unreachable" }
-                })),
-            )
+            "unreachable"
         }
-    }
+    };
+    let worker = state.sync_worker.as_ref().map(|health| {
+        let (worker_state, error) = health.state(app::ssr::db::now_millis());
+        (worker_state, error, health.errors())
+    });
+    let healthy = database == "ok" && worker.as_ref().is_none_or(|(s, _, _)| *s != "silent");
+    let mut body = serde_json::json!({
+        "status": if healthy { "ok" } else { "unavailable" },
+        "database": { "backend": backend, "state": database },
+    });
+    body["sync_worker"] = match worker {
+        None => serde_json::json!({ "state": "off" }),
+        Some((worker_state, error, errors)) => {
+            serde_json::json!({ "state": worker_state, "error": error, "errors_recovered": errors })
+        }
+    };
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
 }
 
 /// `GET /api/customers/{id}/configuration`: the effective configuration as JSON,
@@ -156,9 +179,13 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service())
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address reaches the gate (per-address sign-in limit) and the sign-in logs.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

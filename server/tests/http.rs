@@ -8,7 +8,10 @@ use app::{
     ssr::{auth, db::Db, store, AppState},
 };
 use reqwest::{header, redirect::Policy, Client, StatusCode};
-use server::startup::{leptos_options, router, serve};
+use server::{
+    gate::GateState,
+    startup::{leptos_options, router_with, serve},
+};
 use std::net::SocketAddr;
 
 struct TestApp {
@@ -32,6 +35,21 @@ async fn spawn_app() -> TestApp {
 }
 
 async fn spawn_app_with(secure_cookies: bool) -> TestApp {
+    spawn_app_gated(secure_cookies, true, 1_000).await
+}
+
+/// A portal whose gate does not enforce the access table: every request reaches the server
+/// function, whose own checks are then what is tested.
+async fn spawn_app_without_access_table() -> TestApp {
+    spawn_app_gated(false, false, 1_000).await
+}
+
+/// `sign_ins_per_minute`: what one client address may try (tests sign in often from one).
+async fn spawn_app_gated(
+    secure_cookies: bool,
+    enforce_access_table: bool,
+    sign_ins_per_minute: u32,
+) -> TestApp {
     let dir = std::env::temp_dir().join(format!("portal-http-{}", uuid::Uuid::new_v4().simple()));
     let db = Db::connect(&format!("sqlite://{}/portal.db", dir.display()))
         .await
@@ -52,7 +70,9 @@ async fn spawn_app_with(secure_cookies: bool) -> TestApp {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = router(state.clone(), leptos_options("target/site", addr));
+    let mut gate = GateState::with_sign_in_limit(state.clone(), sign_ins_per_minute);
+    gate.enforce_access_table = enforce_access_table;
+    let app = router_with(gate, leptos_options("target/site", addr));
     tokio::spawn(serve(listener, app, std::future::pending()));
     TestApp {
         base: format!("http://{addr}"),
@@ -155,7 +175,7 @@ async fn form_sign_in_sets_a_protected_cookie_and_redirects_to_the_customer_list
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()[header::LOCATION], "/customers");
     let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
-    assert!(cookie.starts_with("portal_session="), "{cookie}");
+    assert!(cookie.starts_with("__Host-portal_session="), "{cookie}");
     for part in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(cookie.contains(part), "{part} missing from {cookie}");
     }
@@ -205,9 +225,13 @@ async fn form_sign_in_failure_returns_to_the_form_with_the_error() {
         location.contains("/sign-in?") && location.contains("__err="),
         "{location}"
     );
+    assert!(
+        location.starts_with('/'),
+        "a path of the portal: {location}"
+    );
     let page = app
         .client()
-        .get(location)
+        .get(format!("{}{location}", app.base))
         .send()
         .await
         .unwrap()
@@ -273,7 +297,11 @@ async fn every_endpoint_in_the_access_table_is_registered_and_the_other_way_roun
     let registered: std::collections::BTreeSet<&str> = server_fn::axum::server_fn_paths()
         .map(|(path, _)| path)
         .collect();
-    let declared: std::collections::BTreeSet<&str> = ENDPOINTS.iter().map(|(p, _)| *p).collect();
+    let declared: std::collections::BTreeSet<&str> = ENDPOINTS
+        .iter()
+        .map(|e| e.path)
+        .filter(|p| !p.contains('{'))
+        .collect();
     assert_eq!(registered, declared);
     assert!(declared.contains("/api/sign_in"));
 }
@@ -285,7 +313,7 @@ async fn every_server_function_refuses_an_anonymous_caller_with_401() {
     for (path, method) in server_fn::axum::server_fn_paths() {
         if ENDPOINTS
             .iter()
-            .any(|(p, a)| *p == path && *a == Access::Public)
+            .any(|e| e.path == path && e.access == Access::Public)
         {
             continue;
         }
@@ -439,7 +467,7 @@ async fn helpdesk_is_refused_a_customer_outside_their_tags() {
     let refused = app
         .call(&helpdesk, "/api/get_tags", &[("customer_id", &south)])
         .await;
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
     let list = app
         .call(&helpdesk, "/api/list_customers", &[("search", "")])
         .await;
@@ -642,7 +670,7 @@ async fn reader_finance_and_helpdesk_outside_their_tags_cannot_change_configurat
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = helpdesk
         .post(format!("{}/api/save_override", app.base))
         .form(&change(&north))
@@ -702,7 +730,7 @@ async fn effective_configuration_is_served_as_json_with_the_same_rules() {
     let helpdesk = app.signed_in(Role::Helpdesk).await;
     assert_eq!(
         helpdesk.get(url(south)).send().await.unwrap().status(),
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         helpdesk.get(url(north)).send().await.unwrap().status(),
@@ -766,4 +794,503 @@ async fn bulk_revert_from_the_matrix_takes_indexed_checkbox_values() {
     assert!(matrix.rows.is_empty());
     let none = app.call(&admin, "/api/revert_overrides", &[]).await;
     assert_eq!(none.status(), StatusCode::BAD_REQUEST);
+}
+
+// ---- Scope before work, and the functions' own permission checks ----
+
+/// What a customer has, for the bodies of requests about it.
+struct Fixture {
+    id: i64,
+    tag_id: i64,
+    assigned_manager: i64,
+    spare_manager: i64,
+    history_id: i64,
+}
+
+impl TestApp {
+    /// A customer tagged Region=`region`, with an account manager and an override of
+    /// portal.language (version 1) made by an admin.
+    async fn fixture(&self, name: &str, region: &str) -> Fixture {
+        let id = self.customer(name, region).await;
+        let admin = app::model::StaffView {
+            id: 1,
+            email: "admin@x.test".into(),
+            display_name: "admin".into(),
+            role: Role::Admin,
+        };
+        let db = &self.state.db;
+        let mut conn = db.pool().acquire().await.unwrap();
+        let tag_id: i64 = sqlx::query_scalar("SELECT id FROM customer_tags WHERE customer_id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let assigned_manager = store::account_managers::insert(
+            &mut conn,
+            &format!("{name} manager"),
+            &format!("m{id}@x.test"),
+            "1",
+            0,
+        )
+        .await
+        .unwrap();
+        let spare_manager = store::account_managers::insert(
+            &mut conn,
+            &format!("{name} spare"),
+            &format!("s{id}@x.test"),
+            "2",
+            0,
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        app::ssr::service::account_managers::assign(db, &admin, id, assigned_manager)
+            .await
+            .unwrap();
+        app::ssr::service::configuration::save_override(db, &admin, id, "portal.language", "ja", 0)
+            .await
+            .unwrap();
+        let history_id: i64 = sqlx::query_scalar(
+            "SELECT MAX(id) FROM audit_log WHERE customer_id = $1 AND subject = 'setting portal.language'",
+        )
+        .bind(id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        Fixture {
+            id,
+            tag_id,
+            assigned_manager,
+            spare_manager,
+            history_id,
+        }
+    }
+
+    /// Everything a write could change, as one comparable value.
+    async fn fingerprint(&self) -> Vec<i64> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT COUNT(*) FROM audit_log",
+            "SELECT COUNT(*) FROM customer_tags",
+            "SELECT COUNT(*) FROM customer_account_managers",
+            "SELECT COALESCE(SUM(version), 0) FROM setting_overrides",
+            "SELECT COALESCE(SUM(default_version), 0) FROM settings",
+            "SELECT COALESCE(SUM(updated_at), 0) FROM customers",
+            "SELECT COUNT(*) FROM sync_jobs",
+        ] {
+            out.push(
+                sqlx::query_scalar(sql)
+                    .fetch_one(self.state.db.pool())
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            );
+        }
+        out
+    }
+}
+
+/// A request: method, path and form fields.
+type Request = (reqwest::Method, String, Vec<(&'static str, String)>);
+
+/// A real body for every endpoint that takes input, about the customer `f`; `None` for an
+/// endpoint this table does not know yet (the tests then fail and name it).
+fn body_for(path: &str, f: &Fixture) -> Option<Request> {
+    let c = f.id.to_string();
+    let post = |fields: Vec<(&'static str, String)>| {
+        Some((reqwest::Method::POST, path.to_owned(), fields))
+    };
+    match path {
+        "/api/get_customer"
+        | "/api/get_tags"
+        | "/api/get_account_managers"
+        | "/api/get_configuration"
+        | "/api/get_provider_tenants"
+        | "/api/reload_customer" => post(vec![("customer_id", c)]),
+        "/api/add_tag" => post(vec![
+            ("customer_id", c),
+            ("name", "Owner".into()),
+            ("value", "Ana".into()),
+        ]),
+        "/api/remove_tag" => post(vec![("customer_id", c), ("tag_id", f.tag_id.to_string())]),
+        "/api/assign_account_manager" => post(vec![
+            ("customer_id", c),
+            ("account_manager_id", f.spare_manager.to_string()),
+        ]),
+        "/api/unassign_account_manager" => post(vec![
+            ("customer_id", c),
+            ("account_manager_id", f.assigned_manager.to_string()),
+        ]),
+        "/api/save_override" => post(vec![
+            ("customer_id", c),
+            ("key", "billing.cycle".into()),
+            ("value", "annual".into()),
+            ("version", "0".into()),
+        ]),
+        "/api/revert_override" => post(vec![
+            ("customer_id", c),
+            ("key", "portal.language".into()),
+            ("version", "1".into()),
+        ]),
+        "/api/get_setting_history" => {
+            post(vec![("customer_id", c), ("key", "portal.language".into())])
+        }
+        "/api/restore_setting" => post(vec![
+            ("customer_id", c),
+            ("key", "portal.language".into()),
+            ("history_id", f.history_id.to_string()),
+            ("version", "1".into()),
+        ]),
+        "/api/revert_overrides" => post(vec![("items[0]", format!("{c}:portal.language:1"))]),
+        "/api/save_global_default" => post(vec![
+            ("key", "billing.cycle".into()),
+            ("value", "annual".into()),
+            ("version", "1".into()),
+        ]),
+        "/api/reload_all_customers" | "/api/get_global_defaults" | "/api/get_sync_page" => {
+            post(vec![])
+        }
+        "/api/customers/{id}/configuration" => Some((
+            reqwest::Method::GET,
+            format!("/api/customers/{c}/configuration"),
+            vec![],
+        )),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_customer_endpoint_answers_a_help_desk_user_out_of_scope_as_if_missing_and_changes_nothing(
+) {
+    let app = spawn_app().await;
+    let hidden = app.fixture("South Co", "South").await;
+    let helpdesk = app.signed_in(Role::Helpdesk).await;
+    let missing = Fixture {
+        id: 999_999,
+        ..hidden
+    };
+    let hidden = app.fixture("West Co", "West").await;
+    let mut checked = 0;
+    for endpoint in ENDPOINTS.iter().filter(|e| e.customer_scoped) {
+        let Access::Requires(permission) = endpoint.access else {
+            panic!(
+                "{} is customer-scoped but not behind a permission",
+                endpoint.path
+            )
+        };
+        if !Role::Helpdesk.allows(permission) {
+            continue;
+        }
+        let before = app.fingerprint().await;
+        let mut answers = Vec::new();
+        for f in [&hidden, &missing] {
+            let (method, path, form) = body_for(endpoint.path, f)
+                .unwrap_or_else(|| panic!("no request body is known for {}", endpoint.path));
+            let res = helpdesk
+                .request(method, format!("{}{path}", app.base))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            answers.push((status, res.text().await.unwrap()));
+        }
+        assert_eq!(
+            answers[0].0,
+            StatusCode::NOT_FOUND,
+            "{}: {}",
+            endpoint.path,
+            answers[0].1
+        );
+        assert_eq!(
+            answers[0], answers[1],
+            "{}: hidden and missing differ",
+            endpoint.path
+        );
+        assert_eq!(
+            app.fingerprint().await,
+            before,
+            "{} changed something",
+            endpoint.path
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "customer endpoints checked: {checked}");
+}
+
+#[tokio::test]
+async fn every_write_refuses_each_role_without_its_permission_in_the_function_itself() {
+    // The access table is off: each refusal here comes from the server function's own check.
+    let app = spawn_app_without_access_table().await;
+    let f = app.fixture("North Co", "North").await;
+    let mut checked = 0;
+    for role in Role::ALL {
+        let client = app.signed_in(role).await;
+        for endpoint in ENDPOINTS {
+            let Access::Requires(permission) = endpoint.access else {
+                continue;
+            };
+            if !permission.is_write() || role.allows(permission) {
+                continue;
+            }
+            let (method, path, form) = body_for(endpoint.path, &f)
+                .unwrap_or_else(|| panic!("no request body is known for {}", endpoint.path));
+            let before = app.fingerprint().await;
+            let res = client
+                .request(method, format!("{}{path}", app.base))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{role} {path}");
+            assert_eq!(
+                app.fingerprint().await,
+                before,
+                "{role} {path} changed something"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "refusals checked: {checked}");
+}
+
+// ---- Sign-in abuse, cross-site requests, headers, paths, redirects ----
+
+#[tokio::test]
+async fn twenty_wrong_passwords_lock_the_account_and_then_even_the_right_one_is_refused() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let res = app
+            .call(
+                &client,
+                "/api/sign_in",
+                &[("email", "admin@x.test"), ("password", "guess")],
+            )
+            .await;
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = res.headers()[header::RETRY_AFTER]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(wait >= 1);
+        }
+        statuses.push(res.status().as_u16());
+    }
+    let threshold = app.state.sign_in.policy.free_failures as usize;
+    assert!(
+        statuses[..threshold - 1].iter().all(|s| *s == 400),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[threshold - 1..].iter().all(|s| *s == 429),
+        "{statuses:?}"
+    );
+    let right = app
+        .call(
+            &client,
+            "/api/sign_in",
+            &[("email", "admin@x.test"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(right.headers().get(header::SET_COOKIE).is_none());
+    // Another account is not affected.
+    app.signed_in(Role::Reader).await;
+}
+
+#[tokio::test]
+async fn one_client_address_is_limited_whatever_the_accounts_it_tries() {
+    let app = spawn_app_gated(false, true, server::gate::SIGN_IN_PER_MINUTE).await;
+    let client = app.client();
+    let mut limited = 0;
+    for n in 0..(server::gate::SIGN_IN_PER_MINUTE + 5) {
+        let res = app
+            .call(
+                &client,
+                "/api/sign_in",
+                &[("email", &format!("user{n}@x.test")), ("password", "guess")],
+            )
+            .await;
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(res.headers().contains_key(header::RETRY_AFTER));
+            limited += 1;
+        }
+    }
+    assert!(limited >= 5, "{limited} limited");
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_same_site_ones_pass() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let c = app.customer("Contoso", "North").await.to_string();
+    let form = [
+        ("customer_id", c.as_str()),
+        ("name", "Owner"),
+        ("value", "Ana"),
+    ];
+    let before = app.fingerprint().await;
+    for (name, value) in [
+        ("origin", "https://evil.test"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let res = admin
+            .post(format!("{}/api/add_tag", app.base))
+            .header(name, value)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    // Login CSRF: the sign-in is refused too.
+    let res = app
+        .client()
+        .post(format!("{}/api/sign_in", app.base))
+        .header("origin", "https://evil.test")
+        .form(&[("email", "admin@x.test"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.fingerprint().await, before);
+    let res = admin
+        .post(format!("{}/api/add_tag", app.base))
+        .header("origin", app.base.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_pages_a_script_nonce() {
+    let app = spawn_app_with(true).await;
+    for path in ["/sign-in", "/healthz", "/api/nothing", "/favicon.svg"] {
+        let res = app
+            .client()
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let h = res.headers();
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert!(
+            h["strict-transport-security"]
+                .to_str()
+                .unwrap()
+                .starts_with("max-age="),
+            "{path}"
+        );
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+    }
+    let page = app
+        .client()
+        .get(format!("{}/sign-in", app.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("no nonce in {csp}"));
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
+    // A plain-HTTP portal sends no HSTS.
+    let plain = spawn_app().await;
+    let res = plain
+        .client()
+        .get(format!("{}/sign-in", plain.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("strict-transport-security").is_none());
+}
+
+#[tokio::test]
+async fn paths_with_dot_segments_are_refused_before_the_gate_decides() {
+    let app = spawn_app().await;
+    for path in [
+        "/pkg/../customers",
+        "/pkg/%2e%2e/customers",
+        "/pkg/.%2e/customers/1/tags",
+    ] {
+        // reqwest would normalise the path; send it raw.
+        let addr = app.base.trim_start_matches("http://").to_owned();
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 400"),
+            "{path}: {}",
+            answer.lines().next().unwrap_or("")
+        );
+        assert!(
+            !answer.contains("Sign out"),
+            "{path} rendered a signed-in frame"
+        );
+    }
+}
+
+#[tokio::test]
+async fn form_posts_never_redirect_off_the_portal() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let c = app.customer("Contoso", "North").await.to_string();
+    let res = admin
+        .post(format!("{}/api/add_tag", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, "https://evil.test/phish")
+        .form(&[
+            ("customer_id", c.as_str()),
+            ("name", "Owner"),
+            ("value", "Ana"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()[header::LOCATION], "/customers");
+    let res = admin
+        .post(format!("{}/api/add_tag", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, format!("{}/customers/{c}/tags", app.base))
+        .form(&[
+            ("customer_id", c.as_str()),
+            ("name", "Team"),
+            ("value", "A"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()[header::LOCATION].to_str().unwrap();
+    assert_eq!(
+        location.trim_end_matches('?'),
+        format!("/customers/{c}/tags")
+    );
 }

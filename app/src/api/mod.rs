@@ -26,111 +26,138 @@ pub enum Access {
     Requires(Permission),
 }
 
-/// Every server function's path and access, checked by a test against the registered ones.
-pub const ENDPOINTS: &[(&str, Access)] = &[
-    (auth::SignIn::PATH, Access::Public),
-    (auth::SignOut::PATH, Access::SignedIn),
-    (auth::GetSession::PATH, Access::SignedIn),
-    (
+/// An endpoint: its path, what a caller needs, and whether it acts on customers (then the
+/// customer's visibility to the caller is checked before anything is read, parsed or written,
+/// and a customer the caller may not see answers exactly as a missing one: 404).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub path: &'static str,
+    pub access: Access,
+    pub customer_scoped: bool,
+}
+
+impl Endpoint {
+    const fn customer(path: &'static str, access: Access) -> Self {
+        Endpoint {
+            path,
+            access,
+            customer_scoped: true,
+        }
+    }
+
+    const fn global(path: &'static str, access: Access) -> Self {
+        Endpoint {
+            path,
+            access,
+            customer_scoped: false,
+        }
+    }
+}
+
+/// Every server function and JSON route, checked by a test against the registered ones.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint::global(auth::SignIn::PATH, Access::Public),
+    Endpoint::global(auth::SignOut::PATH, Access::SignedIn),
+    Endpoint::global(auth::GetSession::PATH, Access::SignedIn),
+    Endpoint::global(
         customers::ListCustomers::PATH,
         Access::Requires(Permission::ViewCustomers),
     ),
-    (
+    Endpoint::customer(
         customers::GetCustomer::PATH,
         Access::Requires(Permission::ViewCustomers),
     ),
-    (
+    Endpoint::customer(
         tags::GetTags::PATH,
         Access::Requires(Permission::ViewCustomers),
     ),
-    (tags::AddTag::PATH, Access::Requires(Permission::EditTags)),
-    (
+    Endpoint::customer(tags::AddTag::PATH, Access::Requires(Permission::EditTags)),
+    Endpoint::customer(
         tags::RemoveTag::PATH,
         Access::Requires(Permission::EditTags),
     ),
-    (
+    Endpoint::customer(
         account_managers::GetAccountManagers::PATH,
         Access::Requires(Permission::ViewCustomers),
     ),
-    (
+    Endpoint::customer(
         account_managers::AssignAccountManager::PATH,
         Access::Requires(Permission::AssignAccountManagers),
     ),
-    (
+    Endpoint::customer(
         account_managers::UnassignAccountManager::PATH,
         Access::Requires(Permission::AssignAccountManagers),
     ),
-    (
+    Endpoint::customer(
         configuration::GetConfiguration::PATH,
         Access::Requires(Permission::ViewCustomers),
     ),
-    (
+    Endpoint::customer(
         configuration::SaveOverride::PATH,
         Access::Requires(Permission::EditConfiguration),
     ),
-    (
+    Endpoint::customer(
         configuration::RevertOverride::PATH,
         Access::Requires(Permission::EditConfiguration),
     ),
-    (
+    Endpoint::customer(
         configuration::GetSettingHistory::PATH,
         Access::Requires(Permission::ViewCustomers),
     ),
-    (
+    Endpoint::customer(
         configuration::RestoreSetting::PATH,
         Access::Requires(Permission::EditConfiguration),
     ),
-    (
+    Endpoint::global(
         configuration::GetGlobalDefaults::PATH,
         Access::Requires(Permission::ManageGlobalDefaults),
     ),
-    (
+    Endpoint::global(
         configuration::SaveGlobalDefault::PATH,
         Access::Requires(Permission::ManageGlobalDefaults),
     ),
-    (
+    Endpoint::global(
         configuration::GetOverrideMatrix::PATH,
         Access::Requires(Permission::ViewOverrideMatrix),
     ),
-    (
+    Endpoint::customer(
         configuration::RevertOverrides::PATH,
         Access::Requires(Permission::BulkRevertOverrides),
     ),
-    (
+    Endpoint::customer(
         sync::GetProviderTenants::PATH,
         Access::Requires(Permission::ViewCustomers),
     ),
-    (
+    Endpoint::customer(
         sync::ReloadCustomer::PATH,
         Access::Requires(Permission::ReloadCustomer),
     ),
-    (
+    Endpoint::global(
         sync::GetSyncPage::PATH,
         Access::Requires(Permission::ReloadAllCustomers),
     ),
-    (
+    Endpoint::global(
         sync::ReloadAllCustomers::PATH,
         Access::Requires(Permission::ReloadAllCustomers),
     ),
+    Endpoint::customer(
+        CUSTOMER_CONFIGURATION_ROUTE,
+        Access::Requires(Permission::ViewCustomers),
+    ),
 ];
 
-/// `GET`: a customer's effective configuration as JSON, for other systems.
+/// `GET`: a customer's effective configuration as JSON, for other systems (a plain JSON route
+/// beside the server functions).
 pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
 
-/// Plain JSON routes beside the server functions, with what a caller needs. `{id}` stands for a
-/// number.
-pub const JSON_ROUTES: &[(&str, Access)] = &[(
-    CUSTOMER_CONFIGURATION_ROUTE,
-    Access::Requires(Permission::ViewCustomers),
-)];
+/// The endpoint a path is (`{id}` in a route stands for a number); `None` for any other path.
+pub fn endpoint_for(path: &str) -> Option<&'static Endpoint> {
+    ENDPOINTS.iter().find(|e| route_matches(e.path, path))
+}
 
 /// The access an endpoint needs; `None` for a path that is not an endpoint.
 pub fn access_for(path: &str) -> Option<Access> {
-    ENDPOINTS
-        .iter()
-        .chain(JSON_ROUTES)
-        .find(|(endpoint, _)| route_matches(endpoint, path))
-        .map(|(_, access)| *access)
+    endpoint_for(path).map(|e| e.access)
 }
 
 fn route_matches(pattern: &str, path: &str) -> bool {

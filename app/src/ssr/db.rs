@@ -7,7 +7,9 @@
 //! - connection set-up (SQLite: WAL, foreign keys, busy timeout, file created if missing);
 //! - how a test gets a fresh database ([`Db::connect_fresh_for_tests`]);
 //! - claiming sync work: row locks that skip locked rows on PostgreSQL
-//!   ([`Backend::row_lock_skipping_locked`]).
+//!   ([`Backend::row_lock_skipping_locked`]);
+//! - how a write transaction starts ([`Db::begin_write`]: `BEGIN IMMEDIATE` on SQLite, so it
+//!   holds the write lock from its first statement and never fails to upgrade a read lock).
 //!
 //! Everything else (text case folding, timestamps as epoch milliseconds, booleans) is done so
 //! that the two agree: folding happens in Rust before a value is stored, never with SQL `lower()`.
@@ -110,6 +112,18 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A transaction that may write. Every writing transaction starts here: on SQLite it is
+    /// `BEGIN IMMEDIATE`, which takes the database's write lock at once, so a transaction that
+    /// reads before it writes cannot fail with "database is locked" when it later writes while
+    /// another connection holds the lock (a deferred transaction cannot upgrade its read lock).
+    /// PostgreSQL's row locks need nothing special.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -20,6 +20,15 @@ pub struct AppState {
     pub partner_center: Option<partner_center::PartnerCenterClient>,
     /// Wakes this process's sync worker when a job is started here.
     pub sync_wakeup: std::sync::Arc<tokio::sync::Notify>,
+    /// The liveness of this process's sync worker; `None` when it runs none.
+    pub sync_worker: Option<std::sync::Arc<service::sync::WorkerHealth>>,
+    /// Sign-in throttling and the bounded pool of password checks.
+    pub sign_in: auth::SignInGuard,
+    /// A session unused for this long ends.
+    pub session_idle_timeout_ms: i64,
+    /// Origins (`https://portal.example`) besides the request's own host that may post to
+    /// `/api/*`: the public address when a proxy rewrites `Host`.
+    pub allowed_origins: Vec<String>,
 }
 
 impl AppState {
@@ -29,6 +38,10 @@ impl AppState {
             secure_cookies,
             partner_center: None,
             sync_wakeup: Default::default(),
+            sync_worker: None,
+            sign_in: Default::default(),
+            session_idle_timeout_ms: auth::DEFAULT_SESSION_IDLE_MS,
+            allowed_origins: Vec::new(),
         }
     }
 }

@@ -25,9 +25,17 @@ pub async fn sign_in(email: String, password: String) -> Result<StaffView, AppEr
     );
     errors.into_result()?;
 
-    let previous = use_context::<http::request::Parts>()
-        .and_then(|parts| auth::token_from_cookies(&parts.headers));
-    let (token, staff) = auth::sign_in(&state, &email, password, previous.as_deref()).await?;
+    let parts = use_context::<http::request::Parts>();
+    let previous = parts
+        .as_ref()
+        .and_then(|parts| auth::token_from_cookies(&parts.headers, state.secure_cookies));
+    let peer = parts.as_ref().and_then(|parts| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())
+    });
+    let (token, staff) = auth::sign_in(&state, &email, password, previous.as_deref(), peer).await?;
     let cookie = auth::session_cookie(Some(&token), state.secure_cookies);
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.insert_header(

@@ -8,7 +8,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let staff = auth::signed_in()?;
     let state = state()?;
     if let Some(token) = use_context::<http::request::Parts>()
-        .and_then(|parts| auth::token_from_cookies(&parts.headers))
+        .and_then(|parts| auth::token_from_cookies(&parts.headers, state.secure_cookies))
     {
         auth::sign_out(&state, &token).await?;
     }

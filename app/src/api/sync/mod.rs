@@ -15,7 +15,8 @@ pub use reload_customer::*;
 fn partner_center(
     state: &crate::ssr::AppState,
 ) -> Result<crate::ssr::partner_center::PartnerCenterClient, crate::error::AppError> {
-    state.partner_center.clone().ok_or_else(|| crate::error::AppError::Conflict {
-        message: "Partner Center is not configured on this server (PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET), so nothing can be reloaded.".into(),
-    })
+    state
+        .partner_center
+        .clone()
+        .ok_or_else(crate::ssr::service::sync::not_configured)
 }

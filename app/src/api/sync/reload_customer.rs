@@ -10,6 +10,11 @@ pub async fn reload_customer(customer_id: i64) -> Result<SyncStatus, AppError> {
     };
     let staff = auth::authorize(Permission::ReloadCustomer)?;
     let state = state()?;
-    let client = super::partner_center(&state)?;
-    service::sync::reload_customer(&state.db, &client, &staff, customer_id).await
+    service::sync::reload_customer(
+        &state.db,
+        state.partner_center.as_ref(),
+        &staff,
+        customer_id,
+    )
+    .await
 }

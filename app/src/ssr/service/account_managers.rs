@@ -42,7 +42,9 @@ pub async fn assign(
     customer_id: i64,
     manager_id: i64,
 ) -> Result<(), AppError> {
-    let manager = store::account_managers::find(&mut *db.pool().acquire().await?, manager_id)
+    let mut tx = db.begin_write().await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
+    let manager = store::account_managers::find(&mut tx, manager_id)
         .await?
         .ok_or_else(|| {
             AppError::field(
@@ -50,18 +52,8 @@ pub async fn assign(
                 "Choose an account manager from the list.",
             )
         })?;
-    // The write comes first in the transaction so it takes SQLite's write lock at once.
-    let mut tx = db.pool().begin().await?;
     let now = now_millis();
-    let added = store::account_managers::assign(&mut tx, customer_id, manager_id, now).await;
-    let added = match added {
-        Ok(added) => added,
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-            return Err(AppError::not_found("The customer"))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    ensure_visible(&mut tx, staff, customer_id).await?;
+    let added = store::account_managers::assign(&mut tx, customer_id, manager_id, now).await?;
     if added {
         store::customers::touch(&mut tx, customer_id, now).await?;
         audit::record(
@@ -88,10 +80,10 @@ pub async fn unassign(
     customer_id: i64,
     manager_id: i64,
 ) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
     let now = now_millis();
     let removed = store::account_managers::unassign(&mut tx, customer_id, manager_id).await?;
-    ensure_visible(&mut tx, staff, customer_id).await?;
     if !removed {
         return Err(AppError::not_found("That account manager assignment"));
     }

@@ -14,7 +14,10 @@ use crate::{
     },
     ssr::{
         db::{now_millis, Db},
-        service::{audit, customers::ensure_visible},
+        service::{
+            audit,
+            customers::{ensure_visible, scope_of},
+        },
         store::{
             self,
             settings::{MatrixFilter, OverrideRow, SettingRow},
@@ -150,27 +153,57 @@ fn override_action(before: Option<&str>, after: Option<&str>, restore: bool) -> 
     }
 }
 
-/// Writes the customer's override of `key` (`Some`: a value already parsed; `None`: back to
-/// the global default) if its version is still `expected_version`.
-///
-/// The row is read first, outside the transaction: every change bumps the version, so when the
-/// version-checked write succeeds the value read is exactly the one replaced. (The write is the
-/// transaction's first statement so that on SQLite it takes the write lock at once.)
+/// The change asked for, as it came in: parsed only once the customer is known to be visible.
+enum Change<'a> {
+    /// A value typed by the user, to be parsed by the setting's kind.
+    Set(&'a str),
+    /// Back to the global default.
+    Revert,
+    /// The value a past history entry (an audit line of this customer and setting) set.
+    Restore(i64),
+}
+
+/// Writes the customer's override of `key` if its version is still `expected_version`, in one
+/// write transaction: visibility first, then the setting and its current value, then the input
+/// is parsed, then the version-checked write and its audit line.
 async fn write(
     db: &Db,
     staff: &StaffView,
     customer_id: i64,
     key: &str,
-    value: Option<&str>,
+    change: Change<'_>,
     expected_version: i64,
-    restore: bool,
 ) -> Result<SettingView, AppError> {
-    let mut conn = db.pool().acquire().await?;
-    ensure_visible(&mut conn, staff, customer_id).await?;
-    let current = effective_one(&mut conn, customer_id, key)
+    let mut tx = db.begin_write().await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
+    let current = effective_one(&mut tx, customer_id, key)
         .await?
         .ok_or_else(unknown_setting)?;
-    drop(conn);
+    let restore = matches!(change, Change::Restore(_));
+    let value = match change {
+        Change::Set(input) => Some(
+            current
+                .kind
+                .parse(input)
+                .map_err(|message| AppError::field("value", message))?,
+        ),
+        Change::Revert => None,
+        Change::Restore(history_id) => {
+            let entry = store::audit::find(&mut tx, history_id)
+                .await?
+                .filter(|row| row.customer_id == Some(customer_id) && row.subject == subject(key))
+                .ok_or_else(|| AppError::not_found("That history entry"))?;
+            let past = recorded_value(entry.after_json.as_deref()).ok_or_else(|| AppError::BadRequest {
+                message: "That history entry set no value to restore; use Revert to return to the global default.".into(),
+            })?;
+            Some(current.kind.parse(&past).map_err(|message| {
+                AppError::field(
+                    "value",
+                    format!("The past value is no longer valid: {message}"),
+                )
+            })?)
+        }
+    };
     if current.override_version != expected_version {
         tracing::info!(staff = %staff.email, customer_id, key, expected_version, "refused: stale version");
         return Err(conflict(&current));
@@ -183,19 +216,18 @@ async fn write(
     }
 
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
     let written = store::settings::write_override(
         &mut tx,
         customer_id,
         key,
-        value,
+        value.as_deref(),
         expected_version,
         now,
         &staff.email,
     )
     .await?;
     if !written {
-        // Another write landed between the read and this one.
+        // Another write landed since the read (PostgreSQL; SQLite's write lock excludes it).
         drop(tx);
         let mut conn = db.pool().acquire().await?;
         let current = effective_one(&mut conn, customer_id, key)
@@ -204,7 +236,7 @@ async fn write(
         tracing::info!(staff = %staff.email, customer_id, key, expected_version, "refused: stale version");
         return Err(conflict(&current));
     }
-    let action = override_action(before.as_deref(), value, restore);
+    let action = override_action(before.as_deref(), value.as_deref(), restore);
     store::customers::touch(&mut tx, customer_id, now).await?;
     audit::record(
         &mut tx,
@@ -236,15 +268,13 @@ pub async fn save_override(
     input: &str,
     expected_version: i64,
 ) -> Result<SettingView, AppError> {
-    let (_, value) = parse_value(db, key, input).await?;
     write(
         db,
         staff,
         customer_id,
         key,
-        Some(&value),
+        Change::Set(input),
         expected_version,
-        false,
     )
     .await
 }
@@ -257,7 +287,15 @@ pub async fn revert(
     key: &str,
     expected_version: i64,
 ) -> Result<SettingView, AppError> {
-    write(db, staff, customer_id, key, None, expected_version, false).await
+    write(
+        db,
+        staff,
+        customer_id,
+        key,
+        Change::Revert,
+        expected_version,
+    )
+    .await
 }
 
 /// The value an audit line's JSON (`{"value": …}`) records; `None` for the global default.
@@ -268,19 +306,6 @@ fn recorded_value(json: Option<&str>) -> Option<String> {
 
 fn history_value(setting: &SettingView, json: Option<&str>) -> Option<String> {
     recorded_value(json).map(|value| setting.kind.display(&value))
-}
-
-/// Parses `input` as a value of the setting `key`: its canonical text, or the reason next to
-/// the field.
-async fn parse_value(db: &Db, key: &str, input: &str) -> Result<(SettingRow, String), AppError> {
-    let setting = store::settings::find(&mut *db.pool().acquire().await?, key)
-        .await?
-        .ok_or_else(unknown_setting)?;
-    let value = setting
-        .kind
-        .parse(input)
-        .map_err(|message| AppError::field("value", message))?;
-    Ok((setting, value))
 }
 
 fn action_words(action: &str) -> String {
@@ -348,30 +373,13 @@ pub async fn restore(
     history_id: i64,
     expected_version: i64,
 ) -> Result<SettingView, AppError> {
-    let entry = store::audit::find(&mut *db.pool().acquire().await?, history_id)
-        .await?
-        .filter(|row| row.customer_id == Some(customer_id) && row.subject == subject(key))
-        .ok_or_else(|| AppError::not_found("That history entry"))?;
-    let value = recorded_value(entry.after_json.as_deref()).ok_or_else(|| AppError::BadRequest {
-            message: "That history entry set no value to restore; use Revert to return to the global default.".into(),
-        })?;
-    let setting = store::settings::find(&mut *db.pool().acquire().await?, key)
-        .await?
-        .ok_or_else(unknown_setting)?;
-    let value = setting.kind.parse(&value).map_err(|message| {
-        AppError::field(
-            "value",
-            format!("The past value is no longer valid: {message}"),
-        )
-    })?;
     write(
         db,
         staff,
         customer_id,
         key,
-        Some(&value),
+        Change::Restore(history_id),
         expected_version,
-        true,
     )
     .await
 }
@@ -398,9 +406,15 @@ pub async fn save_default(
     input: &str,
     expected_version: i64,
 ) -> Result<SettingView, AppError> {
-    let (setting, value) = parse_value(db, key, input).await?;
+    let mut tx = db.begin_write().await?;
+    let setting = store::settings::find(&mut tx, key)
+        .await?
+        .ok_or_else(unknown_setting)?;
+    let value = setting
+        .kind
+        .parse(input)
+        .map_err(|message| AppError::field("value", message))?;
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
     let written =
         store::settings::write_default(&mut tx, key, &value, expected_version, now, &staff.email)
             .await?;
@@ -440,8 +454,7 @@ pub struct MatrixQuery {
     pub tag: String,
 }
 
-/// Which customers override which setting (customers a Help Desk user cannot see are never
-/// listed: the matrix is for admin and reader only).
+/// Which customers override which setting, among the customers `staff` may see.
 pub async fn matrix(
     db: &Db,
     staff: &StaffView,
@@ -469,6 +482,7 @@ pub async fn matrix(
             category: query.category.trim(),
             tag_name_key: &tag_name_key,
             tag_value: &tag_value,
+            scoped_to_staff: scope_of(staff),
             limit: MATRIX_MAX_ROWS + 1,
         },
     )
@@ -552,26 +566,20 @@ pub async fn bulk_revert(
             "Select at least one override to revert.",
         ));
     }
-    // Read first, outside the transaction: each write below is version-checked, so a value read
-    // here is exactly the one replaced, and the transaction starts with a write (which on SQLite
-    // takes the write lock at once instead of failing to upgrade a read).
-    let mut conn = db.pool().acquire().await?;
+    let mut tx = db.begin_write().await?;
     let mut current = Vec::with_capacity(items.len());
     for item in items {
-        let setting = effective_one(&mut conn, item.customer_id, &item.setting_key)
+        ensure_visible(&mut tx, staff, item.customer_id).await?;
+        let setting = effective_one(&mut tx, item.customer_id, &item.setting_key)
             .await?
             .ok_or_else(unknown_setting)?;
+        if setting.source != ValueSource::Overridden || setting.override_version != item.version {
+            drop(tx);
+            return bulk_conflict(db, &setting, item.customer_id).await;
+        }
         current.push(setting);
     }
-    drop(conn);
-    for (item, setting) in items.iter().zip(&current) {
-        if setting.source != ValueSource::Overridden || setting.override_version != item.version {
-            return bulk_conflict(db, setting, item.customer_id).await;
-        }
-    }
-
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
     for (item, setting) in items.iter().zip(current) {
         let written = store::settings::write_override(
             &mut tx,
@@ -584,7 +592,7 @@ pub async fn bulk_revert(
         )
         .await?;
         if !written {
-            // Changed between the read and this write: nothing is kept.
+            // Changed since the read (PostgreSQL; SQLite's write lock excludes it): nothing is kept.
             drop(tx);
             let latest = effective_one(
                 &mut *db.pool().acquire().await?,

@@ -14,7 +14,9 @@ use std::collections::HashMap;
 /// The longest search text accepted; longer input is cut, not refused.
 const SEARCH_MAX_CHARS: usize = 200;
 
-fn scope_of(staff: &StaffView) -> Option<i64> {
+/// The staff id whose tag scopes limit what `staff` sees, for store queries; `None` for roles
+/// that see every customer.
+pub fn scope_of(staff: &StaffView) -> Option<i64> {
     staff.role.is_scoped_by_tags().then_some(staff.id)
 }
 
@@ -78,20 +80,23 @@ pub async fn list(
     })
 }
 
-/// Refuses unless the customer exists and `staff` may see it: 404 when it does not exist, 403
-/// when it is outside a Help Desk user's tag scope.
+/// Refuses unless the customer exists and `staff` may see it. A customer outside a Help Desk
+/// user's tag scope is answered exactly like one that does not exist (404), so that customer
+/// ids cannot be enumerated. Every service that takes a customer calls this before it reads,
+/// parses or writes anything else.
 pub async fn ensure_visible(
     conn: &mut AnyConnection,
     staff: &StaffView,
     customer_id: i64,
 ) -> Result<(), AppError> {
     match store::customers::visibility(conn, customer_id, scope_of(staff)).await? {
-        (false, _) => Err(AppError::not_found("The customer")),
-        (true, false) => {
-            tracing::info!(staff = %staff.email, customer_id, "refused: customer outside scope");
-            Err(AppError::Forbidden)
-        }
         (true, true) => Ok(()),
+        (exists, _) => {
+            if exists {
+                tracing::info!(staff = %staff.email, customer_id, "refused: customer outside scope");
+            }
+            Err(AppError::not_found("The customer"))
+        }
     }
 }
 

@@ -74,7 +74,7 @@ pub async fn sync_customer<S: TenantSource>(
                 .fetch(&tenant.tenant_id)
                 .await
                 .map_err(|e| format!("tenant {} ({}): {e}", tenant.name, tenant.tenant_id))?;
-            let mut tx = db.pool().begin().await.map_err(|e| e.to_string())?;
+            let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
             store::sync::replace_tenant_snapshot(
                 &mut tx,
                 &tenant.tenant_id,
@@ -163,14 +163,23 @@ pub async fn tenants_section(
     })
 }
 
-/// Reloads one customer now and answers when it is done (audited with its outcome).
+/// The refusal when this server has no Partner Center credentials.
+pub fn not_configured() -> AppError {
+    AppError::Conflict {
+        message: "Partner Center is not configured on this server (PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET), so nothing can be reloaded.".into(),
+    }
+}
+
+/// Reloads one customer now and answers when it is done (audited with its outcome). The
+/// customer's visibility is checked first, even when reconciliation is off (`source` None).
 pub async fn reload_customer<S: TenantSource>(
     db: &Db,
-    source: &S,
+    source: Option<&S>,
     staff: &StaffView,
     customer_id: i64,
 ) -> Result<SyncStatus, AppError> {
     ensure_visible(&mut *db.pool().acquire().await?, staff, customer_id).await?;
+    let source = source.ok_or_else(not_configured)?;
     let status = sync_customer(db, source, customer_id).await?;
     let mut conn = db.pool().acquire().await?;
     audit::record(
@@ -196,7 +205,7 @@ pub async fn start_all(
     wakeup: &Notify,
 ) -> Result<(i64, bool), AppError> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let (job_id, started) = store::sync::start_all_job(&mut tx, &staff.email, now).await?;
     audit::record(
         &mut tx,
@@ -266,42 +275,148 @@ pub async fn sync_page(db: &Db, staff: &StaffView) -> Result<SyncPage, AppError>
 const HEARTBEAT: Duration = Duration::from_secs(2);
 const WORKER_STALE_AFTER: Duration = Duration::from_secs(10);
 
-/// Works "all customers" jobs until `stop` turns true: claims up to `concurrency` customers at
-/// a time, syncs them, and records each one's end. Woken by `wakeup` when a job starts here;
-/// polls every second for jobs started by another process.
+/// What `/healthz` reports of this process's sync worker.
+#[derive(Debug, Default)]
+pub struct WorkerHealth {
+    /// When the worker last went round its loop (0: never started).
+    last_round_at: std::sync::atomic::AtomicI64,
+    /// Errors it recovered from since the process started.
+    errors: std::sync::atomic::AtomicU64,
+    /// The last of them, while it is not yet followed by a good round.
+    failing: std::sync::Mutex<Option<String>>,
+}
+
+/// A round older than this means the worker is stuck or gone.
+pub const WORKER_SILENT_AFTER_MS: Millis = 30_000;
+
+impl WorkerHealth {
+    fn round_done(&self) {
+        self.last_round_at
+            .store(now_millis(), std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut failing) = self.failing.lock() {
+            *failing = None;
+        }
+    }
+
+    fn failed(&self, error: &str) {
+        self.errors
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(mut failing) = self.failing.lock() {
+            *failing = Some(error.to_owned());
+        }
+    }
+
+    /// Errors the worker has recovered from (or is recovering from).
+    pub fn errors(&self) -> u64 {
+        self.errors.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// ("running" | "retrying" | "silent", the current error) at `now`.
+    pub fn state(&self, now: Millis) -> (&'static str, Option<String>) {
+        let failing = self.failing.lock().ok().and_then(|f| f.clone());
+        let last = self
+            .last_round_at
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if now - last > WORKER_SILENT_AFTER_MS {
+            ("silent", failing)
+        } else if failing.is_some() {
+            ("retrying", failing)
+        } else {
+            ("running", None)
+        }
+    }
+}
+
+/// How long the worker waits after an error before it tries again: doubling from 1 s to 30 s.
+fn retry_delay(consecutive_errors: u32) -> Duration {
+    Duration::from_secs(1 << consecutive_errors.min(5)).min(Duration::from_secs(30))
+}
+
+/// Works "all customers" jobs until `stop` turns true, and never gives up before: an error of
+/// a round (the database unreachable or locked, say) is logged and recorded in `health`, and
+/// the round is tried again after a growing delay. Items already being synced go on meanwhile.
 pub async fn run_worker<S: TenantSource>(
     db: Db,
     source: S,
     wakeup: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
     concurrency: usize,
-) -> Result<(), AppError> {
+    health: Arc<WorkerHealth>,
+) {
     let worker = format!("worker-{}", uuid::Uuid::new_v4().simple());
-    let stale_before = |now: Millis| now - WORKER_STALE_AFTER.as_millis() as i64;
-    {
-        let mut conn = db.pool().acquire().await?;
-        let now = now_millis();
-        store::sync::heartbeat(&mut conn, &worker, now).await?;
-        let released = store::sync::release_orphaned(&mut conn, stale_before(now)).await?;
-        if released > 0 {
-            tracing::info!(released, "resuming sync work left by a stopped worker");
-        }
-    }
     tracing::info!(%worker, concurrency, "sync worker started");
     let mut tasks: JoinSet<()> = JoinSet::new();
-    let mut last_beat = tokio::time::Instant::now();
+    let mut consecutive_errors = 0u32;
+    loop {
+        let rounds = work_rounds(
+            &db,
+            &source,
+            &worker,
+            &wakeup,
+            &mut stop,
+            concurrency,
+            &mut tasks,
+            &health,
+        );
+        match rounds.await {
+            Ok(()) => break,
+            Err(e) => {
+                let error = e.to_string();
+                health.failed(&error);
+                let delay = retry_delay(consecutive_errors);
+                consecutive_errors += 1;
+                tracing::error!(%worker, error = %error, retry_in_ms = delay.as_millis() as u64, "sync worker round failed; retrying");
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    () = tokio::time::sleep(delay) => {}
+                }
+                if *stop.borrow() {
+                    break;
+                }
+            }
+        }
+    }
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    match db.pool().acquire().await {
+        Ok(mut conn) => {
+            if let Err(e) = store::sync::deregister(&mut conn, &worker).await {
+                tracing::warn!(error = %e, "sync worker could not deregister; its claims return once it is stale");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "sync worker could not deregister; its claims return once it is stale")
+        }
+    }
+    tracing::info!(%worker, "sync worker stopped");
+}
+
+/// The worker's rounds until `stop` (Ok) or the first error (Err, for the caller to retry).
+#[allow(clippy::too_many_arguments)]
+async fn work_rounds<S: TenantSource>(
+    db: &Db,
+    source: &S,
+    worker: &str,
+    wakeup: &Notify,
+    stop: &mut watch::Receiver<bool>,
+    concurrency: usize,
+    tasks: &mut JoinSet<()>,
+    health: &WorkerHealth,
+) -> Result<(), AppError> {
+    let stale_before = |now: Millis| now - WORKER_STALE_AFTER.as_millis() as i64;
+    let mut last_beat: Option<tokio::time::Instant> = None;
     loop {
         if *stop.borrow() {
-            break;
+            return Ok(());
         }
-        if last_beat.elapsed() >= HEARTBEAT {
+        if last_beat.is_none_or(|at| at.elapsed() >= HEARTBEAT) {
             let mut conn = db.pool().acquire().await?;
             let now = now_millis();
-            store::sync::heartbeat(&mut conn, &worker, now).await?;
+            store::sync::heartbeat(&mut conn, worker, now).await?;
             let released = store::sync::release_orphaned(&mut conn, stale_before(now)).await?;
             // A job whose last item ended in a process that died before closing it.
             for job_id in store::sync::running_jobs(&mut conn).await? {
-                close_job_if_complete(&db, job_id).await?;
+                close_job_if_complete(db, job_id).await?;
             }
             if released > 0 {
                 tracing::info!(
@@ -309,74 +424,93 @@ pub async fn run_worker<S: TenantSource>(
                     "took over sync work of a worker no longer heard from"
                 );
             }
-            last_beat = tokio::time::Instant::now();
+            last_beat = Some(tokio::time::Instant::now());
         }
         let free = concurrency.saturating_sub(tasks.len());
         let mut claimed = 0;
         if free > 0 {
             let items = {
                 let mut conn = db.pool().acquire().await?;
-                store::sync::claim(&mut conn, db.backend(), &worker, now_millis(), free as i64)
+                store::sync::claim(&mut conn, db.backend(), worker, now_millis(), free as i64)
                     .await?
             };
             claimed = items.len();
             for (job_id, customer_id) in items {
-                let (db, source, worker) = (db.clone(), source.clone(), worker.clone());
+                let (db, source, worker) = (db.clone(), source.clone(), worker.to_owned());
                 tasks.spawn(async move {
-                    if let Err(e) = work_item(&db, &source, &worker, job_id, customer_id).await {
-                        tracing::error!(job_id, customer_id, error = %e, "sync item could not be recorded");
-                    }
+                    work_item(&db, &source, &worker, job_id, customer_id).await;
                 });
             }
         }
+        health.round_done();
         let busy = tasks.len() >= concurrency;
         let idle_wait = if claimed > 0 && !busy {
             Duration::ZERO
         } else {
             Duration::from_secs(1)
         };
+        let next_beat = last_beat.map_or_else(tokio::time::Instant::now, |at| at + HEARTBEAT);
         // The heartbeat is due even while every task waits (e.g. on a long Retry-After).
         tokio::select! {
             _ = stop.changed() => {}
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             () = wakeup.notified() => {}
             () = tokio::time::sleep(idle_wait), if !busy => {}
-            () = tokio::time::sleep_until(last_beat + HEARTBEAT) => {}
+            () = tokio::time::sleep_until(next_beat) => {}
         }
     }
-    tasks.abort_all();
-    while tasks.join_next().await.is_some() {}
-    store::sync::deregister(&mut *db.pool().acquire().await?, &worker).await?;
-    tracing::info!(%worker, "sync worker stopped");
-    Ok(())
 }
 
+/// Syncs one claimed customer and records the item's end. Recording is retried until it
+/// succeeds (the sync itself is not repeated), so a database that is briefly unavailable leaves
+/// no item claimed forever.
 async fn work_item<S: TenantSource>(
     db: &Db,
     source: &S,
     worker: &str,
     job_id: i64,
     customer_id: i64,
-) -> Result<(), AppError> {
-    let status = sync_customer(db, source, customer_id).await?;
-    // Committed on its own before the job is checked: of two workers ending the last two
-    // items at once, the later one then sees both ends.
-    store::sync::finish_item(
-        &mut *db.pool().acquire().await?,
-        job_id,
-        customer_id,
-        worker,
-        status.error.as_deref(),
-        now_millis(),
-    )
-    .await?;
-    close_job_if_complete(db, job_id).await
+) {
+    let mut error: Option<String> = None;
+    let mut status: Option<SyncStatusRow> = None;
+    for attempt in 0u32.. {
+        let result = async {
+            if status.is_none() {
+                status = Some(sync_customer(db, source, customer_id).await?);
+            }
+            let failure = status.as_ref().and_then(|s| s.error.as_deref());
+            // Committed on its own before the job is checked: of two workers ending the last
+            // two items at once, the later one then sees both ends.
+            store::sync::finish_item(
+                &mut *db.pool().acquire().await?,
+                job_id,
+                customer_id,
+                worker,
+                failure,
+                now_millis(),
+            )
+            .await?;
+            close_job_if_complete(db, job_id).await
+        };
+        match result.await {
+            Ok(()) => return,
+            Err(e) => {
+                let delay = retry_delay(attempt);
+                let text = e.to_string();
+                if error.as_deref() != Some(text.as_str()) {
+                    tracing::warn!(job_id, customer_id, error = %text, "sync item not recorded yet; retrying");
+                }
+                error = Some(text);
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
 }
 
 /// Marks the job finished when no item is left, with its audit line in the same transaction.
 async fn close_job_if_complete(db: &Db, job_id: i64) -> Result<(), AppError> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if store::sync::finish_job_if_complete(&mut tx, job_id, now).await? {
         let job = store::sync::latest_all_job(&mut tx)
             .await?

@@ -25,6 +25,7 @@ pub async fn section(
 }
 
 /// Adds a tag after validating name and value; a customer has at most one tag of a name.
+/// The customer's visibility is checked before the input is even parsed.
 pub async fn add(
     db: &Db,
     staff: &StaffView,
@@ -32,6 +33,8 @@ pub async fn add(
     name: &str,
     value: &str,
 ) -> Result<Tag, AppError> {
+    let mut tx = db.begin_write().await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", TagName::parse(name));
     let value = errors.check("value", TagValue::parse(value));
@@ -39,10 +42,6 @@ pub async fn add(
     let (Some(name), Some(value)) = (name, value) else {
         unreachable!("both parsed when there is no field error")
     };
-
-    ensure_visible(&mut *db.pool().acquire().await?, staff, customer_id).await?;
-    // The write comes first in the transaction so it takes SQLite's write lock at once.
-    let mut tx = db.pool().begin().await?;
     let now = now_millis();
     let inserted = store::tags::insert(
         &mut tx,
@@ -93,11 +92,10 @@ pub async fn remove(
     customer_id: i64,
     tag_id: i64,
 ) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
-    let now = now_millis();
-    // The delete comes first so the transaction takes SQLite's write lock at once.
-    let removed = store::tags::delete(&mut tx, customer_id, tag_id).await?;
+    let mut tx = db.begin_write().await?;
     ensure_visible(&mut tx, staff, customer_id).await?;
+    let now = now_millis();
+    let removed = store::tags::delete(&mut tx, customer_id, tag_id).await?;
     let tag = removed.ok_or_else(|| AppError::not_found("The tag"))?;
     store::customers::touch(&mut tx, customer_id, now).await?;
     audit::record(

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod customers;
 pub mod sessions;
 pub mod settings;
+pub mod sign_in_failures;
 pub mod staff;
 pub mod sync;
 pub mod tags;

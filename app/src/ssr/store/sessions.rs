@@ -10,7 +10,8 @@ pub async fn insert(
     expires_at: Millis,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sessions (id_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sessions (id_hash, staff_id, created_at, expires_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $3)",
     )
     .bind(id_hash)
     .bind(staff_id)
@@ -21,23 +22,55 @@ pub async fn insert(
     .map(|_| ())
 }
 
-/// The staff member of a live session; none when the session is unknown, expired, or its staff
+/// The staff member of a live session and when the session was last used; none when the
+/// session is unknown, past its absolute expiry, idle since before `idle_since`, or its staff
 /// member disabled.
 pub async fn find_staff(
     conn: &mut AnyConnection,
     id_hash: &str,
     now: Millis,
-) -> Result<Option<StaffView>, sqlx::Error> {
+    idle_since: Millis,
+) -> Result<Option<(StaffView, Millis)>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT s.id, s.email, s.display_name, s.role
+        "SELECT s.id, s.email, s.display_name, s.role, x.last_seen_at
          FROM sessions x JOIN staff s ON s.id = x.staff_id
-         WHERE x.id_hash = $1 AND x.expires_at > $2 AND s.disabled_at IS NULL",
+         WHERE x.id_hash = $1 AND x.expires_at > $2 AND x.last_seen_at > $3
+           AND s.disabled_at IS NULL",
     )
     .bind(id_hash)
     .bind(now)
+    .bind(idle_since)
     .fetch_optional(conn)
     .await?;
-    row.as_ref().map(staff_from_row).transpose()
+    row.as_ref()
+        .map(|row| {
+            use sqlx::Row;
+            Ok((staff_from_row(row)?, row.try_get("last_seen_at")?))
+        })
+        .transpose()
+}
+
+/// Records that a session was used at `now`.
+pub async fn touch(
+    conn: &mut AnyConnection,
+    id_hash: &str,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1 AND last_seen_at < $2")
+        .bind(id_hash)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Ends every session of a staff member (when they are disabled).
+pub async fn delete_for_staff(conn: &mut AnyConnection, staff_id: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+        .bind(staff_id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
 }
 
 pub async fn delete(conn: &mut AnyConnection, id_hash: &str) -> Result<(), sqlx::Error> {
@@ -48,9 +81,15 @@ pub async fn delete(conn: &mut AnyConnection, id_hash: &str) -> Result<(), sqlx:
         .map(|_| ())
 }
 
-pub async fn delete_expired(conn: &mut AnyConnection, now: Millis) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+/// Deletes the sessions past their absolute expiry or idle since before `idle_since`.
+pub async fn delete_expired(
+    conn: &mut AnyConnection,
+    now: Millis,
+    idle_since: Millis,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now)
+        .bind(idle_since)
         .execute(conn)
         .await
         .map(|r| r.rows_affected())

@@ -194,6 +194,8 @@ pub struct MatrixFilter<'a> {
     pub category: &'a str,
     pub tag_name_key: &'a str,
     pub tag_value: &'a str,
+    /// When set, only customers with a tag matching one of this staff member's tag scopes.
+    pub scoped_to_staff: Option<i64>,
     pub limit: i64,
 }
 
@@ -216,6 +218,10 @@ pub async fn matrix(
            AND ($2 = '' OR s.category = $2)
            AND ($3 = '' OR EXISTS (SELECT 1 FROM customer_tags t
                                    WHERE t.customer_id = c.id AND t.name_key = $3 AND t.value = $4))
+           AND ($6 = 0 OR EXISTS (
+                SELECT 1 FROM customer_tags ct
+                JOIN staff_tag_scopes sc ON sc.tag_name_key = ct.name_key AND sc.tag_value = ct.value
+                WHERE ct.customer_id = c.id AND sc.staff_id = $6))
          ORDER BY s.position, c.name_key, c.id
          LIMIT $5",
     )
@@ -224,6 +230,7 @@ pub async fn matrix(
     .bind(filter.tag_name_key)
     .bind(filter.tag_value)
     .bind(filter.limit)
+    .bind(filter.scoped_to_staff.unwrap_or(0))
     .fetch_all(conn)
     .await
 }

@@ -79,3 +79,16 @@ pub async fn add_tag_scope(
     .await
     .map(|_| ())
 }
+
+/// Disables (or with `None` enables) the staff member with this e-mail; returns their id.
+pub async fn set_disabled(
+    conn: &mut AnyConnection,
+    email: &str,
+    disabled_at: Option<Millis>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("UPDATE staff SET disabled_at = $2 WHERE email = $1 RETURNING id")
+        .bind(email)
+        .bind(disabled_at)
+        .fetch_optional(conn)
+        .await
+}
