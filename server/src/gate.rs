@@ -55,6 +55,15 @@ impl GateState {
     }
 }
 
+impl GateState {
+    /// Forgets client addresses whose sign-in allowance is full again, so the table of addresses
+    /// stays as small as the recent traffic (call it now and then).
+    pub fn forget_idle_addresses(&self) {
+        self.sign_in_per_address.retain_recent();
+        self.sign_in_per_address.shrink_to_fit();
+    }
+}
+
 /// Paths anyone may fetch: the sign-in page, health, and the static assets.
 fn is_public_page(path: &str) -> bool {
     path == "/sign-in"
@@ -182,7 +191,13 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
         (Some(_), _) if path == "/sign-in" || path == "/" => {
             Redirect::to("/customers").into_response()
         }
-        _ => next.run(req).await,
+        _ => {
+            let nonce = crate::headers::CspNonce::new();
+            req.extensions_mut().insert(nonce.clone());
+            let mut res = next.run(req).await;
+            crate::headers::set_page_policy(&mut res, &nonce);
+            res
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! Security headers on every response, set with tower-http.
 //!
 //! Pages get a Content-Security-Policy that allows scripts only from the portal itself and the
-//! one inline hydration script carrying this render's nonce (Leptos provides a fresh nonce per
-//! render and puts it on the scripts it writes); WebAssembly needs `'wasm-unsafe-eval'`, never
+//! one inline hydration script carrying this request's nonce (the gate makes a fresh nonce per
+//! page request, Leptos puts it on the scripts it writes, the gate names it in the policy); WebAssembly needs `'wasm-unsafe-eval'`, never
 //! `'unsafe-inline'`. Every other response gets a policy that allows nothing. Framing is refused
 //! (destructive one-click confirmations exist), MIME sniffing is off, the referrer stays on the
 //! portal (form posts without JavaScript return to it), and HSTS is sent when cookies are Secure
@@ -27,17 +27,46 @@ pub fn page_policy(nonce: &str) -> String {
 pub const NON_PAGE_POLICY: &str =
     "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Called in the Leptos context of every render: puts this render's nonce into the page's policy.
-pub fn page_policy_with_nonce() {
-    use leptos::prelude::use_context;
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.to_string())) {
-        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+/// The nonce of one page request: made by the gate, given to Leptos for the scripts it writes,
+/// and named in that response's policy.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+impl CspNonce {
+    pub fn new() -> Self {
+        CspNonce(uuid::Uuid::new_v4().simple().to_string())
+    }
+}
+
+impl Default for CspNonce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Called in the Leptos context of every render: the scripts Leptos writes carry the nonce the
+/// gate made for this request (and put in the response's policy).
+pub fn provide_request_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
+}
+
+/// Sets the page policy with `nonce` on an HTML response.
+pub fn set_page_policy(res: &mut axum::response::Response, nonce: &CspNonce) {
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.0)) {
+            res.headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, value);
+        }
     }
 }
 

@@ -107,6 +107,16 @@ async fn serve(
     let addr = listener.local_addr()?;
     let gate =
         server::gate::GateState::with_sign_in_limit(state.clone(), options.sign_in_per_minute);
+    let forget = tokio::spawn({
+        let gate = gate.clone();
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                gate.forget_idle_addresses();
+            }
+        }
+    });
     let router = startup::router_with(gate, leptos_options(&options.site_root, addr));
     tracing::info!(%addr, database = %redact_url(&url), "serving");
     if demo_mode {
@@ -129,6 +139,7 @@ async fn serve(
         task.abort();
     }
     purge.abort();
+    forget.abort();
     state.db.close().await;
     Ok(())
 }

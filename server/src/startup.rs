@@ -63,7 +63,7 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
             routes,
             move || {
                 provide_context(context_state.clone());
-                crate::headers::page_policy_with_nonce();
+                crate::headers::provide_request_nonce();
             },
             {
                 let leptos = leptos.clone();

@@ -312,15 +312,17 @@ pub struct JobRow {
     pub failed: i64,
 }
 
-/// The newest "all customers" job, with its counts.
+/// The newest "all customers" job, with its counts: one pass over its items, grouped.
 pub async fn latest_all_job(conn: &mut AnyConnection) -> Result<Option<JobRow>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT j.id, j.state, j.requested_by, j.created_at, j.finished_at,
-            (SELECT COUNT(*) FROM sync_job_items i WHERE i.job_id = j.id AND i.state = 'pending') AS pending,
-            (SELECT COUNT(*) FROM sync_job_items i WHERE i.job_id = j.id AND i.state = 'running') AS running,
-            (SELECT COUNT(*) FROM sync_job_items i WHERE i.job_id = j.id AND i.state = 'done') AS done,
-            (SELECT COUNT(*) FROM sync_job_items i WHERE i.job_id = j.id AND i.state = 'failed') AS failed
-         FROM sync_jobs j WHERE j.scope = 'all' ORDER BY j.id DESC LIMIT 1",
+            COUNT(i.job_id) FILTER (WHERE i.state = 'pending') AS pending,
+            COUNT(i.job_id) FILTER (WHERE i.state = 'running') AS running,
+            COUNT(i.job_id) FILTER (WHERE i.state = 'done') AS done,
+            COUNT(i.job_id) FILTER (WHERE i.state = 'failed') AS failed
+         FROM sync_jobs j LEFT JOIN sync_job_items i ON i.job_id = j.id
+         WHERE j.id = (SELECT MAX(id) FROM sync_jobs WHERE scope = 'all')
+         GROUP BY j.id, j.state, j.requested_by, j.created_at, j.finished_at",
     )
     .fetch_optional(conn)
     .await?;
