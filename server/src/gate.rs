@@ -11,17 +11,13 @@ use app::{
 };
 use axum::{
     body::{to_bytes, Body},
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::{
-    net::{IpAddr, SocketAddr},
-    num::NonZeroU32,
-    sync::Arc,
-};
+use std::{net::IpAddr, num::NonZeroU32, sync::Arc};
 use tracing::Instrument;
 
 /// What the gate enforces besides the session: the access table (always in a served portal;
@@ -64,13 +60,14 @@ impl GateState {
     }
 }
 
+/// The built assets: served to anyone, without looking up a session.
+fn is_static_asset(path: &str) -> bool {
+    path == "/favicon.svg" || path == "/favicon.ico" || path.starts_with("/pkg/")
+}
+
 /// Paths anyone may fetch: the sign-in page, health, and the static assets.
 fn is_public_page(path: &str) -> bool {
-    path == "/sign-in"
-        || path == "/healthz"
-        || path == "/favicon.svg"
-        || path == "/favicon.ico"
-        || path.starts_with("/pkg/")
+    path == "/sign-in" || path == "/healthz" || is_static_asset(path)
 }
 
 /// Whether a path is in normal form: no `.` or `..` segment, plain or percent-encoded, and no
@@ -113,12 +110,6 @@ pub async fn gate(State(state): State<GateState>, mut req: Request, next: Next) 
     .await
 }
 
-fn peer_of(req: &Request) -> Option<IpAddr> {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-}
-
 async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str) -> Response {
     let path = req.uri().path().to_owned();
     if !is_normal_path(&path) {
@@ -130,12 +121,12 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
     let is_api = path.starts_with("/api/");
     if is_api && !is_safe_method(req.method()) {
         if let Some(refusal) = cross_site_refusal(req.headers(), &state.app.allowed_origins) {
-            tracing::warn!(reason = refusal, peer = ?peer_of(&req), "refused: cross-site request");
+            tracing::warn!(reason = refusal, peer = ?auth::peer_address(req.extensions()), "refused: cross-site request");
             return error_response(AppError::Forbidden);
         }
     }
     if path == <app::api::auth::SignIn as server_fn::ServerFn>::PATH {
-        if let Some(ip) = peer_of(&req) {
+        if let Some(ip) = auth::peer_address(req.extensions()) {
             if let Err(not_until) = state.sign_in_per_address.check_key(&ip) {
                 let wait = not_until.wait_time_from(governor::clock::Clock::now(
                     &governor::clock::DefaultClock::default(),
@@ -150,6 +141,9 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
         }
     }
 
+    if is_static_asset(&path) {
+        return next.run(req).await;
+    }
     let secure = state.app.secure_cookies;
     let staff = match auth::token_from_cookies(req.headers(), secure) {
         None => None,

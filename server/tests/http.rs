@@ -812,37 +812,35 @@ impl TestApp {
     /// portal.language (version 1) made by an admin.
     async fn fixture(&self, name: &str, region: &str) -> Fixture {
         let id = self.customer(name, region).await;
-        let admin = app::model::StaffView {
-            id: 1,
-            email: "admin@x.test".into(),
-            display_name: "admin".into(),
-            role: Role::Admin,
-        };
         let db = &self.state.db;
         let mut conn = db.pool().acquire().await.unwrap();
+        let admin = store::staff::find_by_email(&mut conn, "admin@x.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .staff;
         let tag_id: i64 = sqlx::query_scalar("SELECT id FROM customer_tags WHERE customer_id = $1")
             .bind(id)
             .fetch_one(&mut *conn)
             .await
             .unwrap();
-        let assigned_manager = store::account_managers::insert(
-            &mut conn,
-            &format!("{name} manager"),
-            &format!("m{id}@x.test"),
-            "1",
-            0,
-        )
-        .await
-        .unwrap();
-        let spare_manager = store::account_managers::insert(
-            &mut conn,
-            &format!("{name} spare"),
-            &format!("s{id}@x.test"),
-            "2",
-            0,
-        )
-        .await
-        .unwrap();
+        let mut managers = Vec::new();
+        for role in ["assigned", "spare"] {
+            let email = format!("{role}{id}@x.test");
+            let manager = store::account_managers::insert(
+                &mut conn,
+                &format!("{name} {role}"),
+                &email,
+                "1",
+                0,
+            )
+            .await
+            .unwrap();
+            managers.push(manager);
+        }
+        let [assigned_manager, spare_manager] = managers[..] else {
+            unreachable!("two managers")
+        };
         drop(conn);
         app::ssr::service::account_managers::assign(db, &admin, id, assigned_manager)
             .await

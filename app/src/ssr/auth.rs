@@ -37,6 +37,13 @@ pub fn session_cookie_name(secure: bool) -> &'static str {
 #[derive(Clone, Debug)]
 pub struct Authenticated(pub Option<StaffView>);
 
+/// The client's address, when the server was started with connection info (as `portal` is).
+pub fn peer_address(extensions: &http::Extensions) -> Option<std::net::IpAddr> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
 /// The signed-in staff member of this request, or 401.
 pub fn signed_in() -> Result<StaffView, AppError> {
     leptos::prelude::use_context::<http::request::Parts>()

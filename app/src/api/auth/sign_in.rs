@@ -29,12 +29,9 @@ pub async fn sign_in(email: String, password: String) -> Result<StaffView, AppEr
     let previous = parts
         .as_ref()
         .and_then(|parts| auth::token_from_cookies(&parts.headers, state.secure_cookies));
-    let peer = parts.as_ref().and_then(|parts| {
-        parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip())
-    });
+    let peer = parts
+        .as_ref()
+        .and_then(|parts| auth::peer_address(&parts.extensions));
     let (token, staff) = auth::sign_in(&state, &email, password, previous.as_deref(), peer).await?;
     let cookie = auth::session_cookie(Some(&token), state.secure_cookies);
     let response = expect_context::<leptos_axum::ResponseOptions>();

@@ -290,6 +290,12 @@ pub struct WorkerHealth {
 pub const WORKER_SILENT_AFTER_MS: Millis = 30_000;
 
 impl WorkerHealth {
+    /// The worker has started: silence is counted from now.
+    fn started(&self) {
+        self.last_round_at
+            .store(now_millis(), std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn round_done(&self) {
         self.last_round_at
             .store(now_millis(), std::sync::atomic::Ordering::Relaxed);
@@ -344,6 +350,7 @@ pub async fn run_worker<S: TenantSource>(
     health: Arc<WorkerHealth>,
 ) {
     let worker = format!("worker-{}", uuid::Uuid::new_v4().simple());
+    health.started();
     tracing::info!(%worker, concurrency, "sync worker started");
     let mut tasks: JoinSet<()> = JoinSet::new();
     let mut consecutive_errors = 0u32;
