@@ -27,6 +27,9 @@ pub struct GateState {
     pub app: AppState,
     pub enforce_access_table: bool,
     sign_in_per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Signs the error a form post without JavaScript carries back to its page, so that a page
+    /// shows only messages this server wrote (see [`sign_error_query`]).
+    message_key: Arc<[u8; 32]>,
 }
 
 /// Sign-in attempts one client address may make by default: a burst of 10, then 10 a minute
@@ -47,6 +50,7 @@ impl GateState {
             app,
             enforce_access_table: true,
             sign_in_per_address: Arc::new(RateLimiter::keyed(quota)),
+            message_key: Arc::new(rand::random()),
         }
     }
 }
@@ -175,9 +179,13 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
             tracing::info!(status = error.status(), "refused by access policy");
             return error_response(error);
         }
+        let req = match checked_body(req, app::api::max_body_for(&path)).await {
+            Ok(req) => req,
+            Err(res) => return res,
+        };
         let own = own_origins(req.headers(), &state.app.allowed_origins);
         let res = with_error_status(next.run(req).await).await;
-        return confine_redirect(res, &own);
+        return confine_redirect(res, &own, &state.message_key);
     }
 
     match (&staff, is_public_page(&path)) {
@@ -186,6 +194,10 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
             Redirect::to("/customers").into_response()
         }
         _ => {
+            if let Some(uri) = without_unsigned_error(req.uri(), &state.message_key) {
+                tracing::warn!("dropped an error message this server did not write");
+                *req.uri_mut() = uri;
+            }
             let nonce = crate::headers::CspNonce::new();
             req.extensions_mut().insert(nonce.clone());
             let mut res = next.run(req).await;
@@ -193,6 +205,55 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
             res
         }
     }
+}
+
+/// Reads the request body, at most `max` bytes (413 beyond, before the function runs), and
+/// refuses text that is not UTF-8 (400) rather than letting it be replaced and stored: a form's
+/// fields are checked after percent-decoding.
+async fn checked_body(req: Request, max: usize) -> Result<Request, Response> {
+    let too_large = || {
+        tracing::info!(max, "refused: request body too large");
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::to_vec(&AppError::BadRequest {
+                message: format!("The request is larger than the {max} bytes this endpoint takes."),
+            })
+            .unwrap_or_default(),
+        )
+            .into_response()
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, max).await.map_err(|_| too_large())?;
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let valid = if is_form {
+        bytes.split(|b| *b == b'&' || *b == b'=').all(|piece| {
+            percent_encoding::percent_decode(piece)
+                .decode_utf8()
+                .is_ok()
+        })
+    } else {
+        std::str::from_utf8(&bytes).is_ok()
+    };
+    if !valid {
+        tracing::info!("refused: request text is not UTF-8");
+        return Err(error_response(AppError::BadRequest {
+            message: "The request contains text that is not valid UTF-8.".into(),
+        }));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 fn is_safe_method(method: &Method) -> bool {
@@ -238,7 +299,7 @@ pub fn cross_site_refusal(headers: &HeaderMap, allowed: &[String]) -> Option<&'s
 /// Server functions answer a form post without JavaScript with a redirect, to the `Referer`
 /// when the function set none: a redirect may only lead to a path of this portal, never to
 /// another site (an open redirect). Any other target becomes the customer list.
-fn confine_redirect(mut res: Response, own: &[String]) -> Response {
+fn confine_redirect(mut res: Response, own: &[String], key: &[u8; 32]) -> Response {
     if !res.status().is_redirection() {
         return res;
     }
@@ -252,11 +313,82 @@ fn confine_redirect(mut res: Response, own: &[String]) -> Response {
     let confined = confine_location(location, own);
     if confined != location {
         tracing::warn!(%location, "redirect confined to the portal");
-        if let Ok(value) = HeaderValue::from_str(&confined) {
+    }
+    let signed = sign_error_query(&confined, key);
+    if signed != location {
+        if let Ok(value) = HeaderValue::from_str(&signed) {
             res.headers_mut().insert(header::LOCATION, value);
         }
     }
     res
+}
+
+/// The MAC of the error a redirect carries (`__path` and `__err`, as written in the query).
+fn error_mac(key: &[u8; 32], path: &str, err: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+    mac.update(path.as_bytes());
+    mac.update(b"\n");
+    mac.update(err.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The raw value of `name` in a query string.
+fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A redirect target carrying a server function's error (`__path`, `__err`) gets `__sig`, the
+/// MAC of that error under this server's key.
+pub fn sign_error_query(location: &str, key: &[u8; 32]) -> String {
+    let Some((_, query)) = location.split_once('?') else {
+        return location.to_owned();
+    };
+    let Some(err) = query_value(query, "__err") else {
+        return location.to_owned();
+    };
+    let path = query_value(query, "__path").unwrap_or_default();
+    format!("{location}&__sig={}", error_mac(key, path, err))
+}
+
+/// The page address without `__path`, `__err` and `__sig` when it carries an error this server
+/// did not sign (a crafted link that would make a real page show any text); `None` otherwise.
+pub fn without_unsigned_error(uri: &http::Uri, key: &[u8; 32]) -> Option<http::Uri> {
+    let query = uri.query()?;
+    let err = query_value(query, "__err");
+    let path = query_value(query, "__path");
+    if err.is_none() && path.is_none() {
+        return None;
+    }
+    let expected = error_mac(key, path.unwrap_or_default(), err.unwrap_or_default());
+    let given = query_value(query, "__sig").unwrap_or_default();
+    let valid = err.is_some()
+        && given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if valid {
+        return None;
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            !matches!(name, "__path" | "__err" | "__sig")
+        })
+        .collect();
+    let rebuilt = if kept.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{}", uri.path(), kept.join("&"))
+    };
+    rebuilt.parse().ok()
 }
 
 /// `location` as a path of this portal: a local path stays; an absolute URL of one of `own`
@@ -353,6 +485,26 @@ mod tests {
         ] {
             assert!(is_normal_path(path), "{path}");
         }
+    }
+
+    #[test]
+    fn only_errors_this_server_signed_reach_a_page() {
+        let key = [7u8; 32];
+        let signed = sign_error_query("/sign-in?__path=%2Fapi%2Fsign_in&__err=abc", &key);
+        let uri: http::Uri = signed.parse().unwrap();
+        assert_eq!(without_unsigned_error(&uri, &key), None);
+        let crafted: http::Uri = "/sign-in?x=1&__path=%2Fapi%2Fsign_in&__err=Y2FsbA"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            without_unsigned_error(&crafted, &key).unwrap(),
+            "/sign-in?x=1"
+        );
+        let other_key = sign_error_query("/sign-in?__err=abc", &[8u8; 32]);
+        let uri: http::Uri = other_key.parse().unwrap();
+        assert_eq!(without_unsigned_error(&uri, &key).unwrap(), "/sign-in");
+        let plain: http::Uri = "/customers?q=x".parse().unwrap();
+        assert_eq!(without_unsigned_error(&plain, &key), None);
     }
 
     #[test]

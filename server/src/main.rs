@@ -216,7 +216,9 @@ async fn migrate(global: &GlobalOptions) -> Result<(), Error> {
 }
 
 async fn add_user(global: &GlobalOptions, options: UserAddOptions) -> Result<(), Error> {
-    let email = options.email.trim().to_lowercase();
+    let email =
+        app::model::text::identifier(&options.email.trim().to_lowercase(), "e-mail address")
+            .map_err(|e| format!("--email: {e}"))?;
     if !email.contains('@') || email.chars().any(char::is_whitespace) {
         return Err(format!("--email {email:?} is not an e-mail address").into());
     }

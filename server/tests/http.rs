@@ -1292,3 +1292,161 @@ async fn form_posts_never_redirect_off_the_portal() {
         format!("/customers/{c}/tags")
     );
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413_before_the_function_runs() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let c = app.customer("Contoso", "North").await.to_string();
+    let before = app.fingerprint().await;
+    let list = vec!["someone@example.com"; 80_000].join(",");
+    let res = app
+        .call(
+            &admin,
+            "/api/save_override",
+            &[
+                ("customer_id", &c),
+                ("key", "billing.invoice_recipients"),
+                ("value", &list),
+                ("version", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(app.fingerprint().await, before);
+    // A chunked body without a length is cut off at the same limit.
+    let cookie = {
+        let res = app
+            .client()
+            .post(format!("{}/api/sign_in", app.base))
+            .form(&[("email", "admin@x.test"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        let set = res.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        set.split(';').next().unwrap().to_owned()
+    };
+    let body = format!("customer_id={c}&name=Owner&value={}", "a".repeat(40_000));
+    let mut chunked = String::new();
+    for chunk in body.as_bytes().chunks(4096) {
+        chunked.push_str(&format!(
+            "{:x}\r\n{}\r\n",
+            chunk.len(),
+            std::str::from_utf8(chunk).unwrap()
+        ));
+    }
+    chunked.push_str("0\r\n\r\n");
+    let status = raw_request(
+        &app,
+        &format!(
+            "POST /api/add_tag HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{chunked}",
+            app.base.trim_start_matches("http://")
+        ),
+    )
+    .await;
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    assert_eq!(app.fingerprint().await, before);
+}
+
+/// Sends `request` as written (clients would normalise it) and returns the status line.
+async fn raw_request(app: &TestApp, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn text_that_is_not_utf8_is_refused_not_replaced() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let c = app.customer("Contoso", "North").await;
+    let res = admin
+        .post(format!("{}/api/add_tag", app.base))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!("customer_id={c}&name=Re%FFgion&value=North"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(app_error(res).await.to_string().contains("UTF-8"));
+    let tags: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_tags WHERE customer_id = $1")
+        .bind(c)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(tags, 1, "only the Region tag the test made");
+}
+
+#[tokio::test]
+async fn a_crafted_link_cannot_make_the_sign_in_page_show_its_text() {
+    let app = spawn_app().await;
+    let text = "Your password has expired, call +1 555 0100";
+    let crafted = AppError::Conflict {
+        message: text.into(),
+    };
+    use base64::Engine;
+    use server_fn::error::FromServerFnError;
+    let encoded = base64::engine::general_purpose::URL_SAFE.encode(crafted.ser());
+    // The link is well made: it decodes to the crafted error, as the page would decode it.
+    assert_eq!(
+        server_fn::error::ServerFnUrlError::<AppError>::decode_err(&encoded),
+        crafted
+    );
+    let page = app
+        .client()
+        .get(format!(
+            "{}/sign-in?__path=%2Fapi%2Fsign_in&__err={encoded}",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("has expired"), "the crafted text was shown");
+}
+
+#[tokio::test]
+async fn missing_and_hidden_pages_answer_404_with_the_page() {
+    let app = spawn_app().await;
+    let south = app.customer("South Co", "South").await;
+    let admin = app.signed_in(Role::Admin).await;
+    for path in [
+        "/no-such-page".to_owned(),
+        "/customers/999999/tags".to_owned(),
+    ] {
+        let res = admin
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(res.text().await.unwrap().contains("not found"), "{path}");
+    }
+    let helpdesk = app.signed_in(Role::Helpdesk).await;
+    let res = helpdesk
+        .get(format!("{}/customers/{south}/tags", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let reader = app.signed_in(Role::Reader).await;
+    let res = reader
+        .get(format!("{}/settings/defaults", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

@@ -34,7 +34,13 @@ pub struct Endpoint {
     pub path: &'static str,
     pub access: Access,
     pub customer_scoped: bool,
+    /// The largest request body accepted, in bytes; a larger one is refused with 413 before
+    /// the function runs.
+    pub max_body: usize,
 }
+
+/// Request bodies of most endpoints are a few short fields.
+pub const DEFAULT_MAX_BODY: usize = 16 * 1024;
 
 impl Endpoint {
     const fn customer(path: &'static str, access: Access) -> Self {
@@ -42,6 +48,7 @@ impl Endpoint {
             path,
             access,
             customer_scoped: true,
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 
@@ -50,6 +57,14 @@ impl Endpoint {
             path,
             access,
             customer_scoped: false,
+            max_body: DEFAULT_MAX_BODY,
+        }
+    }
+
+    const fn max_body(self, bytes: usize) -> Self {
+        Endpoint {
+            max_body: bytes,
+            ..self
         }
     }
 }
@@ -123,7 +138,8 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint::customer(
         configuration::RevertOverrides::PATH,
         Access::Requires(Permission::BulkRevertOverrides),
-    ),
+    )
+    .max_body(crate::model::MATRIX_MAX_ROWS as usize * 128),
     Endpoint::customer(
         sync::GetProviderTenants::PATH,
         Access::Requires(Permission::ViewCustomers),
@@ -153,6 +169,11 @@ pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuratio
 /// The endpoint a path is (`{id}` in a route stands for a number); `None` for any other path.
 pub fn endpoint_for(path: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| route_matches(e.path, path))
+}
+
+/// The largest body an endpoint takes (for a path that is not an endpoint: none at all).
+pub fn max_body_for(path: &str) -> usize {
+    endpoint_for(path).map_or(0, |e| e.max_body)
 }
 
 /// The access an endpoint needs; `None` for a path that is not an endpoint.

@@ -41,9 +41,26 @@ pub fn FormMessage(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoVi
     }
 }
 
+/// On the server, gives the page being rendered the HTTP status of `error` when it is a missing
+/// or forbidden thing (a page showing "not found" answers 404, not 200).
+pub fn set_page_status(error: &AppError) {
+    #[cfg(feature = "ssr")]
+    if matches!(error, AppError::NotFound { .. } | AppError::Forbidden) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(error.status()) {
+                response.set_status(status);
+            }
+        }
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = error;
+}
+
 /// An error in place of what could not be shown; for an ended session, a way to sign in again.
+/// Rendered on the server, a missing or forbidden thing sets the page's status (404, 403).
 #[component]
 pub fn ErrorMessage(error: AppError) -> impl IntoView {
+    set_page_status(&error);
     let sign_in = matches!(error, AppError::Unauthenticated)
         .then(|| view! { <a href="/sign-in">"Sign in again"</a> });
     view! {

@@ -4,6 +4,7 @@
 mod role;
 mod setting;
 mod tag;
+pub mod text;
 
 pub use role::{Permission, Role};
 pub use setting::{resolve, ChoiceOption, SettingKind, ValueSource};

@@ -270,6 +270,7 @@ fn parse_email(address: &str) -> Result<String, String> {
     if address.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad();
     }
+    let address = &super::text::identifier(address, "e-mail address")?;
     let Some((local, domain)) = address.rsplit_once('@') else {
         return bad();
     };
@@ -287,14 +288,16 @@ fn parse_email(address: &str) -> Result<String, String> {
     Ok(format!("{local}@{}", domain.to_lowercase()))
 }
 
+/// Linear in the input: duplicates are found through a set of folded addresses.
 fn parse_email_list(input: &str, max_items: usize) -> Result<String, String> {
     let mut addresses: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for part in input
         .split([',', ';', '\n', '\r', ' ', '\t'])
         .filter(|p| !p.is_empty())
     {
         let address = parse_email(part)?;
-        if !addresses.iter().any(|a| a.eq_ignore_ascii_case(&address)) {
+        if seen.insert(address.to_ascii_lowercase()) {
             addresses.push(address);
         }
     }

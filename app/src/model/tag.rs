@@ -23,13 +23,14 @@ fn parse_text(input: &str, what: &str, max: usize) -> Result<String, String> {
             "The {what} contains a control character (such as a tab or line break); remove it."
         ));
     }
-    let count = trimmed.chars().count();
+    let normal = super::text::identifier(trimmed, what)?;
+    let count = normal.chars().count();
     if count > max {
         return Err(format!(
             "The {what} is {count} characters long; the most allowed is {max}."
         ));
     }
-    Ok(trimmed.to_owned())
+    Ok(normal)
 }
 
 impl TagName {
@@ -84,6 +85,16 @@ mod tests {
             let err = TagName::parse(bad).unwrap_err();
             assert!(err.contains("control character"), "{bad:?}: {err}");
         }
+    }
+
+    #[test]
+    fn two_tags_that_look_alike_are_one_tag_or_refused() {
+        assert_eq!(
+            TagName::parse("Re\u{0301}gion").unwrap(),
+            TagName::parse("R\u{00E9}gion").unwrap()
+        );
+        let err = TagValue::parse("North\u{200B}").unwrap_err();
+        assert!(err.contains("invisible"), "{err}");
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn dom_id(prefix: &str, key: &str) -> String {
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
+    crate::components::set_page_status(&crate::error::AppError::not_found("The page"));
     view! {
         <Title text="Not found" />
         <main class="page narrow">
