@@ -126,6 +126,14 @@ impl Simulator {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// Makes every token issued so far invalid, as Azure AD does when an app's consent or
+    /// secret changes before the token's own expiry: the next call with one is answered 401.
+    pub fn revoke_tokens(&self) {
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.clear();
+        }
+    }
+
     pub fn tokens_issued(&self) -> u64 {
         self.tokens_issued.lock().map(|n| *n).unwrap_or(0)
     }
@@ -253,11 +261,15 @@ async fn admit(sim: &Simulator, headers: &HeaderMap) -> Option<Response> {
             })
         });
         if let Some(seconds) = retry_after {
-            let mut response = error(
+            // A 429 has its own body shape, not the ordinary error's.
+            let mut response = (
                 StatusCode::TOO_MANY_REQUESTS,
-                429,
-                "Rate limit is exceeded.",
-            );
+                Json(serde_json::json!({
+                    "statusCode": 429,
+                    "message": format!("Rate limit is exceeded. Try again in {seconds} seconds."),
+                })),
+            )
+                .into_response();
             if let Ok(value) = seconds.to_string().parse() {
                 response.headers_mut().insert("Retry-After", value);
             }
@@ -359,7 +371,8 @@ async fn answer_customers(sim: &Simulator, query: &PageQuery, headers: &HeaderMa
         .map(|c| c.customer.clone())
         .collect();
     let next = (end < all.len()).then(|| Link {
-        uri: format!("/customers?size={size}&seekOperation=Next"),
+        // As Microsoft writes it: the path already carries /v1/.
+        uri: format!("/v1/customers?size={size}&seekOperation=Next"),
         method: "GET".into(),
         headers: vec![LinkHeader {
             key: "MS-ContinuationToken".into(),

@@ -290,3 +290,102 @@ async fn the_rate_limit_is_shared_by_every_task_using_the_client() {
     );
     assert_eq!(sim.requests().len(), 8);
 }
+
+#[tokio::test]
+async fn a_429_holds_back_every_task_sharing_the_client_not_only_the_one_told() {
+    let options = SimulatorOptions {
+        rate_limit: Some(2),
+        rate_window: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let (sim, config) = simulator(1, options).await;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let id = "00000000-0000-4000-8000-000000000000";
+    // The window's two calls, then a third that is throttled and waits.
+    client.get_customer(id).await.unwrap();
+    client.get_customer(id).await.unwrap();
+    let throttled = tokio::spawn({
+        let client = client.clone();
+        async move { client.get_customer(id).await }
+    });
+    for _ in 0..400 {
+        if sim.requests().iter().any(|r| r.status == 429) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(sim.requests().iter().any(|r| r.status == 429));
+    // Another task's call now waits for the same Retry-After instead of being throttled too.
+    client.get_customer(id).await.unwrap();
+    throttled.await.unwrap().unwrap();
+    let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        1,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_next_page_on_another_host_is_not_followed_and_gets_no_token() {
+    use axum::{routing::get, Json, Router};
+    // Another host, that would receive the token if the link were followed.
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_addr = other.local_addr().unwrap();
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let other_app = Router::new().fallback(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async { "{}" }
+    });
+    tokio::spawn(async move { axum::serve(other, other_app).await });
+    // An API whose customer list points its next page there.
+    let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let api_addr = api.local_addr().unwrap();
+    let next = format!("http://{other_addr}/v1/customers?size=1&seekOperation=Next");
+    let api_app = Router::new()
+        .route(
+            "/token",
+            axum::routing::post(|| async {
+                Json(serde_json::json!({"access_token": "t", "token_type": "Bearer", "expires_in": "3600"}))
+            }),
+        )
+        .route(
+            "/v1/customers",
+            get(move || {
+                let next = next.clone();
+                async move {
+                    Json(serde_json::json!({
+                        "totalCount": 2, "items": [],
+                        "links": {"next": {"uri": next, "method": "GET", "headers": []}},
+                        "attributes": {"objectType": "Collection"}
+                    }))
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(api, api_app).await });
+    let config = PartnerCenterConfig::new(
+        &format!("http://{api_addr}"),
+        &format!("http://{api_addr}/token"),
+        "id",
+        Secret::new("secret"),
+    );
+    let client = PartnerCenterClient::new(config).unwrap();
+    let err = client.list_customers().await.unwrap_err();
+    assert!(matches!(err, PartnerCenterError::Malformed(_)), "{err:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_401_fetches_a_new_token_once_and_the_call_goes_on() {
+    let (sim, config) = simulator(1, SimulatorOptions::default()).await;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let id = "00000000-0000-4000-8000-000000000000";
+    client.get_customer(id).await.unwrap();
+    assert_eq!(sim.tokens_issued(), 1);
+    sim.revoke_tokens();
+    client.get_customer(id).await.unwrap();
+    assert_eq!(sim.tokens_issued(), 2, "a new token after the 401");
+    let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 401, 200]);
+}

@@ -65,6 +65,8 @@ pub struct PartnerCenterConfig {
     /// The first back-off; doubled on each retry, with jitter, up to `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
+    /// The longest `Retry-After` waited out; a longer one is cut to this.
+    pub max_retry_after: Duration,
     /// Customers asked for per page.
     pub page_size: u32,
 }
@@ -82,6 +84,7 @@ impl PartnerCenterConfig {
             max_throttled: 10,
             base_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(120),
             page_size: 100,
         }
     }
@@ -138,6 +141,13 @@ impl RateLimit {
             interval: Duration::from_secs(60) / per_minute.max(1),
             next: Mutex::new(Instant::now()),
         }
+    }
+
+    /// Holds every caller back until `until` (after a 429: the whole client waits, not only
+    /// the task that was told to).
+    async fn pause_until(&self, until: Instant) {
+        let mut next = self.next.lock().await;
+        *next = (*next).max(until);
     }
 
     /// Waits for this caller's slot.
@@ -292,9 +302,10 @@ impl PartnerCenterClient {
                     .headers()
                     .get("Retry-After")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .unwrap_or(1);
-                Attempt::Throttled(Duration::from_secs(wait))
+                    .and_then(|v| retry_after(v, std::time::SystemTime::now()))
+                    .unwrap_or(Duration::from_secs(1))
+                    .min(self.config.max_retry_after);
+                Attempt::Throttled(wait)
             }
             StatusCode::UNAUTHORIZED => Attempt::TokenExpired,
             s if s.is_server_error() => {
@@ -355,6 +366,7 @@ impl PartnerCenterClient {
                     }
                     tracing::debug!(wait_s = wait.as_secs(), "throttled by partner center");
                     let started = Instant::now();
+                    self.limit.pause_until(started + wait).await;
                     tokio::time::sleep(wait).await;
                     let waited = started.elapsed().as_millis() as u64;
                     self.stats
@@ -386,6 +398,22 @@ impl PartnerCenterClient {
         }
     }
 
+    /// Where `links.next.uri` points: a path (it already carries `/v1/`) is resolved against the
+    /// API's host with nothing added; an absolute URL is followed only on the API's own origin,
+    /// so the token is never sent to another host.
+    fn next_page_url(&self, uri: &str) -> Result<String, PartnerCenterError> {
+        let origin = origin_of(&self.config.api_url);
+        if uri.starts_with('/') && !uri.starts_with("//") {
+            return Ok(format!("{origin}{uri}"));
+        }
+        if origin_of(uri).eq_ignore_ascii_case(origin) && uri.len() > origin.len() {
+            return Ok(uri.to_owned());
+        }
+        Err(PartnerCenterError::Malformed(format!(
+            "the next page is on another host ({uri}); not followed"
+        )))
+    }
+
     fn url(&self, path: &str) -> String {
         format!(
             "{}/v1/{}",
@@ -405,11 +433,7 @@ impl PartnerCenterClient {
             let Some(next) = page.links.next else {
                 return Ok(customers);
             };
-            url = if next.uri.starts_with("http://") || next.uri.starts_with("https://") {
-                next.uri
-            } else {
-                self.url(&next.uri)
-            };
+            url = self.next_page_url(&next.uri)?;
             headers = HeaderMap::new();
             for h in next.headers {
                 let (Ok(name), Ok(value)) = (
@@ -461,6 +485,25 @@ impl PartnerCenterClient {
             .await?
             .items)
     }
+}
+
+/// `scheme://host[:port]` of a URL (the whole text when it has no path).
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find(['/', '?', '#']) {
+        Some(end) => &url[..after_scheme + end],
+        None => url,
+    }
+}
+
+/// A `Retry-After` value: delay-seconds, or an HTTP-date (its distance from `now`).
+fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// A customer id goes into a URL path: only GUID characters are allowed.
@@ -515,6 +558,49 @@ mod tests {
             let exp =
                 Duration::from_millis(100 * (1 << retry.min(16))).min(Duration::from_millis(1000));
             assert!(wait >= exp / 2 && wait <= exp, "retry {retry}: {wait:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(retry_after(" 57 ", now), Some(Duration::from_secs(57)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:29:30 GMT", now),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn the_next_page_stays_on_the_api_host() {
+        let config = PartnerCenterConfig::new(
+            "https://api.partnercenter.microsoft.com",
+            "http://y",
+            "id",
+            Secret::default(),
+        );
+        let client = PartnerCenterClient::new(config).unwrap();
+        assert_eq!(
+            client
+                .next_page_url("/v1/customers?size=500&seekOperation=Next")
+                .unwrap(),
+            "https://api.partnercenter.microsoft.com/v1/customers?size=500&seekOperation=Next"
+        );
+        assert!(client
+            .next_page_url("https://api.partnercenter.microsoft.com/v1/customers?x=1")
+            .is_ok());
+        for hostile in [
+            "https://evil.example/v1/customers",
+            "//evil.example/v1/customers",
+            "https://api.partnercenter.microsoft.com.evil.example/v1/customers",
+            "https://api.partnercenter.microsoft.com@evil.example/v1",
+        ] {
+            assert!(client.next_page_url(hostile).is_err(), "{hostile}");
         }
     }
 
