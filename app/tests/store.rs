@@ -101,6 +101,9 @@ on_both_backends!(
     a_stopped_job_resumes_without_fetching_finished_customers_again,
     two_workers_on_one_database_sync_each_customer_once,
     the_sync_worker_survives_a_database_outage_and_finishes_the_job,
+    concurrent_claims_never_exceed_their_limit_and_are_disjoint,
+    a_customer_that_stops_every_worker_is_retried_later_then_given_up,
+    a_live_worker_takes_over_the_claims_of_a_silent_one_and_forgets_it,
     reloading_one_customer_is_audited_and_refused_outside_a_help_desk_scope,
 );
 
@@ -1538,6 +1541,176 @@ async fn wait_until_done_at_least(state: &AppState, job_id: i64, n: i64) -> i64 
     wait_for_job(state, job_id, "reach its done count", |job| job.done >= n)
         .await
         .done
+}
+
+async fn concurrent_claims_never_exceed_their_limit_and_are_disjoint(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    customers_with_tenants(&state, 30).await;
+    service::sync::start_all(&state.db, &admin, &state.sync_wakeup)
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..6 {
+        let db = state.db.clone();
+        tasks.spawn(async move {
+            let mut conn = db.pool().acquire().await.unwrap();
+            store::sync::claim(&mut conn, db.backend(), &format!("worker-{n}"), 4)
+                .await
+                .unwrap()
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(claimed) = tasks.join_next().await {
+        let claimed = claimed.unwrap();
+        assert!(
+            claimed.len() <= 4,
+            "claimed {} with a limit of 4",
+            claimed.len()
+        );
+        all.extend(claimed);
+    }
+    let distinct: std::collections::HashSet<_> = all.iter().copied().collect();
+    assert_eq!(distinct.len(), all.len(), "no item claimed twice");
+    assert_eq!(all.len(), 24);
+}
+
+async fn a_customer_that_stops_every_worker_is_retried_later_then_given_up(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    customers_with_tenants(&state, 1).await;
+    let (job_id, _) = service::sync::start_all(&state.db, &admin, &state.sync_wakeup)
+        .await
+        .unwrap();
+    let backend = state.db.backend();
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let max = service::sync::MAX_ITEM_ATTEMPTS;
+    // Each claim is made by a worker that dies at once (it never sends a heartbeat).
+    for attempt in 1..=max {
+        let claimed = store::sync::claim(&mut conn, backend, &format!("dies-{attempt}"), 1)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "attempt {attempt}");
+        let released = store::sync::release_orphaned(&mut conn, backend, 10_000, 0, max)
+            .await
+            .unwrap();
+        let expected = if attempt < max {
+            store::sync::Released {
+                retried: 1,
+                given_up: 0,
+            }
+        } else {
+            store::sync::Released {
+                retried: 0,
+                given_up: 1,
+            }
+        };
+        assert_eq!(released, expected, "attempt {attempt}");
+    }
+    let (state_, error): (String, String) =
+        sqlx::query_as("SELECT state, error FROM sync_job_items WHERE job_id = $1")
+            .bind(job_id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(state_, "failed");
+    assert!(
+        error.starts_with(&format!("Gave up after {max} attempts")),
+        "{error}"
+    );
+    let workers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_workers")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(workers, 0, "dead workers' rows are removed");
+
+    // With a retry delay, an item released after its second attempt is not due at once.
+    let (job2, _) = {
+        sqlx::query("UPDATE sync_jobs SET state = 'finished'")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        drop(conn);
+        service::sync::start_all(&state.db, &admin, &state.sync_wakeup)
+            .await
+            .unwrap()
+    };
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    for attempt in 1..=2 {
+        assert_eq!(
+            store::sync::claim(&mut conn, backend, "dies", 1)
+                .await
+                .unwrap(),
+            [(job2, customers_of_job(&mut conn, job2).await[0])],
+            "attempt {attempt} is due"
+        );
+        sqlx::query("DELETE FROM sync_workers")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        store::sync::release_orphaned(&mut conn, backend, 10_000, 60_000, max)
+            .await
+            .unwrap();
+    }
+    assert!(
+        store::sync::claim(&mut conn, backend, "dies", 1)
+            .await
+            .unwrap()
+            .is_empty(),
+        "after two attempts the item waits a minute"
+    );
+}
+
+async fn customers_of_job(conn: &mut sqlx::AnyConnection, job_id: i64) -> Vec<i64> {
+    sqlx::query_scalar(
+        "SELECT customer_id FROM sync_job_items WHERE job_id = $1 ORDER BY customer_id",
+    )
+    .bind(job_id)
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+async fn a_live_worker_takes_over_the_claims_of_a_silent_one_and_forgets_it(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let ids = customers_with_tenants(&state, 4).await;
+    let (job_id, _) = service::sync::start_all(&state.db, &admin, &state.sync_wakeup)
+        .await
+        .unwrap();
+    // A worker of another process claimed two customers, then was heard from no more.
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let claimed = store::sync::claim(&mut conn, state.db.backend(), "worker-silent", 2)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 2);
+    sqlx::query("INSERT INTO sync_workers (id, heartbeat_at) VALUES ('worker-silent', 0)")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let source = FakeSource::default();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(service::sync::run_worker(
+        state.db.clone(),
+        source.clone(),
+        state.sync_wakeup.clone(),
+        stop_rx,
+        2,
+        Default::default(),
+    ));
+    let job = wait_for_job_end(&state, job_id).await;
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!((job.done, job.failed), (ids.len() as i64, 0));
+    assert!(
+        source.fetched().values().all(|n| *n == 1),
+        "{:?}",
+        source.fetched()
+    );
+    let silent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sync_workers WHERE id = 'worker-silent'")
+            .fetch_one(state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(silent, 0);
 }
 
 /// Makes the database refuse the worker's writes until [`Outage::end`]: on SQLite another

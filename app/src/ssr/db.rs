@@ -8,6 +8,7 @@
 //! - how a test gets a fresh database ([`Db::connect_fresh_for_tests`]);
 //! - claiming sync work: row locks that skip locked rows on PostgreSQL
 //!   ([`Backend::row_lock_skipping_locked`]);
+//! - the database's clock ([`Backend::now_millis_sql`]), which sync heartbeats use;
 //! - how a write transaction starts ([`Db::begin_write`]: `BEGIN IMMEDIATE` on SQLite, so it
 //!   holds the write lock from its first statement and never fails to upgrade a read lock).
 //!
@@ -59,6 +60,15 @@ impl Backend {
         match self {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// The database's clock in epoch milliseconds, as an SQL expression: heartbeats and their
+    /// staleness are judged by one clock, not by each host's.
+    pub fn now_millis_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
         }
     }
 

@@ -274,6 +274,10 @@ pub async fn sync_page(db: &Db, staff: &StaffView) -> Result<SyncPage, AppError>
 /// the next start.
 const HEARTBEAT: Duration = Duration::from_secs(2);
 const WORKER_STALE_AFTER: Duration = Duration::from_secs(10);
+/// A customer whose sync stopped its worker this many times is failed, not tried again.
+pub const MAX_ITEM_ATTEMPTS: i64 = 5;
+/// The unit of the delay before an orphaned item is tried again (1, 2, 4… of these).
+const ITEM_RETRY_BASE: Duration = Duration::from_secs(5);
 
 /// What `/healthz` reports of this process's sync worker.
 #[derive(Debug, Default)]
@@ -410,7 +414,6 @@ async fn work_rounds<S: TenantSource>(
     tasks: &mut JoinSet<()>,
     health: &WorkerHealth,
 ) -> Result<(), AppError> {
-    let stale_before = |now: Millis| now - WORKER_STALE_AFTER.as_millis() as i64;
     let mut last_beat: Option<tokio::time::Instant> = None;
     loop {
         if *stop.borrow() {
@@ -418,16 +421,23 @@ async fn work_rounds<S: TenantSource>(
         }
         if last_beat.is_none_or(|at| at.elapsed() >= HEARTBEAT) {
             let mut conn = db.pool().acquire().await?;
-            let now = now_millis();
-            store::sync::heartbeat(&mut conn, worker, now).await?;
-            let released = store::sync::release_orphaned(&mut conn, stale_before(now)).await?;
+            store::sync::heartbeat(&mut conn, db.backend(), worker).await?;
+            let released = store::sync::release_orphaned(
+                &mut conn,
+                db.backend(),
+                WORKER_STALE_AFTER.as_millis() as i64,
+                ITEM_RETRY_BASE.as_millis() as i64,
+                MAX_ITEM_ATTEMPTS,
+            )
+            .await?;
             // A job whose last item ended in a process that died before closing it.
             for job_id in store::sync::running_jobs(&mut conn).await? {
                 close_job_if_complete(db, job_id).await?;
             }
-            if released > 0 {
+            if released != store::sync::Released::default() {
                 tracing::info!(
-                    released,
+                    retried = released.retried,
+                    given_up = released.given_up,
                     "took over sync work of a worker no longer heard from"
                 );
             }
@@ -438,8 +448,7 @@ async fn work_rounds<S: TenantSource>(
         if free > 0 {
             let items = {
                 let mut conn = db.pool().acquire().await?;
-                store::sync::claim(&mut conn, db.backend(), worker, now_millis(), free as i64)
-                    .await?
+                store::sync::claim(&mut conn, db.backend(), worker, free as i64).await?
             };
             claimed = items.len();
             for (job_id, customer_id) in items {

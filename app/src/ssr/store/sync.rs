@@ -223,27 +223,31 @@ pub async fn start_all_job(
     }
 }
 
-/// Claims up to `limit` pending items for `worker`. On PostgreSQL the rows are locked with
-/// SKIP LOCKED so concurrent processes claim disjoint items; SQLite has one writer at a time.
+/// Claims up to `limit` pending items that are due for `worker`. The selection is made once
+/// (a materialised CTE) and then updated, so the statement claims at most `limit` rows; on
+/// PostgreSQL the selected rows are locked with SKIP LOCKED so concurrent processes claim
+/// disjoint items; SQLite has one writer at a time.
 pub async fn claim(
     conn: &mut AnyConnection,
     backend: Backend,
     worker: &str,
-    now: Millis,
     limit: i64,
 ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    let now = backend.now_millis_sql();
     let sql = format!(
-        "UPDATE sync_job_items SET state = 'running', claimed_by = $1, claimed_at = $2,
+        "WITH picked (picked_job, picked_customer) AS MATERIALIZED (
+             SELECT job_id, customer_id FROM sync_job_items
+             WHERE state = 'pending' AND not_before <= {now}
+             ORDER BY job_id, customer_id LIMIT $2{lock})
+         UPDATE sync_job_items SET state = 'running', claimed_by = $1, claimed_at = {now},
              attempts = attempts + 1
-         WHERE (job_id, customer_id) IN (
-             SELECT job_id, customer_id FROM sync_job_items WHERE state = 'pending'
-             ORDER BY job_id, customer_id LIMIT $3{})
+         FROM picked
+         WHERE job_id = picked_job AND customer_id = picked_customer
          RETURNING job_id, customer_id",
-        backend.row_lock_skipping_locked()
+        lock = backend.row_lock_skipping_locked()
     );
     sqlx::query_as(&sql)
         .bind(worker)
-        .bind(now)
         .bind(limit)
         .fetch_all(conn)
         .await
@@ -358,20 +362,22 @@ pub async fn failed_items(
     .await
 }
 
+/// Records that `worker` is alive, by the database's clock.
 pub async fn heartbeat(
     conn: &mut AnyConnection,
+    backend: Backend,
     worker: &str,
-    now: Millis,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO sync_workers (id, heartbeat_at) VALUES ($1, $2)
-         ON CONFLICT (id) DO UPDATE SET heartbeat_at = $2",
-    )
-    .bind(worker)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    let sql = format!(
+        "INSERT INTO sync_workers (id, heartbeat_at) VALUES ($1, {now})
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = {now}",
+        now = backend.now_millis_sql()
+    );
+    sqlx::query(&sql)
+        .bind(worker)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Forgets a worker that stops cleanly, so its unfinished claims return at once.
@@ -383,19 +389,61 @@ pub async fn deregister(conn: &mut AnyConnection, worker: &str) -> Result<(), sq
         .map(|_| ())
 }
 
-/// Returns to pending the items claimed by workers not heard from since `alive_since` (or
-/// gone). Returns how many were released.
+/// What became of the claims of workers no longer heard from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Released {
+    /// Returned to pending, due again after a delay that grows with their attempts.
+    pub retried: u64,
+    /// Given up: they had had `max_attempts` already.
+    pub given_up: u64,
+}
+
+/// Returns to pending the items claimed by workers not heard from for `stale_after_ms` by the
+/// database's clock (or gone): after a first attempt at once, then after `retry_base_ms` × 1, 2,
+/// 4, 8…; an item that has had `max_attempts` is failed instead, with the reason. Then forgets
+/// those workers.
 pub async fn release_orphaned(
     conn: &mut AnyConnection,
-    alive_since: Millis,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "UPDATE sync_job_items SET state = 'pending', claimed_by = NULL, claimed_at = NULL
-         WHERE state = 'running' AND (claimed_by IS NULL OR NOT EXISTS (
-             SELECT 1 FROM sync_workers w WHERE w.id = sync_job_items.claimed_by AND w.heartbeat_at >= $1))",
-    )
-    .bind(alive_since)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected())
+    backend: Backend,
+    stale_after_ms: i64,
+    retry_base_ms: i64,
+    max_attempts: i64,
+) -> Result<Released, sqlx::Error> {
+    let now = backend.now_millis_sql();
+    let orphaned = format!(
+        "state = 'running' AND (claimed_by IS NULL OR NOT EXISTS (
+             SELECT 1 FROM sync_workers w WHERE w.id = sync_job_items.claimed_by
+             AND w.heartbeat_at >= {now} - $1))"
+    );
+    let given_up = sqlx::query(&format!(
+        "UPDATE sync_job_items SET state = 'failed', finished_at = {now},
+             error = 'Gave up after ' || CAST(attempts AS TEXT) || ' attempts: the worker syncing it stopped each time.'
+         WHERE {orphaned} AND attempts >= $2"
+    ))
+    .bind(stale_after_ms)
+    .bind(max_attempts)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    // The delay's multiple by attempts so far: 0, 1, 2, 4, 8, then 16.
+    let retried = sqlx::query(&format!(
+        "UPDATE sync_job_items SET state = 'pending', claimed_by = NULL, claimed_at = NULL,
+             error = 'The worker syncing it stopped; tried again later.',
+             not_before = {now} + $2 * (CASE WHEN attempts <= 1 THEN 0 WHEN attempts = 2 THEN 1
+                 WHEN attempts = 3 THEN 2 WHEN attempts = 4 THEN 4 WHEN attempts = 5 THEN 8
+                 ELSE 16 END)
+         WHERE {orphaned}"
+    ))
+    .bind(stale_after_ms)
+    .bind(retry_base_ms)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(&format!(
+        "DELETE FROM sync_workers WHERE heartbeat_at < {now} - $1"
+    ))
+    .bind(stale_after_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Released { retried, given_up })
 }
