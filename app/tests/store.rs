@@ -105,6 +105,7 @@ on_both_backends!(
     a_customer_that_stops_every_worker_is_retried_later_then_given_up,
     a_live_worker_takes_over_the_claims_of_a_silent_one_and_forgets_it,
     reloading_one_customer_is_audited_and_refused_outside_a_help_desk_scope,
+    one_staff_member_may_start_only_so_many_reloads_a_minute,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -1858,6 +1859,20 @@ async fn two_workers_on_one_database_sync_each_customer_once(state: AppState) {
     }
 }
 
+/// A client that is never called (the tests' sources stand in for Partner Center): its
+/// presence says reconciliation is configured.
+fn configured(mut state: AppState) -> AppState {
+    use app::ssr::partner_center::{PartnerCenterClient, PartnerCenterConfig, Secret};
+    let config = PartnerCenterConfig::new(
+        "http://127.0.0.1:9",
+        "http://127.0.0.1:9",
+        "id",
+        Secret::default(),
+    );
+    state.partner_center = Some(PartnerCenterClient::new(config).unwrap());
+    state
+}
+
 async fn reloading_one_customer_is_audited_and_refused_outside_a_help_desk_scope(state: AppState) {
     let admin = staff(&state, "admin@x.test", Role::Admin).await;
     let helpdesk = staff(&state, "help@x.test", Role::Helpdesk).await;
@@ -1869,23 +1884,107 @@ async fn reloading_one_customer_is_audited_and_refused_outside_a_help_desk_scope
     let ids = customers_with_tenants(&state, 2).await;
     tag(&state, &admin, ids[0], "Region", "North").await;
     tag(&state, &admin, ids[1], "Region", "South").await;
-    let source = FakeSource::default();
 
-    let status = service::sync::reload_customer(&state.db, Some(&source), &helpdesk, ids[0])
+    // Not configured: refused, but only after the visibility check.
+    let hidden = service::sync::reload_customer(&state, &helpdesk, ids[1])
+        .await
+        .unwrap_err();
+    assert_eq!(hidden, AppError::not_found("The customer"));
+    let off = service::sync::reload_customer(&state, &helpdesk, ids[0])
+        .await
+        .unwrap_err();
+    assert_eq!(off.status(), 409);
+
+    let state = configured(state);
+    let (job_id, started) = service::sync::reload_customer(&state, &helpdesk, ids[0])
         .await
         .unwrap();
-    assert_eq!(status.badge, app::model::SyncBadge::Ok);
-    let refused = service::sync::reload_customer(&state.db, Some(&source), &helpdesk, ids[1])
+    assert!(started);
+    // A second request joins the queued reload.
+    assert_eq!(
+        service::sync::reload_customer(&state, &admin, ids[0])
+            .await
+            .unwrap(),
+        (job_id, false)
+    );
+    let section = service::sync::tenants_section(&state.db, &helpdesk, ids[0])
+        .await
+        .unwrap();
+    assert!(section.reload_queued);
+    let refused = service::sync::reload_customer(&state, &helpdesk, ids[1])
         .await
         .unwrap_err();
     assert_eq!(refused, AppError::not_found("The customer"));
+
+    let source = FakeSource::default();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(service::sync::run_worker(
+        state.db.clone(),
+        source.clone(),
+        state.sync_wakeup.clone(),
+        stop_rx,
+        2,
+        Default::default(),
+    ));
+    let mut waited = 0;
+    let section = loop {
+        let section = service::sync::tenants_section(&state.db, &helpdesk, ids[0])
+            .await
+            .unwrap();
+        if !section.reload_queued {
+            break section;
+        }
+        assert!(waited < 400, "the reload did not finish within 10 s");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        waited += 1;
+    };
+    stop_tx.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(section.status.unwrap().badge, app::model::SyncBadge::Ok);
     assert_eq!(
-        source.fetched().get("t-1"),
-        None,
-        "nothing fetched for the refused customer"
+        source.fetched().len(),
+        1,
+        "only the reloaded customer was fetched: {:?}",
+        source.fetched()
     );
     assert_eq!(
-        audit_actions(&state, ids[0]).await.last().unwrap(),
-        "sync.reload_customer reconciliation by help@x.test"
+        audit_actions(&state, ids[0]).await[1..],
+        [
+            "sync.reload_customer reconciliation by help@x.test",
+            "sync.reload_customer_joined reconciliation by admin@x.test",
+        ]
     );
+}
+
+async fn one_staff_member_may_start_only_so_many_reloads_a_minute(state: AppState) {
+    let state = configured(state);
+    let finance = staff(&state, "finance@x.test", Role::Finance).await;
+    let other = staff(&state, "other@x.test", Role::Finance).await;
+    let limit = service::sync::RELOADS_PER_MINUTE as usize;
+    let ids = customers_with_tenants(&state, limit + 2).await;
+    for id in &ids[..limit] {
+        service::sync::reload_customer(&state, &finance, *id)
+            .await
+            .unwrap();
+    }
+    // Joining a queued reload costs nothing.
+    assert!(
+        !service::sync::reload_customer(&state, &finance, ids[0])
+            .await
+            .unwrap()
+            .1
+    );
+    let refused = service::sync::reload_customer(&state, &finance, ids[limit])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), 429, "{refused}");
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sync_jobs WHERE state = 'running'")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(queued as usize, limit, "the refused reload was not queued");
+    // Another staff member has their own allowance.
+    service::sync::reload_customer(&state, &other, ids[limit])
+        .await
+        .unwrap();
 }

@@ -1,5 +1,5 @@
 import { Browser, Page, TestInfo } from '@playwright/test';
-import { expect, ready, signIn, snapshot, test } from './fixtures';
+import { dataKey, expect, ready, signIn, snapshot, test } from './fixtures';
 
 // The four projects share one demo database and run at the same time, so each test works on a
 // customer of its own per project.
@@ -9,7 +9,7 @@ const customers: Record<string, string[]> = {
   'phone-js': ['Brightline Solar', 'Cascade Legal Partners', 'Clearwater Physiotherapy'],
   'phone-nojs': ['Cobalt Engineering', 'Copperleaf Hotels', 'Crestview Insurance Brokers'],
 };
-const customerFor = (testInfo: TestInfo, n: number) => customers[testInfo.project.name][n];
+const customerFor = (testInfo: TestInfo, n: number) => customers[dataKey(testInfo)][n];
 
 async function openConfiguration(page: Page, testInfo: TestInfo, customer: string) {
   await page.getByLabel('Search customers').fill(customer);
@@ -158,7 +158,7 @@ const defaults: Record<string, [string, string, string, string]> = {
 };
 
 test('an admin changes a global default on its page', async ({ page }, testInfo) => {
-  const [key, label, value, shown] = defaults[testInfo.project.name];
+  const [key, label, value, shown] = defaults[dataKey(testInfo)];
   await signIn(page, testInfo, 'admin');
   await page.getByRole('link', { name: 'Global defaults' }).click();
   await expect(page.getByRole('heading', { name: 'Global defaults' })).toBeVisible();

@@ -23,6 +23,12 @@ export { expect };
 
 export const password = (role: string) => `demo-${role}`;
 
+/** The key of a project's test data: the PostgreSQL project has a server and database of its
+ * own, so it reuses the data of the project it mirrors. */
+export function dataKey(testInfo: TestInfo): string {
+  return testInfo.project.name.replace(/-postgres$/, '');
+}
+
 export function jsEnabled(testInfo: TestInfo): boolean {
   return testInfo.project.use.javaScriptEnabled !== false;
 }

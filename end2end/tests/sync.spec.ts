@@ -1,4 +1,4 @@
-import { expect, ready, signIn, snapshot, test } from './fixtures';
+import { dataKey, expect, jsEnabled, ready, signIn, snapshot, test } from './fixtures';
 
 const customers: Record<string, string> = {
   'desktop-js': 'Elmstead Property Management',
@@ -8,7 +8,7 @@ const customers: Record<string, string> = {
 };
 
 test('a finance user reloads one customer and sees its sync status change', async ({ page }, testInfo) => {
-  const customer = customers[testInfo.project.name];
+  const customer = customers[dataKey(testInfo)];
   await signIn(page, testInfo, 'finance');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
@@ -21,7 +21,14 @@ test('a finance user reloads one customer and sees its sync status change', asyn
   const status = page.getByTestId('sync-status');
   const before = await status.innerText();
   await page.getByRole('button', { name: 'Reload reconciliation' }).click();
-  await expect(status.locator('.badge')).toHaveText('Synced');
+  // The reload is queued for the sync worker; the section follows it.
+  if (testInfo.project.use.javaScriptEnabled === false) {
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId('reload-queued')).toHaveCount(0, { timeout: 1000 });
+    }).toPass({ timeout: 30_000 });
+  }
+  await expect(status.locator('.badge')).toHaveText('Synced', { timeout: 30_000 });
   await expect(status).not.toHaveText(before);
   await expect(tenant).not.toContainText('Last sync: never');
   await expect(page.getByRole('button', { name: 'Reload reconciliation' })).toBeEnabled();
@@ -49,4 +56,26 @@ test('an admin reloads all customers and the progress reaches 100%', async ({ pa
   await expect(figures).toContainText('0 remaining');
   await expect(page.locator('progress')).toBeVisible();
   await snapshot(page, testInfo, 'sync');
+});
+
+test('the sync page asks for progress only while a job runs', async ({ page }, testInfo) => {
+  test.skip(!jsEnabled(testInfo), 'polling needs JavaScript');
+  // The page's timers run only when the test moves this clock on.
+  await page.clock.install();
+  await signIn(page, testInfo, 'admin');
+  await page.goto('/sync');
+  await ready(page, testInfo);
+  await page.getByRole('button', { name: /Reload all customers|Join the running reload/ }).click();
+  // Until the page has seen the job end (its button offers a new reload again).
+  await expect(async () => {
+    await page.clock.runFor(1000);
+    await expect(page.getByRole('button', { name: 'Reload all customers' })).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 30_000 });
+  await expect(page.getByTestId('job-figures')).toContainText('100%');
+  let asked = 0;
+  page.on('request', (request) => {
+    if (request.url().includes('/api/get_sync_page')) asked += 1;
+  });
+  await page.clock.runFor(10_000);
+  expect(asked).toBe(0);
 });

@@ -1,11 +1,16 @@
-//! HTTP tests: the real router on a random port, a fresh SQLite database, and a real client with
-//! a cookie store.
+//! HTTP tests: the real router on a random port, a fresh database, and a real client with a
+//! cookie store. The database is SQLite, or PostgreSQL when `PORTAL_TEST_BACKEND=postgres` (at
+//! `PORTAL_TEST_POSTGRES_URL`, default the local server): the test command runs them on both.
 
 use app::{
     api::{Access, ENDPOINTS},
     error::AppError,
     model::Role,
-    ssr::{auth, db::Db, store, AppState},
+    ssr::{
+        auth,
+        db::{Backend, Db},
+        store, AppState,
+    },
 };
 use reqwest::{header, redirect::Policy, Client, StatusCode};
 use server::{
@@ -17,14 +22,48 @@ use std::net::SocketAddr;
 struct TestApp {
     base: String,
     state: AppState,
-    _dir: TempDir,
+    _db: Scratch,
 }
 
-/// A temporary folder removed when dropped.
-struct TempDir(std::path::PathBuf);
-impl Drop for TempDir {
+/// The test's database, removed when dropped: the SQLite file's folder, or the PostgreSQL
+/// database (dropped from a thread of its own, which a test's ending runtime cannot do).
+struct Scratch {
+    dir: std::path::PathBuf,
+    postgres: Option<String>,
+}
+
+impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(name) = self.postgres.take() {
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    sqlx::any::install_default_drivers();
+                    if let Ok(admin) = sqlx::AnyPool::connect(&postgres_admin_url()).await {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(&sql).execute(&admin).await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("PORTAL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn backend() -> Backend {
+    match std::env::var("PORTAL_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
     }
 }
 
@@ -51,11 +90,15 @@ async fn spawn_app_gated(
     sign_ins_per_minute: u32,
 ) -> TestApp {
     let dir = std::env::temp_dir().join(format!("portal-http-{}", uuid::Uuid::new_v4().simple()));
-    let db = Db::connect(&format!("sqlite://{}/portal.db", dir.display()))
+    std::fs::create_dir_all(&dir).unwrap();
+    let test_db = Db::connect_fresh_for_tests(backend(), &postgres_admin_url(), &dir)
         .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    let state = AppState::new(db, secure_cookies);
+        .unwrap_or_else(|e| panic!("cannot make a fresh {} database: {e}", backend().name()));
+    let scratch = Scratch {
+        dir,
+        postgres: test_db.postgres_name().map(str::to_owned),
+    };
+    let state = AppState::new(test_db.db.clone(), secure_cookies);
     for role in Role::ALL {
         let email = format!("{role}@x.test");
         let id = auth::create_staff(&state, &email, &email, role, PASSWORD.into())
@@ -77,7 +120,7 @@ async fn spawn_app_gated(
     TestApp {
         base: format!("http://{addr}"),
         state,
-        _dir: TempDir(dir),
+        _db: scratch,
     }
 }
 
@@ -148,7 +191,7 @@ async fn health_reports_the_database_state() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["database"]["backend"], "sqlite");
+    assert_eq!(body["database"]["backend"], backend().name());
     assert_eq!(body["database"]["state"], "ok");
     app.state.db.close().await;
     let res = app
@@ -871,9 +914,9 @@ impl TestApp {
             "SELECT COUNT(*) FROM audit_log",
             "SELECT COUNT(*) FROM customer_tags",
             "SELECT COUNT(*) FROM customer_account_managers",
-            "SELECT COALESCE(SUM(version), 0) FROM setting_overrides",
-            "SELECT COALESCE(SUM(default_version), 0) FROM settings",
-            "SELECT COALESCE(SUM(updated_at), 0) FROM customers",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM setting_overrides",
+            "SELECT CAST(COALESCE(SUM(default_version), 0) AS BIGINT) FROM settings",
+            "SELECT CAST(COALESCE(SUM(updated_at), 0) AS BIGINT) FROM customers",
             "SELECT COUNT(*) FROM sync_jobs",
         ] {
             out.push(

@@ -253,6 +253,8 @@ pub struct TenantView {
 pub struct ProviderTenantsSection {
     pub tenants: Vec<TenantView>,
     pub status: Option<SyncStatus>,
+    /// A reload of this customer is queued or running.
+    pub reload_queued: bool,
     pub can_reload: bool,
 }
 

@@ -11,11 +11,24 @@ use leptos_meta::Title;
 #[component]
 pub fn SyncPage() -> impl IntoView {
     let start = ServerAction::<ReloadAllCustomers>::new();
-    // With JavaScript the progress is fetched again every second; without it, on reload.
+    // With JavaScript the progress is fetched again every second while a job runs (and not
+    // once it has ended); without it, on reload.
     let tick = RwSignal::new(0u64);
+    let page = Resource::new(
+        move || (tick.get(), start.version().get()),
+        |_| get_sync_page(),
+    );
     Effect::new(move |_| {
         let handle = set_interval_with_handle(
-            move || tick.update(|n| *n += 1),
+            move || {
+                let running = page.get_untracked().is_some_and(|p| {
+                    p.as_ref()
+                        .is_ok_and(|p| p.job.as_ref().is_some_and(|j| j.running))
+                });
+                if running {
+                    tick.update(|n| *n += 1);
+                }
+            },
             std::time::Duration::from_secs(1),
         );
         on_cleanup(move || {
@@ -24,10 +37,6 @@ pub fn SyncPage() -> impl IntoView {
             }
         });
     });
-    let page = Resource::new(
-        move || (tick.get(), start.version().get()),
-        |_| get_sync_page(),
-    );
     let error = action_error(start);
     view! {
         <Title text="Reload reconciliation" />

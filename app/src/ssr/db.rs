@@ -199,6 +199,11 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Its name on the PostgreSQL server; `None` for SQLite (a file).
+    pub fn postgres_name(&self) -> Option<&str> {
+        self.admin.as_ref().map(|_| self.name.as_str())
+    }
+
     pub async fn drop_database(self) {
         self.db.close().await;
         if let Some(admin) = self.admin {

@@ -20,6 +20,8 @@ pub struct AppState {
     pub partner_center: Option<partner_center::PartnerCenterClient>,
     /// Wakes this process's sync worker when a job is started here.
     pub sync_wakeup: std::sync::Arc<tokio::sync::Notify>,
+    /// New single-customer reloads each staff member may still start.
+    pub reloads: std::sync::Arc<governor::DefaultKeyedRateLimiter<i64>>,
     /// The liveness of this process's sync worker; `None` when it runs none.
     pub sync_worker: Option<std::sync::Arc<service::sync::WorkerHealth>>,
     /// Sign-in throttling and the bounded pool of password checks.
@@ -38,6 +40,7 @@ impl AppState {
             secure_cookies,
             partner_center: None,
             sync_wakeup: Default::default(),
+            reloads: service::sync::reload_limiter(),
             sync_worker: None,
             sign_in: Default::default(),
             session_idle_timeout_ms: auth::DEFAULT_SESSION_IDLE_MS,

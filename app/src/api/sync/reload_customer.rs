@@ -1,20 +1,14 @@
-use crate::{error::AppError, model::SyncStatus};
+use crate::error::AppError;
 use leptos::prelude::*;
 
-/// Syncs one customer with Partner Center now and answers with how it went (audited).
+/// Queues the reload of one customer from Partner Center (or joins the one queued) and answers
+/// at once with the job's id and whether this request started it (audited either way).
 #[server(endpoint = "reload_customer")]
-pub async fn reload_customer(customer_id: i64) -> Result<SyncStatus, AppError> {
+pub async fn reload_customer(customer_id: i64) -> Result<(i64, bool), AppError> {
     use crate::{
         model::Permission,
         ssr::{auth, service, state},
     };
     let staff = auth::authorize(Permission::ReloadCustomer)?;
-    let state = state()?;
-    service::sync::reload_customer(
-        &state.db,
-        state.partner_center.as_ref(),
-        &staff,
-        customer_id,
-    )
-    .await
+    service::sync::reload_customer(&state()?, &staff, customer_id).await
 }

@@ -13,10 +13,31 @@ use leptos::prelude::*;
 pub fn TenantsSectionPage() -> impl IntoView {
     let id = customer_id_param();
     let reload = ServerAction::<ReloadCustomer>::new();
+    // While a reload is queued or running, the section is fetched again every second (with
+    // JavaScript; without it, on reload); polling stops when it is done.
+    let tick = RwSignal::new(0u64);
     let section = Resource::new(
-        move || (id.get(), reload.version().get()),
-        |(id, _)| get_provider_tenants(id),
+        move || (id.get(), reload.version().get(), tick.get()),
+        |(id, _, _)| get_provider_tenants(id),
     );
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                let queued = section
+                    .get_untracked()
+                    .is_some_and(|s| s.as_ref().is_ok_and(|s| s.reload_queued));
+                if queued {
+                    tick.update(|n| *n += 1);
+                }
+            },
+            std::time::Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    });
     view! {
         <h2>"Provider Tenants"</h2>
         <Transition fallback=|| view! { <p class="muted">"Loading tenants…"</p> }>
@@ -50,6 +71,16 @@ fn Tenants(section: ProviderTenantsSection, reload: ServerAction<ReloadCustomer>
         <section class="sync-status" aria-label="Reconciliation">
             <h3>"Reconciliation with Partner Center"</h3>
             <StatusLine status=section.status />
+            {section
+                .reload_queued
+                .then(|| {
+                    view! {
+                        <p class="muted" role="status" data-testid="reload-queued">
+                            "A reload is queued or running; this section updates when it is done. "
+                            <a href=format!("/customers/{customer_id}/tenants")>"Refresh"</a>
+                        </p>
+                    }
+                })}
             {section
                 .can_reload
                 .then(|| {

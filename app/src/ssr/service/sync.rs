@@ -25,6 +25,7 @@ use crate::{
         },
         service::{audit, customers::ensure_visible},
         store::{self, audit::AuditEntry, sync::SyncStatusRow},
+        AppState,
     },
 };
 use serde_json::json;
@@ -154,11 +155,16 @@ pub async fn tenants_section(
         })
         .collect();
     let now = now_millis();
+    let reload_queued =
+        store::sync::running_job_of_scope(&mut conn, &store::sync::customer_scope(customer_id))
+            .await?
+            .is_some();
     Ok(ProviderTenantsSection {
         tenants,
         status: store::sync::status(&mut conn, customer_id)
             .await?
             .map(|s| status_view(s, now)),
+        reload_queued,
         can_reload: may_reload(staff),
     })
 }
@@ -170,32 +176,69 @@ pub fn not_configured() -> AppError {
     }
 }
 
-/// Reloads one customer now and answers when it is done (audited with its outcome). The
-/// customer's visibility is checked first, even when reconciliation is off (`source` None).
-pub async fn reload_customer<S: TenantSource>(
-    db: &Db,
-    source: Option<&S>,
+/// Queues the reload of one customer (a job of one item that the sync workers take), or joins
+/// the reload already queued or running for it; answers at once with (job id, started now).
+/// Checked in this order: the customer's visibility, that reconciliation is configured, and
+/// the staff member's allowance of new reloads. Audited either way.
+pub async fn reload_customer(
+    state: &AppState,
     staff: &StaffView,
     customer_id: i64,
-) -> Result<SyncStatus, AppError> {
-    ensure_visible(&mut *db.pool().acquire().await?, staff, customer_id).await?;
-    let source = source.ok_or_else(not_configured)?;
-    let status = sync_customer(db, source, customer_id).await?;
-    let mut conn = db.pool().acquire().await?;
+) -> Result<(i64, bool), AppError> {
+    let mut tx = state.db.begin_write().await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
+    if state.partner_center.is_none() {
+        return Err(not_configured());
+    }
+    let now = now_millis();
+    let (job_id, started) =
+        store::sync::start_customer_job(&mut tx, customer_id, &staff.email, now).await?;
+    if started {
+        if let Err(not_until) = state.reloads.check_key(&staff.id) {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            tracing::info!(staff = %staff.email, customer_id, "refused: too many reloads");
+            return Err(AppError::TooManyRequests {
+                message: format!(
+                    "You have started {RELOADS_PER_MINUTE} reloads in the last minute; wait a moment before the next."
+                ),
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+    }
     audit::record(
-        &mut conn,
+        &mut tx,
         staff,
-        status.finished_at,
+        now,
         audit::Change {
-            action: "sync.reload_customer",
+            action: if started {
+                "sync.reload_customer"
+            } else {
+                "sync.reload_customer_joined"
+            },
             customer_id: Some(customer_id),
             subject: "reconciliation",
             before: None,
-            after: Some(json!({ "outcome": status.outcome, "error": status.error, "duration_ms": status.duration_ms })),
+            after: Some(json!({ "job_id": job_id })),
         },
     )
     .await?;
-    Ok(status_view(status, now_millis()))
+    tx.commit().await?;
+    state.sync_wakeup.notify_waiters();
+    tracing::info!(staff = %staff.email, customer_id, job_id, started, "reload of one customer requested");
+    Ok((job_id, started))
+}
+
+/// New reloads of single customers one staff member may start a minute (joining one is free).
+pub const RELOADS_PER_MINUTE: u32 = 20;
+
+/// The per-staff allowance of new single-customer reloads.
+pub fn reload_limiter() -> Arc<governor::DefaultKeyedRateLimiter<i64>> {
+    let quota = governor::Quota::per_minute(
+        std::num::NonZeroU32::new(RELOADS_PER_MINUTE).unwrap_or(std::num::NonZeroU32::MIN),
+    );
+    Arc::new(governor::RateLimiter::keyed(quota))
 }
 
 /// Starts the "all customers" job, or joins the one running. (job id, started now)

@@ -223,6 +223,60 @@ pub async fn start_all_job(
     }
 }
 
+/// The scope of the job that reloads one customer: at most one runs per customer.
+pub fn customer_scope(customer_id: i64) -> String {
+    format!("customer:{customer_id}")
+}
+
+/// Queues the reload of one customer as a job of one item, or returns the one already queued
+/// or running for that customer. (job id, whether it was started now)
+pub async fn start_customer_job(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    by: &str,
+    now: Millis,
+) -> Result<(i64, bool), sqlx::Error> {
+    let scope = customer_scope(customer_id);
+    let created: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO sync_jobs (scope, state, requested_by, created_at)
+         VALUES ($1, 'running', $2, $3) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(&scope)
+    .bind(by)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match created {
+        Some(id) => {
+            sqlx::query(
+                "INSERT INTO sync_job_items (job_id, customer_id, state) VALUES ($1, $2, 'pending')",
+            )
+            .bind(id)
+            .bind(customer_id)
+            .execute(&mut *conn)
+            .await?;
+            Ok((id, true))
+        }
+        None => Ok((
+            running_job_of_scope(conn, &scope)
+                .await?
+                .unwrap_or_default(),
+            false,
+        )),
+    }
+}
+
+/// The running job of a scope, if any.
+pub async fn running_job_of_scope(
+    conn: &mut AnyConnection,
+    scope: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM sync_jobs WHERE scope = $1 AND state = 'running'")
+        .bind(scope)
+        .fetch_optional(conn)
+        .await
+}
+
 /// Claims up to `limit` pending items that are due for `worker`. The selection is made once
 /// (a materialised CTE) and then updated, so the statement claims at most `limit` rows; on
 /// PostgreSQL the selected rows are locked with SKIP LOCKED so concurrent processes claim
