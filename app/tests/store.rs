@@ -81,6 +81,7 @@ on_both_backends!(
     idle_sessions_end_and_are_purged_while_used_ones_live_on,
     disabling_a_staff_member_ends_their_sessions_at_once,
     repeated_failures_lock_an_address_known_or_not_until_the_lock_ends,
+    guesses_sent_together_are_not_all_tried_once_the_address_is_locked,
     concurrent_writes_that_read_first_all_succeed,
     every_catalog_default_is_a_valid_value_of_its_kind,
     a_customer_follows_the_default_until_it_is_overridden,
@@ -650,6 +651,32 @@ async fn repeated_failures_lock_an_address_known_or_not_until_the_lock_ends(stat
         .await
         .unwrap_err();
     assert_eq!(err.status(), 400);
+}
+
+async fn guesses_sent_together_are_not_all_tried_once_the_address_is_locked(state: AppState) {
+    staff(&state, "a@x.test", Role::Admin).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let state = state.clone();
+        tasks.spawn(async move {
+            auth::sign_in(&state, "a@x.test", "wrong".into(), None, None)
+                .await
+                .unwrap_err()
+        });
+    }
+    while let Some(refused) = tasks.join_next().await {
+        assert!(matches!(refused.unwrap().status(), 400 | 429));
+    }
+    let failures: i64 = sqlx::query_scalar("SELECT failures FROM sign_in_failures")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+    let policy = &state.sign_in.policy;
+    // At most the free failures, plus the checks that were already running when the lock landed.
+    assert!(
+        failures <= policy.free_failures + policy.hashing_permits as i64,
+        "{failures} of 40 guesses were tried"
+    );
 }
 
 async fn concurrent_writes_that_read_first_all_succeed(state: AppState) {

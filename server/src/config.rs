@@ -50,6 +50,8 @@ pub enum Command {
     PcSim(SimulatorArgs),
     /// Benchmark "reload all customers" against the simulator and print the figures.
     BenchSync(crate::bench::BenchArgs),
+    /// Benchmark a flood of concurrent sign-ins: answers, health during it, peak memory.
+    BenchSignIn(crate::bench_sign_in::BenchSignInArgs),
 }
 
 /// `portal pc-sim`: where the data is, where to listen, and which faults to inject.

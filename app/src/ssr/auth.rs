@@ -150,39 +150,71 @@ impl SignInPolicy {
     }
 }
 
-/// The sign-in policy and the one pool of password checks of this process.
+/// A password to check against a hash (or the decoy), and where to send the answer.
+type Check = (String, Option<String>, tokio::sync::oneshot::Sender<bool>);
+
+/// The sign-in policy and the one pool of password checks of this process: `hashing_permits`
+/// threads of its own (not the runtime's blocking pool, whose many threads would each keep an
+/// allocator arena holding Argon2's 19 MiB blocks), taken through a semaphore.
 #[derive(Clone, Debug)]
 pub struct SignInGuard {
     pub policy: std::sync::Arc<SignInPolicy>,
     hashing: std::sync::Arc<tokio::sync::Semaphore>,
+    checks: std::sync::mpsc::SyncSender<Check>,
 }
 
 impl SignInGuard {
     pub fn new(policy: SignInPolicy) -> Self {
-        let hashing =
-            std::sync::Arc::new(tokio::sync::Semaphore::new(policy.hashing_permits.max(1)));
+        let permits = policy.hashing_permits.max(1);
+        let (checks, queue) = std::sync::mpsc::sync_channel::<Check>(permits);
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..permits {
+            let queue = queue.clone();
+            // The threads end when the last guard (the sender) is dropped.
+            let _ = std::thread::Builder::new()
+                .name(format!("password-check-{n}"))
+                .spawn(move || loop {
+                    let next = queue.lock().map(|q| q.recv());
+                    let Ok(Ok((password, hash, answer))) = next else {
+                        return;
+                    };
+                    let _ = answer.send(verify_password_blocking(&password, hash.as_deref()));
+                });
+        }
         SignInGuard {
             policy: std::sync::Arc::new(policy),
-            hashing,
+            hashing: std::sync::Arc::new(tokio::sync::Semaphore::new(permits)),
+            checks,
         }
     }
 
-    /// Checks a password on the blocking pool, at most `hashing_permits` at a time; refuses as
-    /// busy when no check is free within `hashing_wait`.
-    async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
-        let permit = tokio::time::timeout(
+    /// One of the `hashing_permits` password checks; refuses as busy when none is free within
+    /// `hashing_wait`.
+    async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        tokio::time::timeout(
             self.policy.hashing_wait,
             self.hashing.clone().acquire_owned(),
         )
         .await
         .map_err(|_| busy())?
-        .map_err(|e| super::internal_error(&e))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            verify_password_blocking(&password, hash.as_deref())
-        })
-        .await
         .map_err(|e| super::internal_error(&e))
+    }
+
+    /// Checks a password on the pool's threads, holding `permit` until it is done.
+    async fn verify(
+        &self,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool, AppError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        // Never more checks queued than threads: the permit bounds them.
+        self.checks
+            .try_send((password, hash, answer))
+            .map_err(|e| super::internal_error(&e))?;
+        let matches = answered.await.map_err(|e| super::internal_error(&e))?;
+        drop(permit);
+        Ok(matches)
     }
 }
 
@@ -238,20 +270,37 @@ pub async fn sign_in(
     let key = email_hash(&email);
     let peer = peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let guard = &state.sign_in;
+    let refuse_if_locked = |until: Option<Millis>, now: Millis| match until {
+        Some(until) => {
+            tracing::warn!(email_hash = %key, %peer, "sign-in refused: locked");
+            Err(locked(until, now))
+        }
+        None => Ok(()),
+    };
+    // A locked address is refused at once, without waiting for a password check...
     let now = now_millis();
+    refuse_if_locked(
+        store::sign_in_failures::locked_until(&mut *state.db.pool().acquire().await?, &key, now)
+            .await?,
+        now,
+    )?;
+    let permit = guard.permit().await?;
+    // ...and checked again once this attempt may run: guesses that queued together must not
+    // all be tried after the first ones locked the address.
     let found = {
         let mut conn = state.db.pool().acquire().await?;
-        if let Some(until) = store::sign_in_failures::locked_until(&mut conn, &key, now).await? {
-            tracing::warn!(email_hash = %key, %peer, "sign-in refused: locked");
-            return Err(locked(until, now));
-        }
+        let now = now_millis();
+        refuse_if_locked(
+            store::sign_in_failures::locked_until(&mut conn, &key, now).await?,
+            now,
+        )?;
         store::staff::find_by_email(&mut conn, &email).await?
     };
     let (hash, staff) = match found {
         Some(c) if !c.disabled => (Some(c.password_hash), Some(c.staff)),
         _ => (None, None),
     };
-    let matches = guard.verify(password, hash).await?;
+    let matches = guard.verify(permit, password, hash).await?;
     let staff = match (staff, matches) {
         (Some(staff), true) => staff,
         _ => {
