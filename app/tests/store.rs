@@ -68,6 +68,8 @@ on_both_backends!(
     customers_are_listed_in_name_order_across_keyset_pages,
     search_matches_name_domain_or_tenant_id_in_any_case,
     search_treats_wildcards_literally,
+    both_backends_order_names_the_same_way_by_their_folded_keys,
+    domains_are_stored_folded_and_unique_in_any_case,
     deleted_customers_are_not_listed,
     helpdesk_sees_only_customers_whose_tags_match_their_scope,
     tag_is_added_and_removed_with_an_audit_line_each,
@@ -217,13 +219,82 @@ async fn search_matches_name_domain_or_tenant_id_in_any_case(state: AppState) {
         names(&state, &admin, "  contoso.EXAMPLE ", None).await.0,
         ["Contoso"]
     );
+    // Tenant ids: by prefix, or the whole id in any case; not from the middle.
     assert_eq!(names(&state, &admin, "7f3a9c1e", None).await.0, ["Contoso"]);
-    assert_eq!(names(&state, &admin, "0000abcd", None).await.0, ["Contoso"]);
+    assert_eq!(
+        names(&state, &admin, "7F3A9C1E-0000-4000-8000-00000000ABCD", None)
+            .await
+            .0,
+        ["Contoso"]
+    );
+    assert!(names(&state, &admin, "0000abcd", None).await.0.is_empty());
+    // One or two characters match the start of a name.
+    assert_eq!(names(&state, &admin, "co", None).await.0, ["Contoso"]);
+    assert_eq!(names(&state, &admin, "ä", None).await.0, ["Ärztehaus Süd"]);
     assert!(names(&state, &admin, "nobody", None).await.0.is_empty());
     let header = service::customers::header(&state.db, &admin, arzt)
         .await
         .unwrap();
     assert_eq!(header.primary_domain, "aerztehaus.test");
+}
+
+async fn both_backends_order_names_the_same_way_by_their_folded_keys(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    for (n, name) in [
+        "beta",
+        "Zeta",
+        "Ärzte",
+        "alpha",
+        "ALPHA",
+        "Émile",
+        "émile",
+        "Δelta",
+        "10 Downing",
+        "9 Elms",
+    ]
+    .iter()
+    .enumerate()
+    {
+        customer(&state, name, &format!("d{n}.test")).await;
+    }
+    // Byte order of the folded names, then id: the same on SQLite and PostgreSQL.
+    assert_eq!(
+        names(&state, &admin, "", None).await.0,
+        [
+            "10 Downing",
+            "9 Elms",
+            "alpha",
+            "ALPHA",
+            "beta",
+            "Zeta",
+            "Ärzte",
+            "Émile",
+            "émile",
+            "Δelta"
+        ]
+    );
+}
+
+async fn domains_are_stored_folded_and_unique_in_any_case(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let id = customer(&state, "Contoso", " Contoso.COM ").await;
+    let header = service::customers::header(&state.db, &admin, id)
+        .await
+        .unwrap();
+    assert_eq!(header.primary_domain, "contoso.com");
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let again =
+        store::customers::insert(&mut conn, "Contoso again", "CONTOSO.com", now_millis()).await;
+    assert!(
+        matches!(&again, Err(sqlx::Error::Database(e)) if e.is_unique_violation()),
+        "{again:?}"
+    );
+    assert_eq!(
+        store::customers::find_by_domain(&mut conn, "contoso.COM")
+            .await
+            .unwrap(),
+        Some(id)
+    );
 }
 
 async fn search_treats_wildcards_literally(state: AppState) {

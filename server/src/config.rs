@@ -50,6 +50,8 @@ pub enum Command {
     PcSim(SimulatorArgs),
     /// Benchmark "reload all customers" against the simulator and print the figures.
     BenchSync(crate::bench::BenchArgs),
+    /// Benchmark the customer list and its search at scale, on SQLite or PostgreSQL.
+    BenchCustomers(crate::bench_customers::BenchCustomersArgs),
     /// Benchmark a flood of concurrent sign-ins: answers, health during it, peak memory.
     BenchSignIn(crate::bench_sign_in::BenchSignInArgs),
 }

@@ -38,6 +38,7 @@ async fn main() -> ExitCode {
         Some(Command::PcSim(args)) => run_simulator(args).await,
         Some(Command::BenchSync(args)) => server::bench::run(args).await,
         Some(Command::BenchSignIn(args)) => server::bench_sign_in::run(args).await,
+        Some(Command::BenchCustomers(args)) => server::bench_customers::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

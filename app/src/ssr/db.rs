@@ -9,6 +9,9 @@
 //! - claiming sync work: row locks that skip locked rows on PostgreSQL
 //!   ([`Backend::row_lock_skipping_locked`]);
 //! - the database's clock ([`Backend::now_millis_sql`]), which sync heartbeats use;
+//! - customer search: a substring index (SQLite: an FTS5 trigram table kept by triggers;
+//!   PostgreSQL: pg_trgm) behind [`Backend::substring_condition`], and byte-order comparisons
+//!   for prefix ranges ([`Backend::byte_order`]);
 //! - how a write transaction starts ([`Db::begin_write`]: `BEGIN IMMEDIATE` on SQLite, so it
 //!   holds the write lock from its first statement and never fails to upgrade a read lock).
 //!
@@ -60,6 +63,67 @@ impl Backend {
         match self {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// The condition "the customer `c` has `term` in its folded name or domain", using the
+    /// substring index of each backend (placeholder `$n`): SQLite's FTS5 trigram table, or
+    /// PostgreSQL's pg_trgm GIN index. Bind [`Backend::substring_argument`]. For terms of 3
+    /// characters or more (a trigram index finds nothing shorter).
+    pub fn substring_condition(self, n: usize) -> String {
+        match self {
+            Backend::Sqlite => {
+                format!(
+                    "c.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ${n})"
+                )
+            }
+            // OFFSET 0 keeps the planner from walking the list order and filtering every row
+            // (its plan for a LIMIT when it misjudges how rare a match is).
+            Backend::Postgres => format!(
+                "c.id IN (SELECT s.id FROM customers s WHERE s.search_key LIKE ${n} ESCAPE '\\' OFFSET 0)"
+            ),
+        }
+    }
+
+    /// The value bound to [`Backend::substring_condition`]: an FTS5 phrase (quotes doubled, so
+    /// the text is matched literally), or a LIKE pattern with its wildcards escaped.
+    pub fn substring_argument(self, term: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("\"{}\"", term.replace('"', "\"\"")),
+            Backend::Postgres => like_contains(term),
+        }
+    }
+
+    /// The customers with `term` in their folded name or domain, as a FROM source named `c`
+    /// (placeholder `$n`, bound to [`Backend::substring_argument`]): the matches are found in the
+    /// substring index first and only they are sorted, never the whole table.
+    pub fn substring_source(self, n: usize) -> String {
+        match self {
+            Backend::Sqlite => format!(
+                "(SELECT * FROM customers WHERE id IN
+                    (SELECT rowid FROM customer_search WHERE customer_search MATCH ${n})) c"
+            ),
+            Backend::Postgres => format!(
+                "(SELECT * FROM customers WHERE search_key LIKE ${n} ESCAPE '\\' OFFSET 0) c"
+            ),
+        }
+    }
+
+    /// Ends a subquery so that PostgreSQL evaluates it on its own first (`OFFSET 0`), rather
+    /// than folding it into a walk of the list order; nothing on SQLite.
+    pub fn evaluate_first(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " OFFSET 0",
+        }
+    }
+
+    /// What makes a text comparison use byte order (the order of SQLite's default collation and
+    /// of the `"C"` indexes on PostgreSQL): nothing on SQLite.
+    pub fn byte_order(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " COLLATE \"C\"",
         }
     }
 

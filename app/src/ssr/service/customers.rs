@@ -20,8 +20,9 @@ pub fn scope_of(staff: &StaffView) -> Option<i64> {
     staff.role.is_scoped_by_tags().then_some(staff.id)
 }
 
-/// One page of the customers `staff` may see, matching `search` on name, domain or tenant id.
-/// Four queries whatever the page size: the page, its tags, its account managers, its syncs.
+/// One page of the customers `staff` may see, matching `search` in the name or domain (or a
+/// tenant id, exactly or by prefix). Five queries whatever the page size: the cursor, the page,
+/// its tags, its account managers, its syncs.
 pub async fn list(
     db: &Db,
     staff: &StaffView,
@@ -33,11 +34,16 @@ pub async fn list(
         .take(SEARCH_MAX_CHARS)
         .collect();
     let mut conn = db.pool().acquire().await?;
+    let cursor = match after {
+        Some(id) => store::customers::cursor(&mut conn, id).await?,
+        None => None,
+    };
     let mut rows = store::customers::page(
         &mut conn,
+        db.backend(),
         &CustomerQuery {
             search_key: &search_key,
-            after: after.unwrap_or(0),
+            after: cursor.as_ref().map(|(key, id)| (key.as_str(), *id)),
             scoped_to_staff: scope_of(staff),
             limit: CUSTOMER_PAGE_SIZE + 1,
         },

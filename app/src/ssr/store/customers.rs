@@ -1,47 +1,151 @@
-use crate::model::{Millis, Tenant};
+use crate::{
+    model::{Millis, Tenant},
+    ssr::db::Backend,
+};
 use sqlx::{AnyConnection, Row};
 
 /// Which customers a list query returns.
 pub struct CustomerQuery<'a> {
     /// Case-folded search text; empty for all customers.
     pub search_key: &'a str,
-    /// Keyset cursor: only customers after this one in (name_key, id) order; 0 for the first page.
-    pub after: i64,
+    /// Keyset cursor: only customers after this (name key, id) in list order; `None` for the
+    /// first page.
+    pub after: Option<(&'a str, i64)>,
     /// When set, only customers with a tag matching one of this staff member's tag scopes.
     pub scoped_to_staff: Option<i64>,
     pub limit: i64,
 }
 
-/// (id, name, primary domain) of one page of customers, in name order.
+/// A value bound to a statement built piece by piece.
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// Adds a bound value; returns its placeholder number.
+fn next(params: &mut Vec<Param>, p: Param) -> usize {
+    params.push(p);
+    params.len()
+}
+
+/// Search shorter than this matches name prefixes (a trigram index needs three characters).
+const SUBSTRING_MIN_CHARS: usize = 3;
+
+/// The upper end of the byte-order range of texts that start with `prefix`.
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// A term that can only be (the start of) a tenant id: hex digits with a dash, 9 characters or
+/// more. It is not looked for in names.
+fn is_tenant_id_prefix(term: &str) -> bool {
+    term.len() >= 9 && term.contains('-') && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+/// The statement of a page, and its values.
+fn statement(backend: Backend, q: &CustomerQuery<'_>) -> (String, Vec<Param>) {
+    let mut params = Vec::new();
+    let term = q.search_key;
+    let hex_like = term.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let substring = term.chars().count() >= SUBSTRING_MIN_CHARS && !is_tenant_id_prefix(term);
+    // A plain substring search starts from the index's matches (a term that could also be a
+    // tenant id prefix, such as "cafe", is matched either way below).
+    let from_index = substring && !hex_like;
+    let source = if from_index {
+        let n = next(&mut params, Param::Text(backend.substring_argument(term)));
+        backend.substring_source(n)
+    } else {
+        "customers c".to_owned()
+    };
+    let mut sql =
+        format!("SELECT c.id, c.name, c.primary_domain FROM {source} WHERE c.deleted_at IS NULL");
+    if let Some((name_key, id)) = q.after {
+        let (k, i) = (
+            next(&mut params, Param::Text(name_key.to_owned())),
+            next(&mut params, Param::Int(id)),
+        );
+        sql.push_str(&format!(" AND (c.name_key, c.id) > (${k}, ${i})"));
+    }
+    if !term.is_empty() && !from_index {
+        let mut any = Vec::new();
+        if is_tenant_id_prefix(term) {
+            // Only a tenant id looks like this: not searched in names.
+        } else if substring {
+            let n = next(&mut params, Param::Text(backend.substring_argument(term)));
+            any.push(backend.substring_condition(n));
+        } else {
+            let (lo, hi) = (
+                next(&mut params, Param::Text(term.to_owned())),
+                next(&mut params, Param::Text(prefix_end(term))),
+            );
+            any.push(format!("(c.name_key >= ${lo} AND c.name_key < ${hi})"));
+        }
+        if hex_like {
+            let term = term.to_ascii_lowercase();
+            let hi = next(&mut params, Param::Text(prefix_end(&term)));
+            let lo = next(&mut params, Param::Text(term));
+            let (order, first) = (backend.byte_order(), backend.evaluate_first());
+            any.push(format!(
+                "c.id IN (SELECT t.customer_id FROM tenants t
+                          WHERE t.tenant_id{order} >= ${lo} AND t.tenant_id{order} < ${hi}{first})"
+            ));
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    if let Some(staff_id) = q.scoped_to_staff {
+        let n = next(&mut params, Param::Int(staff_id));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM customer_tags ct
+                 JOIN staff_tag_scopes s ON s.tag_name_key = ct.name_key AND s.tag_value = ct.value
+                 WHERE ct.customer_id = c.id AND s.staff_id = ${n})"
+        ));
+    }
+    let n = next(&mut params, Param::Int(q.limit));
+    sql.push_str(&format!(" ORDER BY c.name_key, c.id LIMIT ${n}"));
+    (sql, params)
+}
+
+/// (id, name, primary domain) of one page of customers, in (name key, id) order. Every part
+/// seeks an index: the page the (name key, id) index from the cursor on (a row-value
+/// comparison), search the substring index of the backend (or the name prefix, for one or two
+/// characters) and tenant ids exactly or by prefix.
 pub async fn page(
     conn: &mut AnyConnection,
+    backend: Backend,
     q: &CustomerQuery<'_>,
 ) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
-    // Every filter is always present and switched off by a neutral value, so the statement is
-    // one fixed text whatever the input.
-    sqlx::query_as(
-        "SELECT c.id, c.name, c.primary_domain FROM customers c
-         WHERE c.deleted_at IS NULL
-           AND ($1 = '' OR c.name_key LIKE $2 ESCAPE '\\' OR c.primary_domain LIKE $2 ESCAPE '\\'
-                OR EXISTS (SELECT 1 FROM tenants t
-                           WHERE t.customer_id = c.id AND t.tenant_id LIKE $2 ESCAPE '\\'))
-           AND ($3 = 0
-                OR c.name_key > (SELECT p.name_key FROM customers p WHERE p.id = $3)
-                OR (c.name_key = (SELECT p.name_key FROM customers p WHERE p.id = $3) AND c.id > $3))
-           AND ($4 = 0 OR EXISTS (
-                SELECT 1 FROM customer_tags ct
-                JOIN staff_tag_scopes s ON s.tag_name_key = ct.name_key AND s.tag_value = ct.value
-                WHERE ct.customer_id = c.id AND s.staff_id = $4))
-         ORDER BY c.name_key, c.id
-         LIMIT $5",
-    )
-    .bind(q.search_key)
-    .bind(crate::ssr::db::like_contains(q.search_key))
-    .bind(q.after)
-    .bind(q.scoped_to_staff.unwrap_or(0))
-    .bind(q.limit)
-    .fetch_all(conn)
-    .await
+    let (sql, params) = statement(backend, q);
+    let mut query = sqlx::query(&sql);
+    for p in params {
+        query = match p {
+            Param::Text(t) => query.bind(t),
+            Param::Int(i) => query.bind(i),
+        };
+    }
+    query
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                row.try_get("name")?,
+                row.try_get("primary_domain")?,
+            ))
+        })
+        .collect()
+}
+
+/// The list position (name key, id) of a customer, deleted or not: the cursor of the page
+/// after it.
+pub async fn cursor(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT name_key, id FROM customers WHERE id = $1")
+        .bind(customer_id)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Whether the customer exists (and is not deleted) and, for a scoped staff member, has a tag
@@ -88,7 +192,7 @@ pub async fn find_by_domain(
     primary_domain: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM customers WHERE primary_domain = $1 AND deleted_at IS NULL")
-        .bind(primary_domain)
+        .bind(super::fold(primary_domain.trim()))
         .fetch_optional(conn)
         .await
 }
@@ -99,13 +203,15 @@ pub async fn insert(
     primary_domain: &str,
     now: Millis,
 ) -> Result<i64, sqlx::Error> {
+    let (name_key, domain) = (super::fold(name), super::fold(primary_domain.trim()));
     sqlx::query_scalar(
-        "INSERT INTO customers (name, name_key, primary_domain, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        "INSERT INTO customers (name, name_key, primary_domain, search_key, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
     )
     .bind(name)
-    .bind(super::fold(name))
-    .bind(primary_domain)
+    .bind(&name_key)
+    .bind(&domain)
+    .bind(format!("{name_key} {domain}"))
     .bind(now)
     .fetch_one(conn)
     .await
