@@ -97,6 +97,7 @@ on_both_backends!(
     matrix_lists_overrides_by_setting_category_and_tag,
     bulk_revert_is_all_or_nothing,
     helpdesk_edits_configuration_only_within_their_tags,
+    the_matrix_and_bulk_revert_keep_to_a_scoped_staff_members_customers,
     effective_configuration_covers_a_large_catalog_with_overrides_applied,
     a_sync_replaces_each_tenant_snapshot_and_records_the_status,
     a_failing_customer_is_recorded_and_the_others_succeed,
@@ -1243,6 +1244,56 @@ async fn bulk_revert_is_all_or_nothing(state: AppState) {
         .await
         .unwrap_err();
     assert_eq!(none.status(), 400);
+}
+
+async fn the_matrix_and_bulk_revert_keep_to_a_scoped_staff_members_customers(state: AppState) {
+    // The endpoints are admin's and reader's; the services apply the tag scope all the same,
+    // so no future role or caller can reach past it.
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let helpdesk = staff(&state, "help@x.test", Role::Helpdesk).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
+        .await
+        .unwrap();
+    drop(conn);
+    let north = customer(&state, "North Co", "north.test").await;
+    let south = customer(&state, "South Co", "south.test").await;
+    tag(&state, &admin, north, "Region", "North").await;
+    tag(&state, &admin, south, "Region", "South").await;
+    for id in [north, south] {
+        service::configuration::save_override(&state.db, &admin, id, "portal.language", "ja", 0)
+            .await
+            .unwrap();
+    }
+    let seen = |staff: StaffView| {
+        let db = state.db.clone();
+        async move {
+            service::configuration::matrix(&db, &staff, &MatrixQuery::default())
+                .await
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|r| r.customer_name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(seen(admin.clone()).await, ["North Co", "South Co"]);
+    assert_eq!(seen(helpdesk.clone()).await, ["North Co"]);
+    let hidden = RevertItem {
+        customer_id: south,
+        setting_key: "portal.language".into(),
+        version: 1,
+    };
+    let refused = service::configuration::bulk_revert(&state.db, &helpdesk, &[hidden])
+        .await
+        .unwrap_err();
+    assert_eq!(refused, AppError::not_found("The customer"));
+    assert_eq!(
+        setting(&state, &admin, south, "portal.language")
+            .await
+            .source,
+        ValueSource::Overridden
+    );
 }
 
 async fn helpdesk_edits_configuration_only_within_their_tags(state: AppState) {
