@@ -1246,20 +1246,27 @@ async fn bulk_revert_is_all_or_nothing(state: AppState) {
     assert_eq!(none.status(), 400);
 }
 
-async fn the_matrix_and_bulk_revert_keep_to_a_scoped_staff_members_customers(state: AppState) {
-    // The endpoints are admin's and reader's; the services apply the tag scope all the same,
-    // so no future role or caller can reach past it.
-    let admin = staff(&state, "admin@x.test", Role::Admin).await;
-    let helpdesk = staff(&state, "help@x.test", Role::Helpdesk).await;
+/// An admin, a Help Desk member who sees Region=North, and a customer of each region:
+/// (admin, helpdesk, north, south).
+async fn north_and_south(state: &AppState) -> (StaffView, StaffView, i64, i64) {
+    let admin = staff(state, "admin@x.test", Role::Admin).await;
+    let helpdesk = staff(state, "help@x.test", Role::Helpdesk).await;
     let mut conn = state.db.pool().acquire().await.unwrap();
     store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
         .await
         .unwrap();
     drop(conn);
-    let north = customer(&state, "North Co", "north.test").await;
-    let south = customer(&state, "South Co", "south.test").await;
-    tag(&state, &admin, north, "Region", "North").await;
-    tag(&state, &admin, south, "Region", "South").await;
+    let north = customer(state, "North Co", "north.test").await;
+    let south = customer(state, "South Co", "south.test").await;
+    tag(state, &admin, north, "Region", "North").await;
+    tag(state, &admin, south, "Region", "South").await;
+    (admin, helpdesk, north, south)
+}
+
+async fn the_matrix_and_bulk_revert_keep_to_a_scoped_staff_members_customers(state: AppState) {
+    // The endpoints are admin's and reader's; the services apply the tag scope all the same,
+    // so no future role or caller can reach past it.
+    let (admin, helpdesk, north, south) = north_and_south(&state).await;
     for id in [north, south] {
         service::configuration::save_override(&state.db, &admin, id, "portal.language", "ja", 0)
             .await
@@ -1297,17 +1304,7 @@ async fn the_matrix_and_bulk_revert_keep_to_a_scoped_staff_members_customers(sta
 }
 
 async fn helpdesk_edits_configuration_only_within_their_tags(state: AppState) {
-    let admin = staff(&state, "admin@x.test", Role::Admin).await;
-    let helpdesk = staff(&state, "help@x.test", Role::Helpdesk).await;
-    let mut conn = state.db.pool().acquire().await.unwrap();
-    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
-        .await
-        .unwrap();
-    drop(conn);
-    let north = customer(&state, "North Co", "north.test").await;
-    let south = customer(&state, "South Co", "south.test").await;
-    tag(&state, &admin, north, "Region", "North").await;
-    tag(&state, &admin, south, "Region", "South").await;
+    let (admin, helpdesk, north, south) = north_and_south(&state).await;
     let ok = service::configuration::save_override(
         &state.db,
         &helpdesk,

@@ -185,6 +185,32 @@ pub async fn statuses(
     query.fetch_all(conn).await
 }
 
+/// Starts a running job of `scope`, or finds the one already running (at most one runs per
+/// scope: a unique index). (job id, whether it was started now)
+async fn start_or_join(
+    conn: &mut AnyConnection,
+    scope: &str,
+    by: &str,
+    now: Millis,
+) -> Result<(i64, bool), sqlx::Error> {
+    let created: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO sync_jobs (scope, state, requested_by, created_at)
+         VALUES ($1, 'running', $2, $3) ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(scope)
+    .bind(by)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match created {
+        Some(id) => Ok((id, true)),
+        None => Ok((
+            running_job_of_scope(conn, scope).await?.unwrap_or_default(),
+            false,
+        )),
+    }
+}
+
 /// Starts the "all customers" job with one pending item per customer that has a tenant, or
 /// returns the one already running. (job id, whether it was started now)
 pub async fn start_all_job(
@@ -192,35 +218,18 @@ pub async fn start_all_job(
     by: &str,
     now: Millis,
 ) -> Result<(i64, bool), sqlx::Error> {
-    let created: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO sync_jobs (scope, state, requested_by, created_at)
-         VALUES ('all', 'running', $1, $2) ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind(by)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match created {
-        Some(id) => {
-            sqlx::query(
-                "INSERT INTO sync_job_items (job_id, customer_id, state)
-                 SELECT $1, c.id, 'pending' FROM customers c
-                 WHERE c.deleted_at IS NULL AND EXISTS (SELECT 1 FROM tenants t WHERE t.customer_id = c.id)",
-            )
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-            Ok((id, true))
-        }
-        None => {
-            let id = sqlx::query_scalar(
-                "SELECT id FROM sync_jobs WHERE scope = 'all' AND state = 'running'",
-            )
-            .fetch_one(&mut *conn)
-            .await?;
-            Ok((id, false))
-        }
+    let (id, started) = start_or_join(conn, "all", by, now).await?;
+    if started {
+        sqlx::query(
+            "INSERT INTO sync_job_items (job_id, customer_id, state)
+             SELECT $1, c.id, 'pending' FROM customers c
+             WHERE c.deleted_at IS NULL AND EXISTS (SELECT 1 FROM tenants t WHERE t.customer_id = c.id)",
+        )
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     }
+    Ok((id, started))
 }
 
 /// The scope of the job that reloads one customer: at most one runs per customer.
@@ -236,34 +245,17 @@ pub async fn start_customer_job(
     by: &str,
     now: Millis,
 ) -> Result<(i64, bool), sqlx::Error> {
-    let scope = customer_scope(customer_id);
-    let created: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO sync_jobs (scope, state, requested_by, created_at)
-         VALUES ($1, 'running', $2, $3) ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind(&scope)
-    .bind(by)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match created {
-        Some(id) => {
-            sqlx::query(
-                "INSERT INTO sync_job_items (job_id, customer_id, state) VALUES ($1, $2, 'pending')",
-            )
-            .bind(id)
-            .bind(customer_id)
-            .execute(&mut *conn)
-            .await?;
-            Ok((id, true))
-        }
-        None => Ok((
-            running_job_of_scope(conn, &scope)
-                .await?
-                .unwrap_or_default(),
-            false,
-        )),
+    let (id, started) = start_or_join(conn, &customer_scope(customer_id), by, now).await?;
+    if started {
+        sqlx::query(
+            "INSERT INTO sync_job_items (job_id, customer_id, state) VALUES ($1, $2, 'pending')",
+        )
+        .bind(id)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
     }
+    Ok((id, started))
 }
 
 /// The running job of a scope, if any.
