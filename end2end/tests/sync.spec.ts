@@ -65,7 +65,13 @@ test('the sync page asks for progress only while a job runs', async ({ page }, t
   await signIn(page, testInfo, 'admin');
   await page.goto('/sync');
   await ready(page, testInfo);
+  // The reload's answer, and the progress the page asks for after it: from then on the page
+  // shows this job, not one that ended before.
+  const refetched = page.waitForResponse((r) => r.url().includes('/api/get_sync_page'));
+  const started = page.waitForResponse((r) => r.url().includes('/api/reload_all_customers'));
   await page.getByRole('button', { name: /Reload all customers|Join the running reload/ }).click();
+  await started;
+  await refetched;
   // Until the page has seen the job end (its button offers a new reload again).
   await expect(async () => {
     await page.clock.runFor(1000);

@@ -11,7 +11,8 @@ use crate::{
     components::{
         action_error, refetch_after, ErrorMessage, FormMessage, HelpTip, SourceBadge, ValueEditor,
     },
-    model::{format_time, SettingView, ValueSource},
+    error::AppError,
+    model::{format_time, SettingHistory, SettingView, ValueSource},
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -22,6 +23,11 @@ struct Actions {
     revert: ServerAction<RevertOverride>,
     restore: ServerAction<RestoreSetting>,
 }
+
+/// The history of the setting named by `?history=`, if any. Made once by the page, before any
+/// `Suspend`: a resource made inside a suspended child is made in another order on the server
+/// than in the browser, and hydration then reads another resource's data (and panics).
+type HistoryResource = Resource<Result<Option<SettingHistory>, AppError>>;
 
 #[component]
 pub fn ConfigurationSectionPage() -> impl IntoView {
@@ -40,6 +46,23 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
         move || (id.get(), saved.get(), reverted.get(), restored.get()),
         |(id, ..)| get_configuration(id),
     );
+    let query = use_query_map();
+    let history: HistoryResource = Resource::new(
+        move || {
+            (
+                id.get(),
+                query.read().get("history"),
+                restored.get(),
+                actions.save.version().get(),
+            )
+        },
+        |(id, key, ..)| async move {
+            match key {
+                Some(key) => get_setting_history(id, key).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <h2>"Customer Configuration"</h2>
         <p class="muted intro">
@@ -53,7 +76,7 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
                         by_category(section.settings)
                             .into_iter()
                             .map(|(category, settings)| {
-                                view! { <Category category settings can_edit actions /> }
+                                view! { <Category category settings can_edit actions history /> }
                             })
                             .collect_view()
                             .into_any()
@@ -71,6 +94,7 @@ fn Category(
     settings: Vec<SettingView>,
     can_edit: bool,
     actions: Actions,
+    history: HistoryResource,
 ) -> impl IntoView {
     view! {
         <section class="setting-category">
@@ -78,7 +102,7 @@ fn Category(
             <ul class="settings">
                 {settings
                     .into_iter()
-                    .map(|setting| view! { <SettingItem setting can_edit actions /> })
+                    .map(|setting| view! { <SettingItem setting can_edit actions history /> })
                     .collect_view()}
             </ul>
         </section>
@@ -86,7 +110,12 @@ fn Category(
 }
 
 #[component]
-fn SettingItem(setting: SettingView, can_edit: bool, actions: Actions) -> impl IntoView {
+fn SettingItem(
+    setting: SettingView,
+    can_edit: bool,
+    actions: Actions,
+    history: HistoryResource,
+) -> impl IntoView {
     let customer_id = customer_id_param().get_untracked();
     let query = use_query_map();
     let key = setting.key.clone();
@@ -143,7 +172,6 @@ fn SettingItem(setting: SettingView, can_edit: bool, actions: Actions) -> impl I
             </div>
             {replaces}
             {
-                let key = key.clone();
                 move || match mode() {
                 Mode::Edit if can_edit => {
                     view! { <OverrideForm setting=setting.get_value() close_href=close_href.clone() actions /> }
@@ -154,7 +182,7 @@ fn SettingItem(setting: SettingView, can_edit: bool, actions: Actions) -> impl I
                         .into_any()
                 }
                 Mode::History => {
-                    view! { <History key=key.clone() close_href=close_href.clone() can_edit actions /> }
+                    view! { <History history close_href=close_href.clone() can_edit actions /> }
                         .into_any()
                 }
                 _ => {
@@ -261,13 +289,13 @@ fn RevertConfirm(setting: SettingView, close_href: String, actions: Actions) -> 
 }
 
 #[component]
-fn History(key: String, close_href: String, can_edit: bool, actions: Actions) -> impl IntoView {
+fn History(
+    history: HistoryResource,
+    close_href: String,
+    can_edit: bool,
+    actions: Actions,
+) -> impl IntoView {
     let customer_id = customer_id_param().get_untracked();
-    let restored = refetch_after(actions.restore);
-    let history = Resource::new(
-        move || (restored.get(), actions.save.version().get()),
-        move |_| get_setting_history(customer_id, key.clone()),
-    );
     let error = action_error(actions.restore);
     view! {
         <div class="history">
@@ -279,10 +307,11 @@ fn History(key: String, close_href: String, can_edit: bool, actions: Actions) ->
             <Transition fallback=|| view! { <p class="muted">"Loading history…"</p> }>
                 {move || Suspend::new(async move {
                     match history.await {
-                        Ok(history) if history.entries.is_empty() => {
+                        Ok(None) => ().into_any(),
+                        Ok(Some(history)) if history.entries.is_empty() => {
                             view! { <p class="empty">"Never changed for this customer."</p> }.into_any()
                         }
-                        Ok(history) => {
+                        Ok(Some(history)) => {
                             let version = history.setting.override_version;
                             let key = history.setting.key.clone();
                             view! {

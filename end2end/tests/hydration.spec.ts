@@ -1,0 +1,42 @@
+import { expect, jsEnabled, ready, signIn, test } from './fixtures';
+
+// Every page state a link can open directly (a reload, a shared link, a tap before the client
+// has arrived) must hydrate without an error; the fixture fails the test on any console error
+// or page error. After each load, one click must still work.
+const keys = ['billing.currency', 'notifications.contact_email', 'portal.support_url', 'usage.suspend_on_danger_threshold'];
+
+test('every section and query state hydrates and stays alive', async ({ page }, testInfo) => {
+  test.skip(!jsEnabled(testInfo), 'hydration needs JavaScript');
+  await signIn(page, testInfo, 'admin');
+  const first = page.locator('table a[href^="/customers/"]').first();
+  const href = (await first.getAttribute('href')) ?? '';
+  const id = href.split('/')[2];
+  expect(Number(id)).toBeGreaterThan(0);
+
+  // The list: a search and a second page.
+  await page.goto('/customers?q=co');
+  await ready(page, testInfo);
+  await page.goto(`/customers?after=${id}`);
+  await ready(page, testInfo);
+  await page.getByRole('link', { name: 'Customers', exact: true }).first().click();
+  await expect(page).toHaveURL(/\/customers$/);
+
+  for (const section of ['', '/tenants', '/tags', '/account-managers', '/configuration']) {
+    await page.goto(`/customers/${id}${section}`);
+    await ready(page, testInfo);
+  }
+  for (const key of keys) {
+    for (const state of ['edit', 'history', 'revert']) {
+      await page.goto(`/customers/${id}/configuration?${state}=${key}`);
+      await ready(page, testInfo);
+    }
+    // The page is alive: History opened from a direct link closes with a click.
+    await page.goto(`/customers/${id}/configuration?history=${key}`);
+    await ready(page, testInfo);
+    const item = page.locator(`li.setting[data-key="${key}"]`);
+    await expect(item.locator('.history')).toBeVisible();
+    await item.getByRole('link', { name: 'Close' }).click();
+    await expect(item.locator('.history')).toHaveCount(0);
+    await expect(page).not.toHaveURL(/history=/);
+  }
+});
