@@ -200,10 +200,11 @@ impl SignInGuard {
         .map_err(|e| super::internal_error(&e))
     }
 
-    /// Checks a password on the pool's threads, holding `permit` until it is done.
+    /// Checks a password on the pool's threads; the caller holds one of the permits (and keeps
+    /// it until a failure is recorded, so that no queued attempt passes the lock check before).
     async fn verify(
         &self,
-        permit: tokio::sync::OwnedSemaphorePermit,
+        _permit: &tokio::sync::OwnedSemaphorePermit,
         password: String,
         hash: Option<String>,
     ) -> Result<bool, AppError> {
@@ -212,9 +213,7 @@ impl SignInGuard {
         self.checks
             .try_send((password, hash, answer))
             .map_err(|e| super::internal_error(&e))?;
-        let matches = answered.await.map_err(|e| super::internal_error(&e))?;
-        drop(permit);
-        Ok(matches)
+        answered.await.map_err(|e| super::internal_error(&e))
     }
 }
 
@@ -300,7 +299,7 @@ pub async fn sign_in(
         Some(c) if !c.disabled => (Some(c.password_hash), Some(c.staff)),
         _ => (None, None),
     };
-    let matches = guard.verify(permit, password, hash).await?;
+    let matches = guard.verify(&permit, password, hash).await?;
     let staff = match (staff, matches) {
         (Some(staff), true) => staff,
         _ => {
@@ -312,6 +311,7 @@ pub async fn sign_in(
                 store::sign_in_failures::lock(&mut tx, &key, now + lock).await?;
             }
             tx.commit().await?;
+            drop(permit);
             if lock > 0 {
                 tracing::warn!(email_hash = %key, %peer, failures, lock_ms = lock, "sign-in refused: account locked");
                 return Err(locked(now + lock, now));
@@ -320,6 +320,7 @@ pub async fn sign_in(
             return Err(AppError::field("password", SIGN_IN_REFUSED));
         }
     };
+    drop(permit);
     let mut tx = state.db.begin_write().await?;
     store::sign_in_failures::clear(&mut tx, &key).await?;
     if let Some(previous) = previous {
