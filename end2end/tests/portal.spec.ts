@@ -1,4 +1,4 @@
-import { expect, ready, signIn, snapshot, test } from './fixtures';
+import { expect, jsEnabled, ready, signIn, snapshot, test } from './fixtures';
 
 test('a wrong password gets a clear message that does not say whether the user exists', async ({ page }, testInfo) => {
   await page.goto('/sign-in');
@@ -101,4 +101,30 @@ test('a help desk user sees only the customers of their tag', async ({ page }, t
   for (const text of await rows.allInnerTexts()) {
     expect(text).toContain('Region: North');
   }
+});
+
+test('a search typed before the page is hydrated is still there after', async ({ page }, testInfo) => {
+  test.skip(!jsEnabled(testInfo), 'hydration needs JavaScript');
+  await signIn(page, testInfo, 'admin');
+  // Hold the client back until the person has typed.
+  let release: () => void = () => {};
+  const typed = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/pkg/portal.wasm', async (route) => {
+    await typed;
+    await route.continue();
+  });
+  await page.goto('/customers?q=co');
+  const box = page.getByLabel('Search customers');
+  await expect(box).toHaveValue('co');
+  await box.fill('contoso typed early');
+  release();
+  await ready(page, testInfo);
+  await expect(box).toHaveValue('contoso typed early');
+  // Later changes of the address still show in the box: a search, then Back.
+  await box.fill('fa');
+  await box.press('Enter');
+  await expect(page).toHaveURL(/q=fa/);
+  await page.goBack();
+  await expect(page).toHaveURL(/q=co$/);
+  await expect(box).toHaveValue('co');
 });

@@ -23,6 +23,19 @@ pub fn CustomerListPage() -> impl IntoView {
         move || (search(), after()),
         |(search, after)| list_customers(search, after),
     );
+    // The box shows the search in the address. The server writes it as the value; in the
+    // browser it is set again only when the address changes later (back, forward, a link), so
+    // whatever was typed before the client arrived is not overwritten at hydration.
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |shown: Option<String>| {
+        let wanted = search();
+        if shown.is_some_and(|shown| shown != wanted) {
+            if let Some(input) = input.get() {
+                input.set_value(&wanted);
+            }
+        }
+        wanted
+    });
     view! {
         <Title text="Customers" />
         <h1>"Customers"</h1>
@@ -35,7 +48,8 @@ pub fn CustomerListPage() -> impl IntoView {
                 type="search"
                 name="q"
                 placeholder="Name, domain or tenant ID"
-                prop:value=search
+                value=search()
+                node_ref=input
             />
             <button type="submit">"Search"</button>
         </Form>
