@@ -1,7 +1,14 @@
 //! Widgets shared by the pages.
 
+mod confirm;
+mod feedback;
 mod setting;
 
+pub use confirm::Confirm;
+pub use feedback::{
+    after_success, status_on_arrival, use_feedback, Feedback, FocusPoint, StatusRegion,
+    PAGE_HEADING,
+};
 pub use setting::{HelpTip, SourceBadge, ValueEditor};
 
 use crate::error::AppError;

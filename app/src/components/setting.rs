@@ -7,24 +7,60 @@ use crate::{
 };
 use leptos::prelude::*;
 
-/// An (i) button whose help text opens on hover, on keyboard focus and on tap (a tap focuses
-/// the button). Pure CSS, so it works without JavaScript.
+/// An (i) that opens its help text on tap, click, Enter or Space: a `<details>`, so it opens
+/// on every engine without JavaScript and without relying on a button taking focus. With
+/// JavaScript it also opens while a mouse hovers it (the text itself can be hovered) and
+/// closes with Escape (see `Feedback`). On a phone the text opens above the setting, so it
+/// never covers the value it explains.
 #[component]
 pub fn HelpTip(label: String, help: String, id: String) -> impl IntoView {
+    let details = NodeRef::<leptos::html::Details>::new();
+    let opened_by_hover = StoredValue::new(false);
+    let set_open = move |open: bool| {
+        if let Some(details) = details.get_untracked() {
+            details.set_open(open);
+        }
+    };
+    let is_open = move || details.get_untracked().is_some_and(|d| d.open());
+    let enter = move |ev: leptos::ev::PointerEvent| {
+        if ev.pointer_type() == "mouse" && !is_open() {
+            opened_by_hover.set_value(true);
+            set_open(true);
+        }
+    };
+    let leave = move |ev: leptos::ev::PointerEvent| {
+        if ev.pointer_type() == "mouse" && opened_by_hover.get_value() {
+            opened_by_hover.set_value(false);
+            set_open(false);
+        }
+    };
+    // A click while it is open because of hover keeps it open (the click is the person's).
+    let toggled = move |_| {
+        if opened_by_hover.get_value() && !is_open() {
+            opened_by_hover.set_value(false);
+        }
+    };
+    let click = move |ev: leptos::ev::MouseEvent| {
+        if opened_by_hover.get_value() {
+            ev.prevent_default();
+            opened_by_hover.set_value(false);
+        }
+    };
     view! {
-        <span class="help">
-            <button
-                type="button"
-                class="help-icon"
-                aria-label=format!("About {label}")
-                aria-describedby=id.clone()
-            >
+        <details
+            class="help"
+            node_ref=details
+            on:pointerenter=enter
+            on:pointerleave=leave
+            on:toggle=toggled
+        >
+            <summary class="help-icon" aria-label=format!("About {label}") aria-describedby=id.clone() on:click=click>
                 "i"
-            </button>
+            </summary>
             <span class="tip" role="tooltip" id=id>
                 {help}
             </span>
-        </span>
+        </details>
     }
 }
 

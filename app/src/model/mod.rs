@@ -26,6 +26,42 @@ pub fn format_time(at: Millis) -> String {
         .unwrap_or_else(|| at.to_string())
 }
 
+/// The name of the cookie that carries a change's status message to its page (see
+/// `ssr::status`): `__Host-` prefixed when cookies are `Secure`.
+pub fn status_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-portal_status"
+    } else {
+        "portal_status"
+    }
+}
+
+/// 1204 as "1,204".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// "1 override", "3 overrides": a count with its noun, singular or plural.
+pub fn count_of(n: usize, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
+}
+
 /// The signed-in staff member as the pages see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffView {
@@ -66,6 +102,10 @@ pub struct CustomerSummary {
 pub struct CustomerPage {
     pub customers: Vec<CustomerSummary>,
     pub next_after: Option<i64>,
+    /// How many customers match the search (that the caller may see).
+    pub total: i64,
+    /// The 1-based position of the first customer of this page among them.
+    pub first: i64,
 }
 
 /// How many customers one page of the list shows.
@@ -283,4 +323,22 @@ pub struct SyncJobView {
 pub struct SyncPage {
     pub job: Option<SyncJobView>,
     pub can_start: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_people_write_them() {
+        assert_eq!(count_of(0, "override", "overrides"), "0 overrides");
+        assert_eq!(count_of(1, "override", "overrides"), "1 override");
+        assert_eq!(count_of(9, "override", "overrides"), "9 overrides");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1204), "1,204");
+        assert_eq!(thousands(20000), "20,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(-1000), "-1,000");
+    }
 }

@@ -87,6 +87,22 @@ impl Role {
     }
 }
 
+impl Permission {
+    /// The roles that have this permission, for people: "System Admin or Help Desk".
+    pub fn granted_to(self) -> String {
+        let labels: Vec<&str> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(self))
+            .map(Role::label)
+            .collect();
+        match labels.split_last() {
+            None => String::new(),
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        }
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -121,6 +137,19 @@ mod tests {
         Permission::ReloadCustomer,
         Permission::ReloadAllCustomers,
     ];
+
+    #[test]
+    fn who_has_a_permission_is_said_in_words() {
+        assert_eq!(
+            Permission::EditConfiguration.granted_to(),
+            "System Admin or Help Desk"
+        );
+        assert_eq!(Permission::EditTags.granted_to(), "System Admin");
+        assert_eq!(
+            Permission::ViewOverrideMatrix.granted_to(),
+            "System Admin or System Reader"
+        );
+    }
 
     fn writes_allowed(role: Role) -> Vec<Permission> {
         ALL_PERMISSIONS

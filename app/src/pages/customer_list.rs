@@ -1,7 +1,7 @@
 use crate::{
     api::customers::list_customers,
     components::ErrorMessage,
-    model::{CustomerPage, CustomerSummary},
+    model::{count_of, thousands, CustomerPage, CustomerSummary},
     pages::customer::SyncBadgeView,
 };
 use leptos::prelude::*;
@@ -38,7 +38,7 @@ pub fn CustomerListPage() -> impl IntoView {
     });
     view! {
         <Title text="Customers" />
-        <h1>"Customers"</h1>
+        <h1 tabindex="-1">"Customers"</h1>
         <Form method="GET" action="/customers" attr:class="search" attr:role="search">
             <label for="q" class="visually-hidden">
                 "Search customers"
@@ -82,7 +82,19 @@ fn CustomerTable(page: CustomerPage, search: String, first: bool) -> impl IntoVi
         };
         return view! { <p class="empty">{message}</p> }.into_any();
     }
+    let last = page.first + page.customers.len() as i64 - 1;
+    let range = if page.first == 1 && page.next_after.is_none() {
+        count_of(page.customers.len(), "customer", "customers")
+    } else {
+        format!(
+            "{}–{} of {} customers",
+            thousands(page.first),
+            thousands(last),
+            thousands(page.total)
+        )
+    };
     view! {
+        <p class="muted list-range" data-testid="list-range">{range}</p>
         <table class="customers">
             <thead>
                 <tr>

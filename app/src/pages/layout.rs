@@ -1,62 +1,100 @@
 use crate::{
     api::auth::{get_session, SignOut},
+    components::{status_on_arrival, Feedback, StatusRegion},
     model::Permission,
 };
 use leptos::prelude::*;
-use leptos_router::components::Outlet;
+use leptos_router::{
+    components::{Outlet, A},
+    hooks::use_location,
+};
 
-/// The frame of every signed-in page: the top bar with who is signed in and sign-out.
+/// The frame of every signed-in page: a skip link, the top bar (one row on a phone, the rest
+/// behind its Menu button), the status region, and the page.
 #[component]
 pub fn SignedInLayout() -> impl IntoView {
     let session = Resource::new(|| (), |_| get_session());
+    let arrival = Resource::new(|| (), |_| status_on_arrival());
     let sign_out = ServerAction::<SignOut>::new();
+    let feedback = Feedback::provide();
+    // A client-side route change: the old page's message no longer applies, and focus moves
+    // to the new page's heading (which also says which page this is).
+    let location = use_location();
+    Effect::watch(
+        move || location.pathname.get(),
+        move |_, _, _| {
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                if let Some(menu) = document()
+                    .get_element_by_id("main-menu")
+                    .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = menu.hide_popover();
+                }
+            }
+            feedback.say(None);
+            feedback.request_page_heading();
+        },
+        false,
+    );
     view! {
+        <a class="skip-link" href="#main">
+            "Skip to main content"
+        </a>
         <header class="topbar">
             <a class="brand" href="/customers">
                 "CSP Portal"
             </a>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    session
-                        .await
-                        .ok()
-                        .map(|staff| {
-                            let defaults = staff
-                                .role
-                                .allows(Permission::ManageGlobalDefaults)
-                                .then(|| view! { <a href="/settings/defaults">"Global defaults"</a> });
-                            let matrix = staff
-                                .role
-                                .allows(Permission::ViewOverrideMatrix)
-                                .then(|| view! { <a href="/settings/overrides">"Override matrix"</a> });
-                            let sync = staff
-                                .role
-                                .allows(Permission::ReloadAllCustomers)
-                                .then(|| view! { <a href="/sync">"Sync"</a> });
-                            view! {
-                                <nav class="main-nav" aria-label="Main">
-                                    <a href="/customers">"Customers"</a>
-                                    {defaults}
-                                    {matrix}
-                                    {sync}
-                                </nav>
-                                <div class="who">
-                                    <span class="who-name" data-testid="signed-in-as">
-                                        {staff.email}
-                                    </span>
-                                    <span class="role-badge">{staff.role.label()}</span>
-                                </div>
-                            }
-                        })
-                })}
-            </Transition>
-            <ActionForm action=sign_out attr:class="sign-out">
-                <button type="submit" class="link-button">
-                    "Sign out"
-                </button>
-            </ActionForm>
+            <button type="button" class="menu-button" popovertarget="main-menu" aria-label="Menu">
+                <span aria-hidden="true" class="menu-icon"></span>
+                "Menu"
+            </button>
+            <div id="main-menu" class="main-menu" popover="auto">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        session
+                            .await
+                            .ok()
+                            .map(|staff| {
+                                let defaults = staff
+                                    .role
+                                    .allows(Permission::ManageGlobalDefaults)
+                                    .then(|| view! { <A href="/settings/defaults">"Global defaults"</A> });
+                                let matrix = staff
+                                    .role
+                                    .allows(Permission::ViewOverrideMatrix)
+                                    .then(|| view! { <A href="/settings/overrides">"Override matrix"</A> });
+                                let sync = staff
+                                    .role
+                                    .allows(Permission::ReloadAllCustomers)
+                                    .then(|| view! { <A href="/sync">"Sync"</A> });
+                                view! {
+                                    <nav class="main-nav" aria-label="Main">
+                                        <A href="/customers">"Customers"</A>
+                                        {defaults}
+                                        {matrix}
+                                        {sync}
+                                    </nav>
+                                    <div class="who">
+                                        <span class="who-name" data-testid="signed-in-as">
+                                            {staff.email}
+                                        </span>
+                                        <span class="role-badge">{staff.role.label()}</span>
+                                    </div>
+                                }
+                            })
+                    })}
+                </Transition>
+                <ActionForm action=sign_out attr:class="sign-out">
+                    <button type="submit" class="link-button">
+                        "Sign out"
+                    </button>
+                </ActionForm>
+            </div>
         </header>
-        <main class="page">
+        <main class="page" id="main" tabindex="-1">
+            <StatusRegion arrival />
             <Outlet />
         </main>
     }

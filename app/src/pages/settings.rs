@@ -6,9 +6,10 @@ use crate::{
         get_global_defaults, get_override_matrix, RevertOverrides, SaveGlobalDefault,
     },
     components::{
-        action_error, refetch_after, ErrorMessage, FieldMessage, FormMessage, HelpTip, ValueEditor,
+        action_error, after_success, refetch_after, use_feedback, Confirm, ErrorMessage,
+        FieldMessage, FocusPoint, FormMessage, HelpTip, ValueEditor, PAGE_HEADING,
     },
-    model::{format_time, OverrideMatrix, SettingView, MATRIX_MAX_ROWS},
+    model::{count_of, format_time, OverrideMatrix, SettingView, MATRIX_MAX_ROWS},
     pages::{by_category, dom_id},
 };
 use leptos::prelude::*;
@@ -21,9 +22,10 @@ pub fn GlobalDefaultsPage() -> impl IntoView {
     let save = ServerAction::<SaveGlobalDefault>::new();
     let saved = refetch_after(save);
     let defaults = Resource::new(move || saved.get(), |_| get_global_defaults());
+    after_success(save, |s: &SettingView| Some(dom_id("change", &s.key)));
     view! {
         <Title text="Global defaults" />
-        <h1>"Global defaults"</h1>
+        <h1 tabindex="-1">"Global defaults"</h1>
         <p class="muted intro">
             "The value every customer gets unless it is overridden for that customer. A change applies at once to every customer without an override; overrides stay."
         </p>
@@ -32,7 +34,7 @@ pub fn GlobalDefaultsPage() -> impl IntoView {
                 match defaults.await {
                     Ok(page) => {
                         let can_edit = page.can_edit;
-                        by_category(page.settings)
+                        let list = by_category(page.settings)
                             .into_iter()
                             .map(|(category, settings)| {
                                 view! {
@@ -47,7 +49,11 @@ pub fn GlobalDefaultsPage() -> impl IntoView {
                                     </section>
                                 }
                             })
-                            .collect_view()
+                            .collect_view();
+                        view! {
+                            {list}
+                            <FocusPoint />
+                        }
                             .into_any()
                     }
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
@@ -73,11 +79,17 @@ fn DefaultItem(
     let edit_href = format!("/settings/defaults?edit={key}#{anchor}");
     let close_href = format!("/settings/defaults#{anchor}");
     let label = setting.label.clone();
-    let changed = format!(
-        "Last changed by {} · {}",
-        setting.changed_by,
-        format_time(setting.changed_at)
-    );
+    let changed = if setting.changed_at == 0 {
+        "The catalog's default: not changed here yet".to_owned()
+    } else {
+        format!(
+            "Last changed by {} · {}",
+            setting.changed_by,
+            format_time(setting.changed_at)
+        )
+    };
+    let change_id = dom_id("change", &key);
+    let feedback = use_feedback();
     let setting = StoredValue::new(setting);
     let error = action_error(save);
     view! {
@@ -94,6 +106,12 @@ fn DefaultItem(
                 if editing() {
                     let s = setting.get_value();
                     let close_href = close_href.clone();
+                    let target = change_id.clone();
+                    let on_cancel = move |_| {
+                        if let Some(f) = feedback {
+                            f.request_focus(target.clone());
+                        }
+                    };
                     view! {
                         <ActionForm action=save attr:class="form setting-editor" attr:novalidate=true>
                             <input type="hidden" name="key" value=s.key.clone() />
@@ -110,7 +128,11 @@ fn DefaultItem(
                                 <button type="submit" class="primary" disabled=move || save.pending().get()>
                                     "Save"
                                 </button>
-                                <a class="button" href=close_href.clone()>
+                                <a
+                                    class="button"
+                                    href=close_href.clone()
+                                    on:click=on_cancel
+                                >
                                     "Cancel"
                                 </a>
                             </div>
@@ -120,9 +142,10 @@ fn DefaultItem(
                 } else if can_edit {
                     view! {
                         <div class="setting-actions">
-                            <a class="button" href=edit_href.clone() aria-label=format!("Change default of {label}")>
+                            <a class="button" id=change_id.clone() href=edit_href.clone() aria-label=format!("Change default of {label}")>
                                 "Change"
                             </a>
+                            <FocusPoint />
                         </div>
                     }
                         .into_any()
@@ -143,20 +166,30 @@ pub fn OverrideMatrixPage() -> impl IntoView {
     let (setting, category, tag) = (param("setting"), param("category"), param("tag"));
     let revert = ServerAction::<RevertOverrides>::new();
     let reverted = refetch_after(revert);
+    after_success(revert, |_| Some(PAGE_HEADING.to_owned()));
     let matrix = Resource::new(
         move || (setting(), category(), tag(), reverted.get()),
         |(setting, category, tag, _)| get_override_matrix(setting, category, tag),
     );
     view! {
         <Title text="Override matrix" />
-        <h1>"Override matrix"</h1>
+        <h1 tabindex="-1">"Override matrix"</h1>
         <p class="muted intro">"Which customers override which setting, and with what value."</p>
         <Transition fallback=|| view! { <p class="muted">"Loading overrides…"</p> }>
             {move || Suspend::new(async move {
                 match matrix.await {
                     Ok(m) => view! {
                         <MatrixFilters matrix=m.clone() setting=setting() category=category() tag=tag() />
-                        <MatrixTable matrix=m revert />
+                        <MatrixTable
+                            matrix=m
+                            revert
+                            setting=setting()
+                            category=category()
+                            tag=tag()
+                            selected=query.read().get_all("select").unwrap_or_default()
+                            asking=query.read().get("confirm").is_some()
+                        />
+                        <FocusPoint />
                     }
                     .into_any(),
                     Err(error) => view! {
@@ -225,22 +258,24 @@ fn MatrixFilters(
     }
 }
 
+/// The override rows, with (for an admin) a checkbox each. Reverting the selection asks first:
+/// the selection form is a GET to this page with `confirm=1` and the selected rows (`select`),
+/// which shows the question with the count; the answer posts the revert.
 #[component]
-fn MatrixTable(matrix: OverrideMatrix, revert: ServerAction<RevertOverrides>) -> impl IntoView {
+fn MatrixTable(
+    matrix: OverrideMatrix,
+    revert: ServerAction<RevertOverrides>,
+    setting: String,
+    category: String,
+    tag: String,
+    /// The rows ticked (`select`), and whether the person asked to revert them (`confirm`).
+    selected: Vec<String>,
+    asking: bool,
+) -> impl IntoView {
     let error = action_error(revert);
-    let done = move || {
-        revert
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .map(|n| view! { <p class="notice" role="status">{format!("Reverted {n} override(s) to the global default.")}</p> })
-    };
     if matrix.rows.is_empty() {
-        return view! {
-            {done}
-            <p class="empty">"No customer overrides a setting that matches these filters."</p>
-        }
-        .into_any();
+        return view! { <p class="empty">"No customer overrides a setting that matches these filters."</p> }
+            .into_any();
     }
     let can_revert = matrix.can_revert;
     let count = matrix.rows.len();
@@ -250,9 +285,9 @@ fn MatrixTable(matrix: OverrideMatrix, revert: ServerAction<RevertOverrides>) ->
     let rows = matrix
         .rows
         .into_iter()
-        .enumerate()
-        .map(|(i, row)| {
+        .map(|row| {
             let item = format!("{}:{}:{}", row.customer_id, row.setting_key, row.version);
+            let checked = selected.contains(&item);
             let check_label = format!("Select {} of {}", row.setting_label, row.customer_name);
             view! {
                 <tr>
@@ -260,7 +295,7 @@ fn MatrixTable(matrix: OverrideMatrix, revert: ServerAction<RevertOverrides>) ->
                         .then(|| {
                             view! {
                                 <td class="select">
-                                    <input type="checkbox" name=format!("items[{i}]") value=item aria-label=check_label />
+                                    <input type="checkbox" name="select" value=item checked=checked aria-label=check_label />
                                 </td>
                             }
                         })}
@@ -290,29 +325,81 @@ fn MatrixTable(matrix: OverrideMatrix, revert: ServerAction<RevertOverrides>) ->
             <tbody>{rows}</tbody>
         </table>
     };
-    let summary = format!("{count} override(s) in force");
-    if can_revert {
-        view! {
-            {done}
-            <p class="muted">{summary}</p>
-            {truncated}
-            <ActionForm action=revert attr:class="matrix-form">
-                {table}
-                <FieldMessage error field="items" id="items-error" />
-                <FormMessage error />
-                <button type="submit" class="danger" disabled=move || revert.pending().get()>
-                    "Revert selected to the global default"
-                </button>
-            </ActionForm>
-        }
-        .into_any()
-    } else {
-        view! {
-            {done}
+    let summary = format!("{} in force", count_of(count, "override", "overrides"));
+    if !can_revert {
+        return view! {
             <p class="muted">{summary}</p>
             {truncated}
             {table}
         }
-        .into_any()
+        .into_any();
     }
+    let filters_href = {
+        let mut pairs = Vec::new();
+        for (name, value) in [("setting", &setting), ("category", &category), ("tag", &tag)] {
+            if !value.is_empty() {
+                pairs.push(format!("{name}={}", leptos_router::location::Url::escape(value)));
+            }
+        }
+        if pairs.is_empty() {
+            "/settings/overrides".to_owned()
+        } else {
+            format!("/settings/overrides?{}", pairs.join("&"))
+        }
+    };
+    let filter_values = (setting.clone(), category.clone(), tag.clone());
+    let question = match (asking, selected.len()) {
+        (false, _) => None,
+        (true, 0) => Some(
+            view! {
+                <p class="field-error" id="select-error" role="alert">
+                    "Select at least one override to revert."
+                </p>
+            }
+            .into_any(),
+        ),
+        (true, n) => Some(
+            view! {
+                <ActionForm action=revert attr:class="bulk-revert">
+                    {selected
+                        .iter()
+                        .enumerate()
+                        .map(|(i, item)| view! { <input type="hidden" name=format!("items[{i}]") value=item.clone() /> })
+                        .collect_view()}
+                    <input type="hidden" name="setting" value=filter_values.0 />
+                    <input type="hidden" name="category" value=filter_values.1 />
+                    <input type="hidden" name="tag" value=filter_values.2 />
+                    <FieldMessage error field="items" id="items-error" />
+                    <FormMessage error />
+                    <Confirm
+                        yes=format!("Yes, revert {}", count_of(n, "override", "overrides"))
+                        cancel_href=filters_href.clone()
+                        return_focus="revert-selected"
+                        pending=revert.pending()
+                    >
+                        {format!(
+                            "Revert {} to the global default? The customers lose these values; each one's history keeps them.",
+                            count_of(n, "selected override", "selected overrides")
+                        )}
+                    </Confirm>
+                </ActionForm>
+            }
+            .into_any(),
+        ),
+    };
+    view! {
+        <p class="muted">{summary}</p>
+        {truncated}
+        {question}
+        <Form method="GET" action="/settings/overrides" attr:class="matrix-form">
+            <input type="hidden" name="setting" value=setting />
+            <input type="hidden" name="category" value=category />
+            <input type="hidden" name="tag" value=tag />
+            {table}
+            <button type="submit" id="revert-selected" class="danger" name="confirm" value="1">
+                "Revert selected to the global default…"
+            </button>
+        </Form>
+    }
+    .into_any()
 }

@@ -40,7 +40,7 @@ pub fn SyncPage() -> impl IntoView {
     let error = action_error(start);
     view! {
         <Title text="Reload reconciliation" />
-        <h1>"Reload reconciliation"</h1>
+        <h1 tabindex="-1">"Reload reconciliation"</h1>
         <p class="muted intro">
             "Syncs every customer that has a Partner Center tenant: subscriptions and license counts are fetched again. It goes on in the background, even if the server restarts."
         </p>

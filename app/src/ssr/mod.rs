@@ -5,6 +5,7 @@ pub mod auth;
 pub mod db;
 pub mod partner_center;
 pub mod service;
+pub mod status;
 pub mod store;
 
 use crate::error::AppError;

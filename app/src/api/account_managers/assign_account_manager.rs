@@ -12,5 +12,12 @@ pub async fn assign_account_manager(
         ssr::{auth, service, state},
     };
     let staff = auth::authorize(Permission::AssignAccountManagers)?;
-    service::account_managers::assign(&state()?.db, &staff, customer_id, account_manager_id).await
+    let db = &state()?.db;
+    let manager =
+        service::account_managers::assign(db, &staff, customer_id, account_manager_id).await?;
+    crate::ssr::status::say_for_customer(db, customer_id, |customer| {
+        format!("Assigned {} to {customer}.", manager.name)
+    })
+    .await;
+    Ok(())
 }

@@ -12,5 +12,13 @@ pub async fn unassign_account_manager(
         ssr::{auth, service, state},
     };
     let staff = auth::authorize(Permission::AssignAccountManagers)?;
-    service::account_managers::unassign(&state()?.db, &staff, customer_id, account_manager_id).await
+    let db = &state()?.db;
+    let manager =
+        service::account_managers::unassign(db, &staff, customer_id, account_manager_id).await?;
+    let name = manager.map_or_else(|| "The account manager".to_owned(), |m| m.name);
+    crate::ssr::status::say_for_customer(db, customer_id, |customer| {
+        format!("Unassigned {name} from {customer}.")
+    })
+    .await;
+    Ok(())
 }

@@ -20,18 +20,16 @@ pub use revert_overrides::*;
 pub use save_global_default::*;
 pub use save_override::*;
 
-/// After a change, sends the browser back to the setting (closing its editor), with its history
-/// open when `history`. Without JavaScript this is the redirect a form post answers with; with
-/// JavaScript the router follows it.
+/// After a change, sends the browser back to the setting (closing its editor or history) and
+/// leaves the status message `message` makes from the customer's name. Without JavaScript the
+/// redirect is the answer to the form post; with JavaScript the router follows it.
 #[cfg(feature = "ssr")]
-fn show_setting(customer_id: i64, key: &str, history: bool) {
+async fn show_setting(customer_id: i64, key: &str, message: impl FnOnce(&str) -> String) {
+    if let Ok(state) = crate::ssr::state() {
+        crate::ssr::status::say_for_customer(&state.db, customer_id, message).await;
+    }
     let anchor = crate::pages::dom_id("setting", key);
-    let query = if history {
-        format!("?history={key}")
-    } else {
-        String::new()
-    };
     leptos_axum::redirect(&format!(
-        "/customers/{customer_id}/configuration{query}#{anchor}"
+        "/customers/{customer_id}/configuration#{anchor}"
     ));
 }

@@ -23,6 +23,12 @@ pub async fn restore_setting(
         version,
     )
     .await?;
-    super::show_setting(customer_id, &key, true);
+    super::show_setting(customer_id, &key, |customer| {
+        format!(
+            "Restored: {} is {} for {customer}.",
+            restored.label, restored.value_display
+        )
+    })
+    .await;
     Ok(restored)
 }

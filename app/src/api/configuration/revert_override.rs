@@ -15,6 +15,12 @@ pub async fn revert_override(
     let staff = auth::authorize(Permission::EditConfiguration)?;
     let reverted =
         service::configuration::revert(&state()?.db, &staff, customer_id, &key, version).await?;
-    super::show_setting(customer_id, &key, false);
+    super::show_setting(customer_id, &key, |customer| {
+        format!(
+            "Reverted: {} follows the global default ({}) for {customer}.",
+            reverted.label, reverted.value_display
+        )
+    })
+    .await;
     Ok(reverted)
 }

@@ -17,6 +17,10 @@ pub async fn save_global_default(
     let input = value.unwrap_or_default();
     let saved =
         service::configuration::save_default(&state()?.db, &staff, &key, &input, version).await?;
+    crate::ssr::status::say(&format!(
+        "Saved: the global default of {} is {}.",
+        saved.label, saved.value_display
+    ));
     leptos_axum::redirect(&format!(
         "/settings/defaults#{}",
         crate::pages::dom_id("setting", &key)

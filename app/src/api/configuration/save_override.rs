@@ -26,6 +26,9 @@ pub async fn save_override(
         version,
     )
     .await?;
-    super::show_setting(customer_id, &key, false);
+    super::show_setting(customer_id, &key, |customer| {
+        format!("Saved: {} is {} for {customer}.", saved.label, saved.value_display)
+    })
+    .await;
     Ok(saved)
 }

@@ -13,6 +13,11 @@ pub async fn reload_all_customers() -> Result<(i64, bool), AppError> {
     let state = state()?;
     super::partner_center(&state)?;
     let started = service::sync::start_all(&state.db, &staff, &state.sync_wakeup).await?;
+    crate::ssr::status::say(if started.1 {
+        "Reload of all customers started."
+    } else {
+        "A reload of all customers is already under way."
+    });
     leptos_axum::redirect("/sync");
     Ok(started)
 }

@@ -10,5 +10,15 @@ pub async fn reload_customer(customer_id: i64) -> Result<(i64, bool), AppError> 
         ssr::{auth, service, state},
     };
     let staff = auth::authorize(Permission::ReloadCustomer)?;
-    service::sync::reload_customer(&state()?, &staff, customer_id).await
+    let state = state()?;
+    let queued = service::sync::reload_customer(&state, &staff, customer_id).await?;
+    crate::ssr::status::say_for_customer(&state.db, customer_id, |customer| {
+        if queued.1 {
+            format!("Reload queued for {customer}: this section updates when it is done.")
+        } else {
+            format!("A reload of {customer} is already under way: this section updates when it is done.")
+        }
+    })
+    .await;
+    Ok(queued)
 }

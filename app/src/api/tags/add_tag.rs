@@ -9,5 +9,11 @@ pub async fn add_tag(customer_id: i64, name: String, value: String) -> Result<Ta
         ssr::{auth, service, state},
     };
     let staff = auth::authorize(Permission::EditTags)?;
-    service::tags::add(&state()?.db, &staff, customer_id, &name, &value).await
+    let db = &state()?.db;
+    let tag = service::tags::add(db, &staff, customer_id, &name, &value).await?;
+    crate::ssr::status::say_for_customer(db, customer_id, |customer| {
+        format!("Added tag {}: {} to {customer}.", tag.name, tag.value)
+    })
+    .await;
+    Ok(tag)
 }

@@ -1,8 +1,11 @@
 use super::customer_id_param;
 use crate::{
     api::account_managers::{get_account_managers, AssignAccountManager, UnassignAccountManager},
-    components::{action_error, ErrorMessage, FieldMessage, FormMessage},
-    model::{AccountManager, AccountManagersSection},
+    components::{
+        action_error, after_success, refetch_after, ErrorMessage, FieldMessage, FocusPoint,
+        FormMessage, PAGE_HEADING,
+    },
+    model::{AccountManager, AccountManagersSection, Permission},
 };
 use leptos::prelude::*;
 
@@ -12,16 +15,21 @@ pub fn AccountManagersSectionPage() -> impl IntoView {
     let id = customer_id_param();
     let assign = ServerAction::<AssignAccountManager>::new();
     let unassign = ServerAction::<UnassignAccountManager>::new();
+    let (assigned, unassigned) = (refetch_after(assign), refetch_after(unassign));
     let section = Resource::new(
-        move || (id.get(), assign.version().get(), unassign.version().get()),
+        move || (id.get(), assigned.get(), unassigned.get()),
         |(id, _, _)| get_account_managers(id),
     );
+    after_success(assign, |_| Some(PAGE_HEADING.to_owned()));
+    after_success(unassign, |_| Some(PAGE_HEADING.to_owned()));
     view! {
-        <h2>"Account Manager Details"</h2>
+        <h2 id="page-heading" tabindex="-1">
+            "Account Manager Details"
+        </h2>
         <Transition fallback=|| view! { <p class="muted">"Loading account managers…"</p> }>
             {move || Suspend::new(async move {
                 match section.await {
-                    Ok(section) => view! { <Managers section assign unassign /> }.into_any(),
+                    Ok(section) => view! { <Managers section assign unassign /> <FocusPoint /> }.into_any(),
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 }
             })}
@@ -55,7 +63,18 @@ fn Managers(
     };
     let assign_form = (can_assign && !section.assignable.is_empty())
         .then(|| view! { <AssignForm customer_id=id assignable=section.assignable assign /> });
+    let read_only = (!can_assign).then(|| {
+        view! {
+            <p class="read-only-note" data-testid="read-only">
+                {format!(
+                    "You can view this customer's account managers; assigning them needs {}.",
+                    Permission::AssignAccountManagers.granted_to()
+                )}
+            </p>
+        }
+    });
     view! {
+        {read_only}
         {assigned}
         {assign_form}
     }

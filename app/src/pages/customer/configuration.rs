@@ -9,13 +9,18 @@ use crate::{
         get_configuration, get_setting_history, RestoreSetting, RevertOverride, SaveOverride,
     },
     components::{
-        action_error, refetch_after, ErrorMessage, FormMessage, HelpTip, SourceBadge, ValueEditor,
+        action_error, after_success, refetch_after, use_feedback, Confirm, ErrorMessage,
+        FocusPoint, FormMessage, HelpTip, SourceBadge, ValueEditor,
     },
     error::AppError,
-    model::{format_time, SettingHistory, SettingView, ValueSource},
+    model::{count_of, format_time, Permission, SettingHistory, SettingView, ValueSource},
 };
-use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos::{html, prelude::*};
+use leptos_router::{
+    components::Form,
+    hooks::{use_navigate, use_query_map},
+    NavigateOptions,
+};
 
 #[derive(Clone, Copy)]
 struct Actions {
@@ -42,6 +47,11 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
         refetch_after(actions.revert),
         refetch_after(actions.restore),
     );
+    // After a change, focus returns to the setting's row.
+    let row_button = |s: &SettingView| Some(dom_id("override", &s.key));
+    after_success(actions.save, row_button);
+    after_success(actions.revert, row_button);
+    after_success(actions.restore, |s: &SettingView| Some(dom_id("history", &s.key)));
     let section = Resource::new(
         move || (id.get(), saved.get(), reverted.get(), restored.get()),
         |(id, ..)| get_configuration(id),
@@ -63,8 +73,11 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
             }
         },
     );
+    let filter = move || query.read().get("filter").unwrap_or_default();
     view! {
-        <h2>"Customer Configuration"</h2>
+        <h2 id="page-heading" tabindex="-1">
+            "Customer Configuration"
+        </h2>
         <p class="muted intro">
             "Each setting follows the global default unless it is overridden for this customer. Tap (i) for what a setting does."
         </p>
@@ -73,18 +86,129 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
                 match section.await {
                     Ok(section) => {
                         let can_edit = section.can_edit;
-                        by_category(section.settings)
+                        let filter = filter();
+                        let groups = by_category(section.settings);
+                        let categories: Vec<String> = groups.iter().map(|(c, _)| c.clone()).collect();
+                        let total: usize = groups.iter().map(|(_, s)| s.len()).sum();
+                        let shown: Vec<(String, Vec<SettingView>)> = groups
                             .into_iter()
-                            .map(|(category, settings)| {
-                                view! { <Category category settings can_edit actions history /> }
+                            .map(|(c, list)| {
+                                let list = list.into_iter().filter(|s| matches(s, &filter)).collect::<Vec<_>>();
+                                (c, list)
                             })
-                            .collect_view()
+                            .filter(|(_, list)| !list.is_empty())
+                            .collect();
+                        let count: usize = shown.iter().map(|(_, s)| s.len()).sum();
+                        let summary = if filter.trim().is_empty() {
+                            count_of(total, "setting", "settings")
+                        } else {
+                            format!("{} of {total} match “{}”", count_of(count, "setting", "settings"), filter.trim())
+                        };
+                        let list = if shown.is_empty() {
+                            view! { <p class="empty">{format!("No setting matches “{}”.", filter.trim())}</p> }.into_any()
+                        } else {
+                            shown
+                                .into_iter()
+                                .map(|(category, settings)| {
+                                    view! { <Category category settings can_edit actions history /> }
+                                })
+                                .collect_view()
+                                .into_any()
+                        };
+                        view! {
+                            {(!can_edit).then(|| view! {
+                                <p class="read-only-note" data-testid="read-only">
+                                    {format!(
+                                        "You can view this customer's configuration; changes need {}.",
+                                        Permission::EditConfiguration.granted_to()
+                                    )}
+                                </p>
+                            })}
+                            <SettingsFinder categories filter=filter.clone() summary />
+                            {list}
+                            <FocusPoint />
+                        }
                             .into_any()
                     }
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// Whether a setting matches the filter box: its name, key, category or help text contains
+/// every word typed, ignoring case.
+fn matches(setting: &SettingView, filter: &str) -> bool {
+    let text = format!(
+        "{} {} {} {}",
+        setting.label, setting.key, setting.category, setting.help
+    )
+    .to_lowercase();
+    filter
+        .to_lowercase()
+        .split_whitespace()
+        .all(|word| text.contains(word))
+}
+
+/// The id of a category's heading, for the jump links.
+fn category_anchor(category: &str) -> String {
+    let slug: String = category
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    format!("category-{slug}")
+}
+
+/// The filter box (a GET form: `?filter=`; with JavaScript it filters as the person types)
+/// and the links that jump to a category.
+#[component]
+fn SettingsFinder(categories: Vec<String>, filter: String, summary: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let customer_id = customer_id_param().get_untracked();
+    let action = format!("/customers/{customer_id}/configuration");
+    let path = action.clone();
+    let on_input = move |ev| {
+        let text = event_target_value(&ev);
+        let href = if text.trim().is_empty() {
+            path.clone()
+        } else {
+            format!("{path}?filter={}", leptos_router::location::Url::escape(&text))
+        };
+        navigate(
+            &href,
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    view! {
+        <div class="finder">
+            <Form method="GET" action=action attr:class="search" attr:role="search">
+                <label for="settings-filter" class="visually-hidden">
+                    "Filter settings"
+                </label>
+                <input
+                    id="settings-filter"
+                    type="search"
+                    name="filter"
+                    placeholder="Filter settings, e.g. invoice"
+                    value=filter
+                    autocomplete="off"
+                    on:input=on_input
+                />
+                <button type="submit">"Filter"</button>
+            </Form>
+            <p class="muted small-text" data-testid="settings-count" aria-live="polite">{summary}</p>
+            <nav class="jump" aria-label="Jump to a category">
+                {categories
+                    .into_iter()
+                    .map(|c| view! { <a href=format!("#{}", category_anchor(&c))>{c.clone()}</a> })
+                    .collect_view()}
+            </nav>
+        </div>
     }
 }
 
@@ -98,7 +222,7 @@ fn Category(
 ) -> impl IntoView {
     view! {
         <section class="setting-category">
-            <h3>{category}</h3>
+            <h3 id=category_anchor(&category)>{category.clone()}</h3>
             <ul class="settings">
                 {settings
                     .into_iter()
@@ -151,6 +275,11 @@ fn SettingItem(
     let override_label = if overridden { "Edit" } else { "Override" };
     let label = setting.label.clone();
     let setting = StoredValue::new(setting);
+    let (override_id, revert_id, history_id) = (
+        dom_id("override", &key),
+        dom_id("revert", &key),
+        dom_id("history", &key),
+    );
     view! {
         <li
             class="setting"
@@ -174,15 +303,15 @@ fn SettingItem(
             {
                 move || match mode() {
                 Mode::Edit if can_edit => {
-                    view! { <OverrideForm setting=setting.get_value() close_href=close_href.clone() actions /> }
+                    view! { <OverrideForm setting=setting.get_value() close_href=close_href.clone() actions return_focus=override_id.clone() /> }
                         .into_any()
                 }
                 Mode::ConfirmRevert if can_edit && overridden => {
-                    view! { <RevertConfirm setting=setting.get_value() close_href=close_href.clone() actions /> }
+                    view! { <RevertConfirm setting=setting.get_value() close_href=close_href.clone() actions return_focus=revert_id.clone() /> }
                         .into_any()
                 }
                 Mode::History => {
-                    view! { <History history close_href=close_href.clone() can_edit actions /> }
+                    view! { <History history close_href=close_href.clone() can_edit actions return_focus=history_id.clone() /> }
                         .into_any()
                 }
                 _ => {
@@ -191,7 +320,7 @@ fn SettingItem(
                             {can_edit
                                 .then(|| {
                                     view! {
-                                        <a class="button" href=edit_href.clone() aria-label=format!("{override_label} {label}")>
+                                        <a class="button" id=override_id.clone() href=edit_href.clone() aria-label=format!("{override_label} {label}")>
                                             {override_label}
                                         </a>
                                     }
@@ -199,14 +328,15 @@ fn SettingItem(
                             {(can_edit && overridden)
                                 .then(|| {
                                     view! {
-                                        <a class="button danger" href=revert_href.clone() aria-label=format!("Revert {label}")>
+                                        <a class="button danger" id=revert_id.clone() href=revert_href.clone() aria-label=format!("Revert {label}")>
                                             "Revert"
                                         </a>
                                     }
                                 })}
-                            <a class="button quiet" href=history_href.clone() aria-label=format!("History of {label}")>
+                            <a class="button quiet" id=history_id.clone() href=history_href.clone() aria-label=format!("History of {label}")>
                                 "History"
                             </a>
+                            <FocusPoint />
                         </div>
                     }
                         .into_any()
@@ -235,13 +365,35 @@ fn SettingTarget(customer_id: i64, key: String, version: i64) -> impl IntoView {
     }
 }
 
+/// Focus goes back to `target` when the person follows this link (with JavaScript).
+fn return_focus_on_click(target: String) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
+    let feedback = use_feedback();
+    move |_| {
+        if let Some(feedback) = feedback {
+            feedback.request_focus(target.clone());
+        }
+    }
+}
+
 #[component]
-fn OverrideForm(setting: SettingView, close_href: String, actions: Actions) -> impl IntoView {
+fn OverrideForm(
+    setting: SettingView,
+    close_href: String,
+    actions: Actions,
+    return_focus: String,
+) -> impl IntoView {
     let customer_id = customer_id_param().get_untracked();
     let error = action_error(actions.save);
     let id = dom_id("value", &setting.key);
+    // Opening the editor puts the cursor in its input.
+    let form = NodeRef::<html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(form) = form.get() {
+            focus_first_input(&form);
+        }
+    });
     view! {
-        <ActionForm action=actions.save attr:class="form setting-editor" attr:novalidate=true>
+        <ActionForm action=actions.save node_ref=form attr:class="form setting-editor" attr:novalidate=true>
             <SettingTarget customer_id key=setting.key.clone() version=setting.override_version />
             <ValueEditor
                 kind=setting.kind.clone()
@@ -255,7 +407,7 @@ fn OverrideForm(setting: SettingView, close_href: String, actions: Actions) -> i
                 <button type="submit" class="primary" disabled=move || actions.save.pending().get()>
                     "Save"
                 </button>
-                <a class="button" href=close_href>
+                <a class="button" href=close_href on:click=return_focus_on_click(return_focus)>
                     "Cancel"
                 </a>
             </div>
@@ -263,27 +415,51 @@ fn OverrideForm(setting: SettingView, close_href: String, actions: Actions) -> i
     }
 }
 
+/// Focuses the first input, select or textarea of `form`.
+fn focus_first_input(form: &leptos::web_sys::HtmlFormElement) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(input) = form
+            .query_selector("input:not([type=hidden]), select, textarea")
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = input.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = form;
+}
+
 #[component]
-fn RevertConfirm(setting: SettingView, close_href: String, actions: Actions) -> impl IntoView {
+fn RevertConfirm(
+    setting: SettingView,
+    close_href: String,
+    actions: Actions,
+    return_focus: String,
+) -> impl IntoView {
     let customer_id = customer_id_param().get_untracked();
     let error = action_error(actions.revert);
     view! {
-        <ActionForm action=actions.revert attr:class="confirm">
-            <p>
-                "Revert “" {setting.label.clone()} "” to the global default ("
-                <strong>{setting.default_display.clone()}</strong> ")? The override "
-                <strong>{setting.value_display.clone()}</strong> " is removed."
-            </p>
+        <ActionForm action=actions.revert>
             <SettingTarget customer_id key=setting.key.clone() version=setting.override_version />
             <FormMessage error />
-            <div class="form-actions">
-                <button type="submit" class="danger" disabled=move || actions.revert.pending().get()>
-                    "Yes, revert"
-                </button>
-                <a class="button" href=close_href>
-                    "Cancel"
-                </a>
-            </div>
+            <Confirm
+                yes="Yes, revert".to_owned()
+                cancel_href=close_href
+                return_focus
+                pending=actions.revert.pending()
+            >
+                "Revert “"
+                {setting.label.clone()}
+                "” to the global default ("
+                <strong>{setting.default_display.clone()}</strong>
+                ")? The override "
+                <strong>{setting.value_display.clone()}</strong>
+                " is removed."
+            </Confirm>
         </ActionForm>
     }
 }
@@ -294,6 +470,7 @@ fn History(
     close_href: String,
     can_edit: bool,
     actions: Actions,
+    return_focus: String,
 ) -> impl IntoView {
     let customer_id = customer_id_param().get_untracked();
     let error = action_error(actions.restore);
@@ -301,7 +478,7 @@ fn History(
         <div class="history">
             <div class="history-head">
                 <h4>"History"</h4>
-                <a href=close_href>"Close"</a>
+                <a href=close_href on:click=return_focus_on_click(return_focus)>"Close"</a>
             </div>
             <FormMessage error />
             <Transition fallback=|| view! { <p class="muted">"Loading history…"</p> }>

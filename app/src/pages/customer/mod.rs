@@ -10,12 +10,15 @@ pub use configuration::ConfigurationSectionPage;
 pub use tags::TagsSectionPage;
 pub use tenants::{SyncBadgeView, TenantsSectionPage};
 
-use crate::{api::customers::get_customer, components::ErrorMessage};
+use crate::{
+    api::customers::get_customer,
+    components::{ErrorMessage, FocusPoint},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
     components::{Outlet, A},
-    hooks::use_params_map,
+    hooks::{use_location, use_params_map},
 };
 
 /// The settings sections that exist, in menu order: (path segment, label, what it is for).
@@ -59,6 +62,16 @@ pub(crate) fn customer_id_param() -> Memo<i64> {
 pub fn CustomerLayout() -> impl IntoView {
     let id = customer_id_param();
     let customer = Resource::new(move || id.get(), get_customer);
+    let location = use_location();
+    // "Customer Configuration · Contoso": the section the address names, then the customer.
+    let section_label = move || {
+        let path = location.pathname.get();
+        let slug = path.rsplit('/').next().unwrap_or_default().to_owned();
+        SECTIONS
+            .iter()
+            .find(|(s, ..)| *s == slug)
+            .map_or("Overview", |(_, label, _)| *label)
+    };
     view! {
         <nav class="crumbs">
             <a href="/customers">"← Customers"</a>
@@ -67,9 +80,9 @@ pub fn CustomerLayout() -> impl IntoView {
             {move || Suspend::new(async move {
                 match customer.await {
                     Ok(c) => {
-                        let title = c.name.clone();
+                        let name = c.name.clone();
                         view! {
-                            <Title text=title />
+                            <Title text=move || format!("{} · {name}", section_label()) />
                             <header class="customer-header">
                                 <h1>{c.name}</h1>
                                 <p class="domain">{c.primary_domain}</p>
@@ -90,6 +103,7 @@ pub fn CustomerLayout() -> impl IntoView {
                             <section class="section-body">
                                 <Outlet />
                             </section>
+                            <FocusPoint />
                         }
                             .into_any()
                     }

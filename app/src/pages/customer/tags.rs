@@ -1,32 +1,52 @@
 use super::customer_id_param;
 use crate::{
     api::tags::{get_tags, AddTag, RemoveTag},
-    components::{action_error, ErrorMessage, FieldMessage, FormMessage},
-    model::{Tag, TAG_NAME_MAX_CHARS},
+    components::{
+        action_error, after_success, refetch_after, Confirm, ErrorMessage, FieldMessage,
+        FocusPoint, FormMessage, PAGE_HEADING,
+    },
+    model::{Permission, Tag, TAG_NAME_MAX_CHARS},
 };
 use leptos::{html, prelude::*};
+use leptos_router::hooks::use_query_map;
 
-/// `/customers/{id}/tags`: Define Tags.
+/// `/customers/{id}/tags`: Define Tags. `?remove=TAG_ID` asks before removing a tag (tags
+/// decide what Help Desk staff see).
 #[component]
 pub fn TagsSectionPage() -> impl IntoView {
     let id = customer_id_param();
     let add = ServerAction::<AddTag>::new();
     let remove = ServerAction::<RemoveTag>::new();
+    let (added, removed) = (refetch_after(add), refetch_after(remove));
     let section = Resource::new(
-        move || (id.get(), add.version().get(), remove.version().get()),
+        move || (id.get(), added.get(), removed.get()),
         |(id, _, _)| get_tags(id),
     );
+    // After a tag is added, the cursor waits in the name field of an empty form for the next.
+    after_success(add, |_| Some("tag-name".to_owned()));
+    after_success(remove, |_| Some(PAGE_HEADING.to_owned()));
     view! {
-        <h2>"Define Tags"</h2>
+        <h2 id="page-heading" tabindex="-1">
+            "Define Tags"
+        </h2>
         <Transition fallback=|| view! { <p class="muted">"Loading tags…"</p> }>
             {move || Suspend::new(async move {
                 match section.await {
                     Ok(section) => {
                         view! {
+                            {(!section.can_edit).then(|| view! {
+                                <p class="read-only-note" data-testid="read-only">
+                                    {format!(
+                                        "You can view this customer's tags; changing them needs {}.",
+                                        Permission::EditTags.granted_to()
+                                    )}
+                                </p>
+                            })}
                             <TagList tags=section.tags can_edit=section.can_edit remove />
                             {section
                                 .can_edit
                                 .then(|| view! { <AddTagForm customer_id=id.get_untracked() add /> })}
+                            <FocusPoint />
                         }
                             .into_any()
                     }
@@ -42,8 +62,10 @@ fn TagList(tags: Vec<Tag>, can_edit: bool, remove: ServerAction<RemoveTag>) -> i
     if tags.is_empty() {
         return view! { <p class="empty">"This customer has no tags yet."</p> }.into_any();
     }
-    let id = customer_id_param();
+    let id = customer_id_param().get_untracked();
     let error = action_error(remove);
+    let query = use_query_map();
+    let base = format!("/customers/{id}/tags");
     view! {
         <FormMessage error />
         <ul class="tag-list">
@@ -51,22 +73,49 @@ fn TagList(tags: Vec<Tag>, can_edit: bool, remove: ServerAction<RemoveTag>) -> i
                 .into_iter()
                 .map(|tag| {
                     let label = format!("Remove tag {}", tag.name);
+                    let button_id = format!("remove-tag-{}", tag.id);
+                    let asking = {
+                        let tag_id = tag.id.to_string();
+                        move || can_edit && query.read().get("remove").as_deref() == Some(tag_id.as_str())
+                    };
+                    let remove_href = format!("{base}?remove={}#tag-{}", tag.id, tag.id);
+                    let cancel_href = format!("{base}#tag-{}", tag.id);
+                    let shown = format!("{}: {}", tag.name, tag.value);
                     view! {
-                        <li>
+                        <li id=format!("tag-{}", tag.id)>
                             <span class="tag-name">{tag.name}</span>
                             <span class="tag-value">{tag.value}</span>
-                            {can_edit
-                                .then(|| {
+                            {move || {
+                                if asking() {
+                                    let (cancel_href, button_id, shown) =
+                                        (cancel_href.clone(), button_id.clone(), shown.clone());
                                     view! {
-                                        <ActionForm action=remove attr:class="inline">
-                                            <input type="hidden" name="customer_id" value=id.get_untracked() />
+                                        <ActionForm action=remove attr:class="remove-tag">
+                                            <input type="hidden" name="customer_id" value=id />
                                             <input type="hidden" name="tag_id" value=tag.id />
-                                            <button type="submit" class="danger small" aria-label=label>
-                                                "Remove"
-                                            </button>
+                                            <Confirm
+                                                yes="Yes, remove".to_owned()
+                                                cancel_href
+                                                return_focus=button_id
+                                                pending=remove.pending()
+                                            >
+                                                "Remove the tag “" <strong>{shown}</strong>
+                                                "”? Help Desk staff whose scope is this tag no longer see this customer."
+                                            </Confirm>
                                         </ActionForm>
                                     }
-                                })}
+                                        .into_any()
+                                } else if can_edit {
+                                    view! {
+                                        <a class="button danger small" id=button_id.clone() href=remove_href.clone() aria-label=label.clone()>
+                                            "Remove"
+                                        </a>
+                                    }
+                                        .into_any()
+                                } else {
+                                    ().into_any()
+                                }
+                            }}
                         </li>
                     }
                 })
@@ -103,7 +152,7 @@ fn AddTagForm(customer_id: i64, add: ServerAction<AddTag>) -> impl IntoView {
             </div>
             <FormMessage error />
             <button type="submit" class="primary" disabled=move || add.pending().get()>
-                "Submit"
+                "Add tag"
             </button>
         </ActionForm>
     }

@@ -4,8 +4,8 @@
 use super::customer_id_param;
 use crate::{
     api::sync::{get_provider_tenants, ReloadCustomer},
-    components::{action_error, ErrorMessage, FormMessage},
-    model::{format_time, ProviderTenantsSection, SyncBadge, SyncStatus, TenantView},
+    components::{action_error, after_success, ErrorMessage, FocusPoint, FormMessage},
+    model::{format_time, Permission, ProviderTenantsSection, SyncBadge, SyncStatus, TenantView},
 };
 use leptos::prelude::*;
 
@@ -38,12 +38,15 @@ pub fn TenantsSectionPage() -> impl IntoView {
             }
         });
     });
+    after_success(reload, |_| Some("reload-button".to_owned()));
     view! {
-        <h2>"Provider Tenants"</h2>
+        <h2 id="page-heading" tabindex="-1">
+            "Provider Tenants"
+        </h2>
         <Transition fallback=|| view! { <p class="muted">"Loading tenants…"</p> }>
             {move || Suspend::new(async move {
                 match section.await {
-                    Ok(section) => view! { <Tenants section reload /> }.into_any(),
+                    Ok(section) => view! { <Tenants section reload /> <FocusPoint /> }.into_any(),
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 }
             })}
@@ -66,7 +69,18 @@ fn Tenants(section: ProviderTenantsSection, reload: ServerAction<ReloadCustomer>
         }
         .into_any()
     };
+    let read_only = (!section.can_reload).then(|| {
+        view! {
+            <p class="read-only-note" data-testid="read-only">
+                {format!(
+                    "You can view this customer's tenants; Reload Reconciliation needs {}.",
+                    Permission::ReloadCustomer.granted_to()
+                )}
+            </p>
+        }
+    });
     view! {
+        {read_only}
         {tenants}
         <section class="sync-status" aria-label="Reconciliation">
             <h3>"Reconciliation with Partner Center"</h3>
@@ -87,7 +101,7 @@ fn Tenants(section: ProviderTenantsSection, reload: ServerAction<ReloadCustomer>
                     view! {
                         <ActionForm action=reload attr:class="inline-form">
                             <input type="hidden" name="customer_id" value=customer_id />
-                            <button type="submit" class="primary" disabled=move || reload.pending().get()>
+                            <button type="submit" id="reload-button" class="primary" disabled=move || reload.pending().get()>
                                 {move || if reload.pending().get() { "Reloading…" } else { "Reload reconciliation" }}
                             </button>
                         </ActionForm>

@@ -2,7 +2,7 @@
 
 use crate::{
     error::AppError,
-    model::{AccountManagersSection, Permission, StaffView},
+    model::{AccountManager, AccountManagersSection, Permission, StaffView},
     ssr::{
         db::{now_millis, Db},
         service::{audit, customers::ensure_visible},
@@ -41,7 +41,7 @@ pub async fn assign(
     staff: &StaffView,
     customer_id: i64,
     manager_id: i64,
-) -> Result<(), AppError> {
+) -> Result<AccountManager, AppError> {
     let mut tx = db.begin_write().await?;
     ensure_visible(&mut tx, staff, customer_id).await?;
     let manager = store::account_managers::find(&mut tx, manager_id)
@@ -71,7 +71,7 @@ pub async fn assign(
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(manager)
 }
 
 pub async fn unassign(
@@ -79,7 +79,7 @@ pub async fn unassign(
     staff: &StaffView,
     customer_id: i64,
     manager_id: i64,
-) -> Result<(), AppError> {
+) -> Result<Option<AccountManager>, AppError> {
     let mut tx = db.begin_write().await?;
     ensure_visible(&mut tx, staff, customer_id).await?;
     let now = now_millis();
@@ -100,11 +100,13 @@ pub async fn unassign(
                 "account manager {}",
                 manager.as_ref().map_or("(deleted)", |m| m.email.as_str())
             ),
-            before: manager.map(|m| json!({ "name": m.name, "email": m.email })),
+            before: manager
+                .as_ref()
+                .map(|m| json!({ "name": m.name, "email": m.email })),
             after: None,
         },
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(manager)
 }

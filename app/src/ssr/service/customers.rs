@@ -21,8 +21,8 @@ pub fn scope_of(staff: &StaffView) -> Option<i64> {
 }
 
 /// One page of the customers `staff` may see, matching `search` in the name or domain (or a
-/// tenant id, exactly or by prefix). Five queries whatever the page size: the cursor, the page,
-/// its tags, its account managers, its syncs.
+/// tenant id, exactly or by prefix). Seven queries whatever the page size: the cursor, the page,
+/// the two counts ("26–50 of 1,204"), its tags, its account managers, its syncs.
 pub async fn list(
     db: &Db,
     staff: &StaffView,
@@ -38,17 +38,14 @@ pub async fn list(
         Some(id) => store::customers::cursor(&mut conn, id).await?,
         None => None,
     };
-    let mut rows = store::customers::page(
-        &mut conn,
-        db.backend(),
-        &CustomerQuery {
-            search_key: &search_key,
-            after: cursor.as_ref().map(|(key, id)| (key.as_str(), *id)),
-            scoped_to_staff: scope_of(staff),
-            limit: CUSTOMER_PAGE_SIZE + 1,
-        },
-    )
-    .await?;
+    let query = CustomerQuery {
+        search_key: &search_key,
+        after: cursor.as_ref().map(|(key, id)| (key.as_str(), *id)),
+        scoped_to_staff: scope_of(staff),
+        limit: CUSTOMER_PAGE_SIZE + 1,
+    };
+    let mut rows = store::customers::page(&mut conn, db.backend(), &query).await?;
+    let (total, first) = store::customers::count(&mut conn, db.backend(), &query).await?;
     let has_more = rows.len() as i64 > CUSTOMER_PAGE_SIZE;
     rows.truncate(CUSTOMER_PAGE_SIZE as usize);
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
@@ -83,6 +80,8 @@ pub async fn list(
     Ok(CustomerPage {
         customers,
         next_after,
+        total,
+        first,
     })
 }
 

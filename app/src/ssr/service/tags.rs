@@ -91,7 +91,7 @@ pub async fn remove(
     staff: &StaffView,
     customer_id: i64,
     tag_id: i64,
-) -> Result<(), AppError> {
+) -> Result<Tag, AppError> {
     let mut tx = db.begin_write().await?;
     ensure_visible(&mut tx, staff, customer_id).await?;
     let now = now_millis();
@@ -113,5 +113,5 @@ pub async fn remove(
     .await?;
     tx.commit().await?;
     tracing::info!(staff = %staff.email, customer_id, tag = %tag.name, "tag removed");
-    Ok(())
+    Ok(tag)
 }

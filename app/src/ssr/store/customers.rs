@@ -42,8 +42,19 @@ fn is_tenant_id_prefix(term: &str) -> bool {
     term.len() >= 9 && term.contains('-') && term.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
-/// The statement of a page, and its values.
-fn statement(backend: Backend, q: &CustomerQuery<'_>) -> (String, Vec<Param>) {
+/// What a list statement returns.
+#[derive(Clone, Copy)]
+enum Select<'a> {
+    /// The page's rows.
+    Page,
+    /// How many customers match (the cursor and the limit ignored).
+    Count,
+    /// How many matching customers come up to and including this (name key, id).
+    CountUpTo(&'a str, i64),
+}
+
+/// The statement of a page (or a count), and its values.
+fn statement(backend: Backend, q: &CustomerQuery<'_>, select: Select<'_>) -> (String, Vec<Param>) {
     let mut params = Vec::new();
     let term = q.search_key;
     let hex_like = term.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
@@ -57,14 +68,22 @@ fn statement(backend: Backend, q: &CustomerQuery<'_>) -> (String, Vec<Param>) {
     } else {
         "customers c".to_owned()
     };
-    let mut sql =
-        format!("SELECT c.id, c.name, c.primary_domain FROM {source} WHERE c.deleted_at IS NULL");
-    if let Some((name_key, id)) = q.after {
+    let columns = match select {
+        Select::Page => "c.id, c.name, c.primary_domain",
+        Select::Count | Select::CountUpTo(..) => "COUNT(*) AS n",
+    };
+    let mut sql = format!("SELECT {columns} FROM {source} WHERE c.deleted_at IS NULL");
+    let window = match select {
+        Select::Page => q.after.map(|cursor| (cursor, ">")),
+        Select::Count => None,
+        Select::CountUpTo(name_key, id) => Some(((name_key, id), "<=")),
+    };
+    if let Some(((name_key, id), comparison)) = window {
         let (k, i) = (
             next(&mut params, Param::Text(name_key.to_owned())),
             next(&mut params, Param::Int(id)),
         );
-        sql.push_str(&format!(" AND (c.name_key, c.id) > (${k}, ${i})"));
+        sql.push_str(&format!(" AND (c.name_key, c.id) {comparison} (${k}, ${i})"));
     }
     if !term.is_empty() && !from_index {
         let mut any = Vec::new();
@@ -100,9 +119,44 @@ fn statement(backend: Backend, q: &CustomerQuery<'_>) -> (String, Vec<Param>) {
                  WHERE ct.customer_id = c.id AND s.staff_id = ${n})"
         ));
     }
-    let n = next(&mut params, Param::Int(q.limit));
-    sql.push_str(&format!(" ORDER BY c.name_key, c.id LIMIT ${n}"));
+    if matches!(select, Select::Page) {
+        let n = next(&mut params, Param::Int(q.limit));
+        sql.push_str(&format!(" ORDER BY c.name_key, c.id LIMIT ${n}"));
+    }
     (sql, params)
+}
+
+fn bind_all<'q>(
+    sql: &'q str,
+    params: Vec<Param>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut query = sqlx::query(sql);
+    for p in params {
+        query = match p {
+            Param::Text(t) => query.bind(t),
+            Param::Int(i) => query.bind(i),
+        };
+    }
+    query
+}
+
+/// (how many customers match, the 1-based position of the first one of the page after
+/// `q.after`): the list's "26–50 of 1,204".
+pub async fn count(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    q: &CustomerQuery<'_>,
+) -> Result<(i64, i64), sqlx::Error> {
+    let (sql, params) = statement(backend, q, Select::Count);
+    let total: i64 = bind_all(&sql, params).fetch_one(&mut *conn).await?.try_get("n")?;
+    let before = match q.after {
+        None => 0,
+        Some((name_key, id)) => {
+            let (sql, params) = statement(backend, q, Select::CountUpTo(name_key, id));
+            bind_all(&sql, params).fetch_one(&mut *conn).await?.try_get("n")?
+        }
+    };
+    Ok((total, before + 1))
 }
 
 /// (id, name, primary domain) of one page of customers, in (name key, id) order. Every part
@@ -114,15 +168,8 @@ pub async fn page(
     backend: Backend,
     q: &CustomerQuery<'_>,
 ) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
-    let (sql, params) = statement(backend, q);
-    let mut query = sqlx::query(&sql);
-    for p in params {
-        query = match p {
-            Param::Text(t) => query.bind(t),
-            Param::Int(i) => query.bind(i),
-        };
-    }
-    query
+    let (sql, params) = statement(backend, q, Select::Page);
+    bind_all(&sql, params)
         .fetch_all(conn)
         .await?
         .iter()
