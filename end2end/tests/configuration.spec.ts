@@ -1,5 +1,5 @@
 import { Browser, Page, TestInfo } from '@playwright/test';
-import { dataKey, expect, ready, signIn, snapshot, test } from './fixtures';
+import { dataKey, expect, navigate, ready, signIn, snapshot, status, test } from './fixtures';
 
 // The four projects share one demo database and run at the same time, so each test works on a
 // customer of its own per project.
@@ -30,13 +30,20 @@ test('an admin reads the help, overrides a value, sees it kept, reverts it and r
   await expect(terms.locator('.value')).toHaveText('30');
   await expect(terms.locator('.badge')).toHaveText('Global default');
 
-  // The (i) opens the help text (hover on a desktop, tap or focus anywhere).
+  // The (i) opens the help text on a tap or click, with or without JavaScript; on a phone it
+  // opens above the setting, so the value stays in view.
   const tip = terms.getByRole('tooltip');
   await expect(tip).toBeHidden();
-  await terms.getByRole('button', { name: 'About Payment terms (days)' }).click();
+  await terms.getByLabel('About Payment terms (days)').click();
   await expect(tip).toBeVisible();
   await expect(tip).toContainText('Days the customer has to pay an invoice');
+  const [tipBox, valueBox] = [await tip.boundingBox(), await terms.locator('.value').boundingBox()];
+  const overlaps = tipBox!.y < valueBox!.y + valueBox!.height && valueBox!.y < tipBox!.y + tipBox!.height
+    && tipBox!.x < valueBox!.x + valueBox!.width && valueBox!.x < tipBox!.x + tipBox!.width;
+  expect(overlaps, 'the help text covers the value it explains').toBe(false);
   await snapshot(page, testInfo, 'configuration');
+  await terms.getByLabel('About Payment terms (days)').click();
+  await expect(tip).toBeHidden();
 
   await terms.getByRole('link', { name: 'Override Payment terms (days)' }).click();
   const input = page.getByLabel('New value for Payment terms (days)');
@@ -50,6 +57,7 @@ test('an admin reads the help, overrides a value, sees it kept, reverts it and r
   await terms.getByRole('button', { name: 'Save' }).click();
   await expect(terms.locator('.value')).toHaveText('45');
   await expect(terms.locator('.badge')).toHaveText('Overridden');
+  await expect(status(page)).toHaveText(`Saved: Payment terms (days) is 45 for ${customerFor(testInfo, 0)}.`);
 
   await page.reload();
   await ready(page, testInfo);
@@ -62,6 +70,7 @@ test('an admin reads the help, overrides a value, sees it kept, reverts it and r
   await terms.getByRole('button', { name: 'Yes, revert' }).click();
   await expect(terms.locator('.badge')).toHaveText('Global default');
   await expect(terms.locator('.value')).toHaveText('30');
+  await expect(status(page)).toHaveText(`Reverted: Payment terms (days) follows the global default (30) for ${customerFor(testInfo, 0)}.`);
 
   await terms.getByRole('link', { name: 'History of Payment terms (days)' }).click();
   const entries = terms.locator('.history-list li');
@@ -73,6 +82,8 @@ test('an admin reads the help, overrides a value, sees it kept, reverts it and r
   await terms.getByRole('button', { name: 'Restore 45' }).click();
   await expect(terms.locator('.badge')).toHaveText('Overridden');
   await expect(terms.locator('.value')).toHaveText('45');
+  await expect(status(page)).toHaveText(`Restored: Payment terms (days) is 45 for ${customerFor(testInfo, 0)}.`);
+  await terms.getByRole('link', { name: 'History of Payment terms (days)' }).click();
   await expect(entries.nth(0)).toContainText('Restored a past value');
 });
 
@@ -121,18 +132,27 @@ test('the override matrix lists an override and a bulk revert clears it', async 
   await language.getByRole('button', { name: 'Save' }).click();
   await expect(language.locator('.value')).toHaveText('Nederlands');
 
-  await page.getByRole('link', { name: 'Override matrix' }).click();
+  await navigate(page, 'Override matrix');
   await ready(page, testInfo);
   await page.getByLabel('Setting').selectOption({ label: 'Customer portal — Language' });
   await page.getByRole('button', { name: 'Filter' }).click();
-  await expect(page).toHaveURL(/setting=portal.language/);
+  await expect(page).toHaveURL(/setting=portal(\.|%2E)language/);
   const row = page.locator('table.matrix tbody tr', { hasText: customer });
   await expect(row).toContainText('Nederlands');
   await ready(page, testInfo);
   await snapshot(page, testInfo, 'override-matrix');
+  // Reverting asks first, with the count; nothing selected is said plainly.
+  await page.getByRole('button', { name: 'Revert selected to the global default…' }).click();
+  await expect(page.locator('#select-error')).toHaveText('Select at least one override to revert.');
+  await expect(row).toContainText('Nederlands');
   await row.getByRole('checkbox').check();
-  await page.getByRole('button', { name: 'Revert selected to the global default' }).click();
+  await page.getByRole('button', { name: 'Revert selected to the global default…' }).click();
+  await expect(page.getByRole('group', { name: 'Confirm' })).toContainText('Revert 1 selected override to the global default?');
+  await expect(row).toContainText('Nederlands');
+  await page.getByRole('button', { name: 'Yes, revert 1 override' }).click();
   await expect(row).toHaveCount(0);
+  await expect(status(page)).toHaveText('Reverted 1 override to the global default.');
+  await expect(page).toHaveURL(/setting=portal(\.|%2E)language/);
 });
 
 test('a reader sees the configuration and the matrix but no way to change them', async ({ page }, testInfo) => {
@@ -143,7 +163,10 @@ test('a reader sees the configuration and the matrix but no way to change them',
   await expect(settings.getByRole('link', { name: /^Override / })).toHaveCount(0);
   await expect(settings.getByRole('link', { name: /^Revert / })).toHaveCount(0);
   await expect(settings.getByRole('link', { name: /^History of / }).first()).toBeVisible();
-  await page.getByRole('link', { name: 'Override matrix' }).click();
+  await expect(page.getByTestId('read-only')).toHaveText(
+    "You can view this customer's configuration; changes need System Admin or Help Desk.",
+  );
+  await navigate(page, 'Override matrix');
   await expect(page.getByRole('heading', { name: 'Override matrix' })).toBeVisible();
   await expect(page.getByRole('checkbox')).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'Global defaults' })).toHaveCount(0);
@@ -160,7 +183,7 @@ const defaults: Record<string, [string, string, string, string]> = {
 test('an admin changes a global default on its page', async ({ page }, testInfo) => {
   const [key, label, value, shown] = defaults[dataKey(testInfo)];
   await signIn(page, testInfo, 'admin');
-  await page.getByRole('link', { name: 'Global defaults' }).click();
+  await navigate(page, 'Global defaults');
   await expect(page.getByRole('heading', { name: 'Global defaults' })).toBeVisible();
   await ready(page, testInfo);
   const item = setting(page, key);
@@ -172,5 +195,6 @@ test('an admin changes a global default on its page', async ({ page }, testInfo)
   await item.getByRole('button', { name: 'Save' }).click();
   await expect(item.locator('.value')).toHaveText(shown);
   await expect(item).toContainText('Last changed by admin@demo.test');
+  await expect(status(page)).toHaveText(`Saved: the global default of ${label} is ${shown}.`);
   await snapshot(page, testInfo, 'global-defaults');
 });

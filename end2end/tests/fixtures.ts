@@ -51,6 +51,24 @@ export async function signIn(page: Page, testInfo: TestInfo, role: string) {
   await ready(page, testInfo);
 }
 
+/** Opens the top bar's menu when it is folded behind the Menu button (on a phone). */
+export async function openMenu(page: Page) {
+  const menu = page.getByRole('button', { name: 'Menu' });
+  if (await menu.isVisible()) {
+    await menu.click();
+    await expect(page.locator('#main-menu')).toBeVisible();
+  }
+}
+
+/** Follows a link of the main navigation (through the menu on a phone). */
+export async function navigate(page: Page, name: string) {
+  await openMenu(page);
+  await page.locator('#main-menu').getByRole('link', { name, exact: true }).click();
+}
+
+/** The status region's message after a change. */
+export const status = (page: Page) => page.getByTestId('status');
+
 /** Saves a full-page screenshot under screenshots/<project>/<name>.png and checks the page
  * does not scroll sideways. */
 export async function snapshot(page: Page, testInfo: TestInfo, name: string) {

@@ -1,4 +1,4 @@
-import { expect, jsEnabled, ready, signIn, test } from './fixtures';
+import { expect, jsEnabled, navigate, ready, signIn, test } from './fixtures';
 
 // Every page state a link can open directly (a reload, a shared link, a tap before the client
 // has arrived) must hydrate without an error; the fixture fails the test on any console error
@@ -18,10 +18,14 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
   await ready(page, testInfo);
   await page.goto(`/customers?after=${id}`);
   await ready(page, testInfo);
-  await page.getByRole('link', { name: 'Customers', exact: true }).first().click();
+  await navigate(page, 'Customers');
   await expect(page).toHaveURL(/\/customers$/);
+  await page.goto('/settings/overrides?confirm=1');
+  await ready(page, testInfo);
+  await page.goto('/settings/defaults?edit=billing.currency');
+  await ready(page, testInfo);
 
-  for (const section of ['', '/tenants', '/tags', '/account-managers', '/configuration']) {
+  for (const section of ['', '/tenants', '/tags', '/tags?remove=1', '/account-managers', '/configuration', '/configuration?filter=invoice']) {
     await page.goto(`/customers/${id}${section}`);
     await ready(page, testInfo);
   }

@@ -1,4 +1,4 @@
-import { expect, jsEnabled, ready, signIn, snapshot, test } from './fixtures';
+import { expect, jsEnabled, openMenu, ready, signIn, snapshot, status, test } from './fixtures';
 
 test('a wrong password gets a clear message that does not say whether the user exists', async ({ page }, testInfo) => {
   await page.goto('/sign-in');
@@ -23,8 +23,10 @@ test('an admin lists, searches, opens a customer, adds and removes a tag, and si
   await expect(page.getByRole('link', { name: 'Alder Creek Dental' })).toBeVisible();
   await snapshot(page, testInfo, 'customers');
 
-  // Keyset paging: the second page starts after the first.
+  // Keyset paging: the second page starts after the first, and each says where it is.
+  await expect(page.getByTestId('list-range')).toHaveText('1–25 of 60 customers');
   await page.getByRole('link', { name: 'Next page »' }).click();
+  await expect(page.getByTestId('list-range')).toHaveText('26–50 of 60 customers');
   await expect(page.getByRole('link', { name: 'Zephyr Wind Energy' })).toHaveCount(0);
   await expect(page.getByRole('link', { name: '« First page' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Alder Creek Dental' })).toHaveCount(0);
@@ -50,32 +52,41 @@ test('an admin lists, searches, opens a customer, adds and removes a tag, and si
   const value = page.getByLabel('Value', { exact: true });
   await name.fill('x'.repeat(65));
   await value.fill('anything');
-  await page.getByRole('button', { name: 'Submit' }).click();
+  await page.getByRole('button', { name: 'Add tag' }).click();
   await expect(page.locator('#tag-name-error')).toContainText('65 characters');
   await expect(page.locator('.tag-list')).not.toContainText('xxxxxxxxxx');
 
   await name.fill('');
   await value.fill('anything');
-  await page.getByRole('button', { name: 'Submit' }).click();
+  await page.getByRole('button', { name: 'Add tag' }).click();
   await expect(page.locator('#tag-name-error')).toHaveText('Enter a tag name.');
 
   const tagName = `E2E ${testInfo.project.name}`;
   await name.fill(tagName);
   await value.fill('Blue');
-  await page.getByRole('button', { name: 'Submit' }).click();
+  await page.getByRole('button', { name: 'Add tag' }).click();
   const added = page.locator('.tag-list li', { hasText: tagName });
   await expect(added).toContainText('Blue');
   await expect(page.locator('#tag-name-error')).toHaveCount(0);
+  await expect(status(page)).toHaveText(`Added tag ${tagName}: Blue to Northwind Traders.`);
   await snapshot(page, testInfo, 'tags');
 
-  await page.getByRole('button', { name: `Remove tag ${tagName}` }).click();
+  // Removing a tag asks first; Cancel changes nothing.
+  await page.getByRole('link', { name: `Remove tag ${tagName}` }).click();
+  await expect(added.getByRole('group', { name: 'Confirm' })).toContainText('Help Desk staff whose scope is this tag');
+  await added.getByRole('link', { name: 'Cancel' }).click();
+  await expect(added.getByRole('group', { name: 'Confirm' })).toHaveCount(0);
+  await page.getByRole('link', { name: `Remove tag ${tagName}` }).click();
+  await added.getByRole('button', { name: 'Yes, remove' }).click();
   await expect(added).toHaveCount(0);
+  await expect(status(page)).toHaveText(`Removed tag ${tagName}: Blue from Northwind Traders.`);
 
   await page.getByRole('link', { name: 'Account Manager Details' }).first().click();
   await expect(page.getByRole('heading', { name: 'Account Manager Details' })).toBeVisible();
   await expect(page.locator('.manager-name').first()).toBeVisible();
   await snapshot(page, testInfo, 'account-managers');
 
+  await openMenu(page);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   await page.goto('/customers');
@@ -89,8 +100,9 @@ test('a reader sees tags but cannot change them', async ({ page }, testInfo) => 
   await page.getByRole('link', { name: 'Northwind Traders' }).click();
   await page.getByRole('link', { name: 'Define Tags' }).first().click();
   await expect(page.locator('.tag-list')).toContainText('Region');
-  await expect(page.getByRole('button', { name: 'Submit' })).toHaveCount(0);
-  await expect(page.getByRole('button', { name: /^Remove tag/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Add tag' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: /^Remove tag/ })).toHaveCount(0);
+  await expect(page.getByTestId('read-only')).toHaveText("You can view this customer's tags; changing them needs System Admin.");
   await snapshot(page, testInfo, 'tags-reader');
 });
 
@@ -98,6 +110,7 @@ test('a help desk user sees only the customers of their tag', async ({ page }, t
   await signIn(page, testInfo, 'helpdesk');
   const rows = page.locator('table.customers tbody tr');
   await expect(rows).toHaveCount(15);
+  await expect(page.getByTestId('list-range')).toHaveText('15 customers');
   for (const text of await rows.allInnerTexts()) {
     expect(text).toContain('Region: North');
   }

@@ -1,4 +1,4 @@
-import { dataKey, expect, jsEnabled, ready, signIn, snapshot, test } from './fixtures';
+import { dataKey, expect, jsEnabled, navigate, ready, signIn, snapshot, status, test } from './fixtures';
 
 const customers: Record<string, string> = {
   'desktop-js': 'Elmstead Property Management',
@@ -18,9 +18,10 @@ test('a finance user reloads one customer and sees its sync status change', asyn
   await ready(page, testInfo);
   const tenant = page.locator('.tenant').first();
   await expect(tenant.locator('code.copyable')).toHaveText(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-  const status = page.getByTestId('sync-status');
-  const before = await status.innerText();
+  const syncStatus = page.getByTestId('sync-status');
+  const before = await syncStatus.innerText();
   await page.getByRole('button', { name: 'Reload reconciliation' }).click();
+  await expect(status(page)).toContainText(customer);
   // The reload is queued for the sync worker; the section follows it.
   if (testInfo.project.use.javaScriptEnabled === false) {
     await expect(async () => {
@@ -28,8 +29,8 @@ test('a finance user reloads one customer and sees its sync status change', asyn
       await expect(page.getByTestId('reload-queued')).toHaveCount(0, { timeout: 1000 });
     }).toPass({ timeout: 30_000 });
   }
-  await expect(status.locator('.badge')).toHaveText('Synced', { timeout: 30_000 });
-  await expect(status).not.toHaveText(before);
+  await expect(syncStatus.locator('.badge')).toHaveText('Synced', { timeout: 30_000 });
+  await expect(syncStatus).not.toHaveText(before);
   await expect(tenant).not.toContainText('Last sync: never');
   await expect(page.getByRole('button', { name: 'Reload reconciliation' })).toBeEnabled();
   await snapshot(page, testInfo, 'provider-tenants');
@@ -37,12 +38,13 @@ test('a finance user reloads one customer and sees its sync status change', asyn
 
 test('an admin reloads all customers and the progress reaches 100%', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'admin');
-  await page.getByRole('link', { name: 'Sync', exact: true }).click();
+  await navigate(page, 'Sync');
   await expect(page.getByRole('heading', { name: 'Reload reconciliation' })).toBeVisible();
   await ready(page, testInfo);
   // The four projects may each start or join the same job: both are fine.
   await page.getByRole('button', { name: /Reload all customers|Join the running reload/ }).click();
   await expect(page).toHaveURL(/\/sync/);
+  await expect(status(page)).toContainText('all customers');
   const figures = page.getByTestId('job-figures');
   if (testInfo.project.use.javaScriptEnabled === false) {
     // Without JavaScript the page shows the progress as of each load.

@@ -498,6 +498,50 @@ async fn admin_adds_and_removes_a_tag_over_http() {
 }
 
 #[tokio::test]
+async fn after_a_form_post_without_javascript_the_next_page_says_what_happened_once() {
+    let app = spawn_app().await;
+    let c = app.customer("Contoso", "North").await;
+    let admin = app.signed_in(Role::Admin).await;
+    let tags_page = format!("{}/customers/{c}/tags", app.base);
+    let res = admin
+        .post(format!("{}/api/add_tag", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, &tags_page)
+        .form(&[
+            ("customer_id", c.to_string().as_str()),
+            ("name", "Tier"),
+            ("value", "Gold"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("portal_status="))
+        .expect("the status message travels in its cookie")
+        .to_owned();
+    assert!(cookie.contains("SameSite=Strict") && cookie.contains("Max-Age=60"), "{cookie}");
+
+    let page = admin.get(&tags_page).send().await.unwrap();
+    let cleared = page
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.starts_with("portal_status=;") && v.contains("Max-Age=0"));
+    assert!(cleared, "the page that shows the message clears it");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Added tag Tier: Gold to Contoso."), "the page says what happened");
+
+    let again = admin.get(&tags_page).send().await.unwrap().text().await.unwrap();
+    assert!(!again.contains("Added tag Tier"), "said once, not on every load");
+}
+
+#[tokio::test]
 async fn helpdesk_is_refused_a_customer_outside_their_tags() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await.to_string();

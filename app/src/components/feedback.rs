@@ -40,12 +40,14 @@ impl Feedback {
             // closes any open help text.
             let focus = feedback.focus;
             let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-                focus.set(None);
+                focus.try_set(None);
                 if ev.key() == "Escape" {
                     close_help_tips();
                 }
             });
-            let pointer = window_event_listener(leptos::ev::pointerdown, move |_| focus.set(None));
+            let pointer = window_event_listener(leptos::ev::pointerdown, move |_| {
+                focus.try_set(None);
+            });
             on_cleanup(move || {
                 keys.remove();
                 pointer.remove();
@@ -55,20 +57,20 @@ impl Feedback {
     }
 
     pub fn say(&self, message: Option<String>) {
-        self.said.set(Some(message));
+        self.said.try_set(Some(message));
     }
 
     /// Asks for the element with id `target` (or [`PAGE_HEADING`]) to be focused, now if it
     /// is on the page, else by the next render that shows it.
     pub fn request_focus(&self, target: impl Into<String>) {
-        self.focus.set(Some(target.into()));
+        self.focus.try_set(Some(target.into()));
         self.apply_focus();
     }
 
     /// Asks for focus on the new page's heading after a route change: met once the new page
     /// has rendered (the old page's heading is still in the document now).
     pub fn request_page_heading(&self) {
-        self.focus.set(Some(PAGE_HEADING.to_owned()));
+        self.focus.try_set(Some(PAGE_HEADING.to_owned()));
         let this = *self;
         request_animation_frame(move || this.apply_focus());
     }
@@ -79,7 +81,7 @@ impl Feedback {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let Some(target) = self.focus.get_untracked() else {
+            let Some(target) = self.focus.try_get_untracked().flatten() else {
                 return;
             };
             let doc = document();
@@ -100,8 +102,8 @@ impl Feedback {
                 .active_element()
                 .is_none_or(|a| doc.body().is_some_and(|b| *b == a) || !a.is_connected());
             if heading {
-                self.page.set(element.text_content().unwrap_or_default());
-                self.focus.set(None);
+                self.page.try_set(element.text_content().unwrap_or_default());
+                self.focus.try_set(None);
                 let _ = element.focus();
             } else if free {
                 let _ = element.focus();
@@ -220,7 +222,8 @@ where
                     feedback.request_focus(target);
                 }
             }
-            Some(Err(AppError::Validation { .. })) => focus_first_error(),
+            // Once the messages are on the page.
+            Some(Err(AppError::Validation { .. })) => request_animation_frame(focus_first_error),
             _ => {}
         },
         false,

@@ -9,6 +9,24 @@ use leptos_router::{
     hooks::use_location,
 };
 
+/// With JavaScript the router would take the skip link's click: focus the page ourselves
+/// (without JavaScript the browser follows `#main`).
+fn skip_to_main(ev: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(main) = document()
+            .get_element_by_id("main")
+            .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            ev.prevent_default();
+            let _ = main.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
 /// The frame of every signed-in page: a skip link, the top bar (one row on a phone, the rest
 /// behind its Menu button), the status region, and the page.
 #[component]
@@ -39,7 +57,7 @@ pub fn SignedInLayout() -> impl IntoView {
         false,
     );
     view! {
-        <a class="skip-link" href="#main">
+        <a class="skip-link" href="#main" on:click=skip_to_main>
             "Skip to main content"
         </a>
         <header class="topbar">

@@ -2,7 +2,7 @@
 
 use crate::{
     api::sync::{get_sync_page, ReloadAllCustomers},
-    components::{action_error, ErrorMessage, FormMessage},
+    components::{action_error, after_success, ErrorMessage, FormMessage},
     model::{format_time, SyncJobView},
 };
 use leptos::prelude::*;
@@ -38,6 +38,7 @@ pub fn SyncPage() -> impl IntoView {
         });
     });
     let error = action_error(start);
+    after_success(start, |_| None);
     view! {
         <Title text="Reload reconciliation" />
         <h1 tabindex="-1">"Reload reconciliation"</h1>

@@ -107,7 +107,11 @@ pub fn CustomerLayout() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    Err(error) => view! {
+                        <Title text="Customer not shown" />
+                        <ErrorMessage error />
+                    }
+                    .into_any(),
                 }
             })}
         </Transition>

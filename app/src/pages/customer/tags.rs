@@ -110,6 +110,7 @@ fn TagList(tags: Vec<Tag>, can_edit: bool, remove: ServerAction<RemoveTag>) -> i
                                         <a class="button danger small" id=button_id.clone() href=remove_href.clone() aria-label=label.clone()>
                                             "Remove"
                                         </a>
+                                        <FocusPoint />
                                     }
                                         .into_any()
                                 } else {

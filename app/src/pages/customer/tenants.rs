@@ -114,13 +114,25 @@ fn Tenants(section: ProviderTenantsSection, reload: ServerAction<ReloadCustomer>
 
 #[component]
 fn TenantItem(tenant: TenantView) -> impl IntoView {
-    let copied = RwSignal::new(false);
+    // What the last Copy did: None (nothing yet), Some(true) copied, Some(false) refused by the
+    // browser. "Copied" shows only once the clipboard took the text, and for a few seconds.
+    let copied = RwSignal::new(None::<bool>);
     let id_for_copy = tenant.tenant_id.clone();
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&id_for_copy);
-            copied.set(true);
+        {
+            let id = id_for_copy.clone();
+            leptos::task::spawn_local(async move {
+                let written = match web_sys::window() {
+                    Some(window) => {
+                        let promise = window.navigator().clipboard().write_text(&id);
+                        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+                    }
+                    None => false,
+                };
+                copied.set(Some(written));
+                set_timeout(move || copied.set(None), std::time::Duration::from_secs(3));
+            });
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = &id_for_copy;
@@ -136,8 +148,14 @@ fn TenantItem(tenant: TenantView) -> impl IntoView {
                 <span class="muted small-text">"Tenant ID "</span>
                 <code class="copyable">{tenant.tenant_id.clone()}</code>
                 <button type="button" class="small" on:click=copy aria-label=format!("Copy tenant ID {}", tenant.tenant_id)>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                    {move || if copied.get() == Some(true) { "Copied" } else { "Copy" }}
                 </button>
+                <span class="small-text" role="status">
+                    {move || match copied.get() {
+                        Some(false) => "The browser did not allow copying: select the ID and copy it.",
+                        _ => "",
+                    }}
+                </span>
             </div>
             <span class="small-text">"Last sync: " {last}</span>
         </li>
