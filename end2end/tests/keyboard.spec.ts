@@ -192,8 +192,13 @@ test('on a phone the top bar is one row and the customer content starts in the f
     page.locator('nav.sections a').first(),
     page.locator('a.button').first(),
   ]) {
+    await expect(target).toBeVisible();
     const box = await target.boundingBox();
     expect(box!.width).toBeGreaterThanOrEqual(44);
     expect(box!.height).toBeGreaterThanOrEqual(44);
   }
+  await page.goto('/settings/overrides');
+  const cell = await page.locator('.check-target').first().boundingBox();
+  expect(cell!.width).toBeGreaterThanOrEqual(44);
+  expect(cell!.height).toBeGreaterThanOrEqual(44);
 });

@@ -524,7 +524,10 @@ async fn after_a_form_post_without_javascript_the_next_page_says_what_happened_o
         .find(|v| v.starts_with("portal_status="))
         .expect("the status message travels in its cookie")
         .to_owned();
-    assert!(cookie.contains("SameSite=Strict") && cookie.contains("Max-Age=60"), "{cookie}");
+    assert!(
+        cookie.contains("SameSite=Strict") && cookie.contains("Max-Age=60"),
+        "{cookie}"
+    );
 
     let page = admin.get(&tags_page).send().await.unwrap();
     let cleared = page
@@ -535,10 +538,23 @@ async fn after_a_form_post_without_javascript_the_next_page_says_what_happened_o
         .any(|v| v.starts_with("portal_status=;") && v.contains("Max-Age=0"));
     assert!(cleared, "the page that shows the message clears it");
     let html = page.text().await.unwrap();
-    assert!(html.contains("Added tag Tier: Gold to Contoso."), "the page says what happened");
+    assert!(
+        html.contains("Added tag Tier: Gold to Contoso."),
+        "the page says what happened"
+    );
 
-    let again = admin.get(&tags_page).send().await.unwrap().text().await.unwrap();
-    assert!(!again.contains("Added tag Tier"), "said once, not on every load");
+    let again = admin
+        .get(&tags_page)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !again.contains("Added tag Tier"),
+        "said once, not on every load"
+    );
 }
 
 #[tokio::test]

@@ -102,7 +102,8 @@ impl Feedback {
                 .active_element()
                 .is_none_or(|a| doc.body().is_some_and(|b| *b == a) || !a.is_connected());
             if heading {
-                self.page.try_set(element.text_content().unwrap_or_default());
+                self.page
+                    .try_set(element.text_content().unwrap_or_default());
                 self.focus.try_set(None);
                 let _ = element.focus();
             } else if free {

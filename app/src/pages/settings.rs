@@ -295,7 +295,10 @@ fn MatrixTable(
                         .then(|| {
                             view! {
                                 <td class="select">
-                                    <input type="checkbox" name="select" value=item checked=checked aria-label=check_label />
+                                    // The label makes the whole 44 x 44 cell the target.
+                                    <label class="check-target">
+                                        <input type="checkbox" name="select" value=item checked=checked aria-label=check_label />
+                                    </label>
                                 </td>
                             }
                         })}
@@ -336,9 +339,16 @@ fn MatrixTable(
     }
     let filters_href = {
         let mut pairs = Vec::new();
-        for (name, value) in [("setting", &setting), ("category", &category), ("tag", &tag)] {
+        for (name, value) in [
+            ("setting", &setting),
+            ("category", &category),
+            ("tag", &tag),
+        ] {
             if !value.is_empty() {
-                pairs.push(format!("{name}={}", leptos_router::location::Url::escape(value)));
+                pairs.push(format!(
+                    "{name}={}",
+                    leptos_router::location::Url::escape(value)
+                ));
             }
         }
         if pairs.is_empty() {

@@ -29,7 +29,5 @@ async fn show_setting(customer_id: i64, key: &str, message: impl FnOnce(&str) ->
         crate::ssr::status::say_for_customer(&state.db, customer_id, message).await;
     }
     let anchor = crate::pages::dom_id("setting", key);
-    leptos_axum::redirect(&format!(
-        "/customers/{customer_id}/configuration#{anchor}"
-    ));
+    leptos_axum::redirect(&format!("/customers/{customer_id}/configuration#{anchor}"));
 }

@@ -26,11 +26,15 @@ pub async fn revert_overrides(
         "Reverted {} to the global default.",
         crate::model::count_of(reverted, "override", "overrides")
     ));
-    let filters: Vec<String> = [("setting", &setting), ("category", &category), ("tag", &tag)]
-        .into_iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(name, value)| format!("{name}={}", leptos_router::location::Url::escape(value)))
-        .collect();
+    let filters: Vec<String> = [
+        ("setting", &setting),
+        ("category", &category),
+        ("tag", &tag),
+    ]
+    .into_iter()
+    .filter(|(_, value)| !value.is_empty())
+    .map(|(name, value)| format!("{name}={}", leptos_router::location::Url::escape(value)))
+    .collect();
     leptos_axum::redirect(&if filters.is_empty() {
         "/settings/overrides".to_owned()
     } else {

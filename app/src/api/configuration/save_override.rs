@@ -27,7 +27,10 @@ pub async fn save_override(
     )
     .await?;
     super::show_setting(customer_id, &key, |customer| {
-        format!("Saved: {} is {} for {customer}.", saved.label, saved.value_display)
+        format!(
+            "Saved: {} is {} for {customer}.",
+            saved.label, saved.value_display
+        )
     })
     .await;
     Ok(saved)

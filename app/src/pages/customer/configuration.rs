@@ -51,7 +51,9 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
     let row_button = |s: &SettingView| Some(dom_id("override", &s.key));
     after_success(actions.save, row_button);
     after_success(actions.revert, row_button);
-    after_success(actions.restore, |s: &SettingView| Some(dom_id("history", &s.key)));
+    after_success(actions.restore, |s: &SettingView| {
+        Some(dom_id("history", &s.key))
+    });
     let section = Resource::new(
         move || (id.get(), saved.get(), reverted.get(), restored.get()),
         |(id, ..)| get_configuration(id),
@@ -155,7 +157,13 @@ fn matches(setting: &SettingView, filter: &str) -> bool {
 fn category_anchor(category: &str) -> String {
     let slug: String = category
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("category-{slug}")
 }
@@ -173,7 +181,10 @@ fn SettingsFinder(categories: Vec<String>, filter: String, summary: String) -> i
         let href = if text.trim().is_empty() {
             path.clone()
         } else {
-            format!("{path}?filter={}", leptos_router::location::Url::escape(&text))
+            format!(
+                "{path}?filter={}",
+                leptos_router::location::Url::escape(&text)
+            )
         };
         navigate(
             &href,

@@ -83,7 +83,9 @@ fn statement(backend: Backend, q: &CustomerQuery<'_>, select: Select<'_>) -> (St
             next(&mut params, Param::Text(name_key.to_owned())),
             next(&mut params, Param::Int(id)),
         );
-        sql.push_str(&format!(" AND (c.name_key, c.id) {comparison} (${k}, ${i})"));
+        sql.push_str(&format!(
+            " AND (c.name_key, c.id) {comparison} (${k}, ${i})"
+        ));
     }
     if !term.is_empty() && !from_index {
         let mut any = Vec::new();
@@ -148,12 +150,18 @@ pub async fn count(
     q: &CustomerQuery<'_>,
 ) -> Result<(i64, i64), sqlx::Error> {
     let (sql, params) = statement(backend, q, Select::Count);
-    let total: i64 = bind_all(&sql, params).fetch_one(&mut *conn).await?.try_get("n")?;
+    let total: i64 = bind_all(&sql, params)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
     let before = match q.after {
         None => 0,
         Some((name_key, id)) => {
             let (sql, params) = statement(backend, q, Select::CountUpTo(name_key, id));
-            bind_all(&sql, params).fetch_one(&mut *conn).await?.try_get("n")?
+            bind_all(&sql, params)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("n")?
         }
     };
     Ok((total, before + 1))
