@@ -56,6 +56,9 @@ pub struct SimulatorOptions {
     pub hang_share: f64,
     pub seed: u64,
     pub max_page_size: usize,
+    /// Begin every JSON answer with a UTF-8 byte order mark, as Microsoft's answers are
+    /// publicly reported to do at times.
+    pub byte_order_mark: bool,
 }
 
 impl Default for SimulatorOptions {
@@ -72,6 +75,7 @@ impl Default for SimulatorOptions {
             hang_share: 0.0,
             seed: 1,
             max_page_size: 500,
+            byte_order_mark: false,
         }
     }
 }
@@ -177,7 +181,36 @@ pub fn router(simulator: Arc<Simulator>) -> Router {
             "/v1/customers/{id}/subscribedskus",
             get(list_subscribed_skus),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            simulator.clone(),
+            with_byte_order_mark,
+        ))
         .with_state(simulator)
+}
+
+/// When the options ask for it, puts a UTF-8 byte order mark before every JSON answer.
+async fn with_byte_order_mark(
+    State(sim): State<Arc<Simulator>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let json = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !sim.options.byte_order_mark || !json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut with_mark = "\u{FEFF}".as_bytes().to_vec();
+    with_mark.extend_from_slice(&bytes);
+    parts.headers.remove("content-length");
+    Response::from_parts(parts, axum::body::Body::from(with_mark))
 }
 
 #[derive(Deserialize)]

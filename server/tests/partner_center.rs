@@ -79,6 +79,24 @@ async fn list_customers_follows_continuation_tokens_through_every_page() {
 }
 
 #[tokio::test]
+async fn answers_that_begin_with_a_byte_order_mark_are_read() {
+    let options = SimulatorOptions {
+        byte_order_mark: true,
+        ..Default::default()
+    };
+    let (_sim, mut config) = simulator(3, options).await;
+    config.page_size = 2;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let customers = client.list_customers().await.unwrap();
+    assert_eq!(customers.len(), 3);
+    let one = client
+        .get_customer(&customers[0].id)
+        .await
+        .expect("a single customer with a byte order mark");
+    assert_eq!(one.company_profile.company_name, "Customer 0");
+}
+
+#[tokio::test]
 async fn a_429_is_waited_out_for_exactly_its_retry_after() {
     let options = SimulatorOptions {
         rate_limit: Some(3),

@@ -240,7 +240,7 @@ impl PartnerCenterClient {
                 "the token endpoint answered {status}"
             )));
         }
-        let token: TokenResponse = serde_json::from_str(&body)
+        let token: TokenResponse = serde_json::from_str(without_byte_order_mark(&body))
             .map_err(|e| PartnerCenterError::Malformed(format!("token answer: {e}")))?;
         let lifetime = Duration::from_secs(token.expires_in_seconds().unwrap_or(3600));
         // Renew five minutes early (or at 90 % of a short lifetime) so no call carries a token
@@ -353,7 +353,7 @@ impl PartnerCenterClient {
                         }
                         Err(e) => return Err(transport(&e)),
                     };
-                    return serde_json::from_str(&body)
+                    return serde_json::from_str(without_byte_order_mark(&body))
                         .map_err(|e| PartnerCenterError::Malformed(format!("{url}: {e}")));
                 }
                 Attempt::Throttled(wait) => {
@@ -526,18 +526,67 @@ fn transport(e: &reqwest::Error) -> PartnerCenterError {
     }
 }
 
+/// A JSON answer without the UTF-8 byte order mark Microsoft's services sometimes begin one
+/// with (serde_json refuses it).
+fn without_byte_order_mark(body: &str) -> &str {
+    body.strip_prefix('\u{FEFF}').unwrap_or(body)
+}
+
 /// The description of an error answer, or its status when the body is not Partner Center's.
 async fn describe(response: reqwest::Response) -> String {
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
-    serde_json::from_str::<ApiError>(&body)
+    error_description(status, &body)
+}
+
+/// Partner Center's two error shapes: `{code, description, ...}`, and a 429's own
+/// `{"statusCode":429,"message":"..."}`; anything else is named by its status.
+fn error_description(status: StatusCode, body: &str) -> String {
+    let body = without_byte_order_mark(body);
+    serde_json::from_str::<ApiError>(body)
         .map(|e| format!("{} (code {})", e.description, e.code))
+        .or_else(|_| {
+            // A 429 answers in a shape of its own: {"statusCode":429,"message":"..."}.
+            serde_json::from_str::<serde_json::Value>(body)
+                .map_err(|_| ())
+                .and_then(|v| {
+                    v.get("message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_owned)
+                        .ok_or(())
+                })
+        })
         .unwrap_or_else(|_| status.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_error_shapes_are_read_with_or_without_a_byte_order_mark() {
+        let ordinary =
+            r#"{"code":20002,"description":"Customer not found.","data":[],"source":"PartnerFD"}"#;
+        let throttled =
+            r#"{"statusCode":429,"message":"Rate limit is exceeded. Try again in 57 seconds."}"#;
+        for prefix in ["", "\u{FEFF}"] {
+            assert_eq!(
+                error_description(StatusCode::BAD_REQUEST, &format!("{prefix}{ordinary}")),
+                "Customer not found. (code 20002)"
+            );
+            assert_eq!(
+                error_description(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &format!("{prefix}{throttled}")
+                ),
+                "Rate limit is exceeded. Try again in 57 seconds."
+            );
+        }
+        assert_eq!(
+            error_description(StatusCode::BAD_GATEWAY, "<html>proxy</html>"),
+            "502 Bad Gateway"
+        );
+    }
 
     #[test]
     fn the_secret_is_redacted_in_debug_output() {
