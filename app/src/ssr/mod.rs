@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod db;
+pub mod matching;
 pub mod partner_center;
 pub mod service;
 pub mod status;
