@@ -39,6 +39,10 @@ pub enum AppError {
     },
     #[error("Something went wrong on our side. If it persists, quote request {request_id}.")]
     Internal { request_id: String },
+    /// A service the portal depends on (Partner Center, a payment gateway) failed; nothing was
+    /// changed.
+    #[error("{message}")]
+    Upstream { message: String },
     /// The browser could not reach the server (only ever made on the client).
     #[error("The server could not be reached: {message}")]
     Unreachable { message: String },
@@ -79,6 +83,7 @@ impl AppError {
             AppError::Conflict { .. } => 409,
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal { .. } => 500,
+            AppError::Upstream { .. } => 502,
             AppError::Unreachable { .. } => 503,
         }
     }

@@ -110,6 +110,7 @@ on_both_backends!(
     a_live_worker_takes_over_the_claims_of_a_silent_one_and_forgets_it,
     reloading_one_customer_is_audited_and_refused_outside_a_help_desk_scope,
     one_staff_member_may_start_only_so_many_reloads_a_minute,
+    provider_directory_refresh_adds_renames_marks_gone_and_brings_back,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -2133,4 +2134,117 @@ async fn one_staff_member_may_start_only_so_many_reloads_a_minute(state: AppStat
     service::sync::reload_customer(&state, &other, ids[limit])
         .await
         .unwrap();
+}
+
+fn listed(tenant_id: &str, name: &str, domain: &str) -> app::ssr::service::provider::ListedTenant {
+    app::ssr::service::provider::ListedTenant {
+        tenant_id: tenant_id.into(),
+        company_name: name.into(),
+        domain: domain.into(),
+        relationship: "reseller".into(),
+    }
+}
+
+async fn provider_directory_refresh_adds_renames_marks_gone_and_brings_back(state: AppState) {
+    use app::ssr::{
+        service::provider::{apply, Actor},
+        store::provider::RefreshCounts,
+    };
+    let (a, b, c) = (
+        listed(
+            "aaaaaaaa-0000-4000-8000-000000000001",
+            "Alpha Ltd",
+            "alpha.onmicrosoft.com",
+        ),
+        listed(
+            "bbbbbbbb-0000-4000-8000-000000000002",
+            "Beta",
+            "beta.onmicrosoft.com",
+        ),
+        listed(
+            "cccccccc-0000-4000-8000-000000000003",
+            "Gamma",
+            "gamma.onmicrosoft.com",
+        ),
+    );
+    let first = apply(
+        &state.db,
+        &[a.clone(), b.clone(), c.clone(), a.clone()],
+        Actor::System("command line"),
+        1_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        first,
+        RefreshCounts {
+            listed: 3,
+            added: 3,
+            ..Default::default()
+        },
+        "a tenant listed twice across pages counts once"
+    );
+
+    let renamed = listed(&a.tenant_id, "Alpha Limited", "alpha.onmicrosoft.com");
+    let second = apply(
+        &state.db,
+        &[renamed, c.clone()],
+        Actor::System("command line"),
+        2_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        second,
+        RefreshCounts {
+            listed: 2,
+            renamed: 1,
+            gone: 1,
+            ..Default::default()
+        }
+    );
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let rows = store::provider::all(&mut conn).await.unwrap();
+    assert_eq!(rows.len(), 3, "a tenant no longer listed is kept");
+    let beta = rows.iter().find(|r| r.tenant_id == b.tenant_id).unwrap();
+    assert_eq!(beta.gone_since, Some(2_000));
+    assert_eq!(beta.first_seen_at, 1_000);
+    let alpha = rows.iter().find(|r| r.tenant_id == a.tenant_id).unwrap();
+    assert_eq!(
+        (alpha.company_name.as_str(), alpha.last_seen_at),
+        ("Alpha Limited", 2_000)
+    );
+
+    let third = apply(
+        &state.db,
+        &[a, b.clone(), c],
+        Actor::System("command line"),
+        3_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        third,
+        RefreshCounts {
+            listed: 3,
+            renamed: 1,
+            returned: 1,
+            ..Default::default()
+        }
+    );
+    let rows = store::provider::all(&mut conn).await.unwrap();
+    assert!(
+        rows.iter().all(|r| r.gone_since.is_none()),
+        "a returned tenant is no longer gone"
+    );
+    assert_eq!(
+        store::provider::last_refresh(&mut conn).await.unwrap(),
+        Some(3_000)
+    );
+    let refreshes: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'provider.refresh'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(refreshes, 3, "every refresh is audited with its counts");
 }

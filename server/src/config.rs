@@ -44,6 +44,9 @@ pub enum Command {
     /// Manage staff users.
     #[command(subcommand)]
     User(UserCommand),
+    /// The provider directory: the partner's customer tenants as Partner Center lists them.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
     /// Serve with demo data: seeds customers and one user per role (idempotent), on plain HTTP.
     Demo(ServeOptions),
     /// Run the Partner Center simulator: the same API as Microsoft's, from a data file.
@@ -238,6 +241,20 @@ impl Default for ServeOptions {
             partner_center: PartnerCenterOptions::default(),
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// List every customer tenant in Partner Center (all pages) and update the directory: new
+    /// tenants added, changed names updated, tenants no longer listed marked gone (never
+    /// deleted). Audited as the command line. On failure the last directory stays.
+    Refresh(ProviderOptions),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProviderOptions {
+    #[command(flatten)]
+    pub partner_center: PartnerCenterOptions,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,8 +7,8 @@ use app::{
 use clap::Parser;
 use server::{
     config::{
-        Cli, Command, GlobalOptions, ServeOptions, SimulatorArgs, UserAddOptions, UserCommand,
-        MIN_PASSWORD_CHARS,
+        Cli, Command, GlobalOptions, ProviderCommand, ProviderOptions, ServeOptions, SimulatorArgs,
+        UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
     },
     demo, simulator,
     startup::{self, leptos_options, open_database, redact_url, shutdown_signal},
@@ -36,6 +36,9 @@ async fn main() -> ExitCode {
             disable_user(&cli.global, &email).await
         }
         Some(Command::PcSim(args)) => run_simulator(args).await,
+        Some(Command::Provider(ProviderCommand::Refresh(options))) => {
+            refresh_provider_directory(&cli.global, options).await
+        }
         Some(Command::BenchSync(args)) => server::bench::run(args).await,
         Some(Command::BenchSignIn(args)) => server::bench_sign_in::run(args).await,
         Some(Command::BenchCustomers(args)) => server::bench_customers::run(args).await,
@@ -207,6 +210,31 @@ async fn disable_user(global: &GlobalOptions, email: &str) -> Result<(), Error> 
         "Disabled {}; their sessions have ended.",
         email.trim().to_lowercase()
     );
+    Ok(())
+}
+
+async fn refresh_provider_directory(
+    global: &GlobalOptions,
+    mut options: ProviderOptions,
+) -> Result<(), Error> {
+    options.partner_center.read_secret_file()?;
+    let config = options.partner_center.client_config().ok_or(
+        "Partner Center is not configured: set PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET",
+    )?;
+    let client = PartnerCenterClient::new(config)?;
+    let db = open_database(&global.database_url()).await?;
+    let counts = service::provider::refresh(
+        &db,
+        &client,
+        service::provider::Actor::System("command line"),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "The provider directory lists {} tenants: {} new, {} renamed, {} gone, {} back.",
+        counts.listed, counts.added, counts.renamed, counts.gone, counts.returned
+    );
+    db.close().await;
     Ok(())
 }
 

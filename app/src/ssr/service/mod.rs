@@ -5,5 +5,6 @@ pub mod account_managers;
 pub mod audit;
 pub mod configuration;
 pub mod customers;
+pub mod provider;
 pub mod sync;
 pub mod tags;
