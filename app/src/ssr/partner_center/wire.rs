@@ -24,8 +24,12 @@ impl Attributes {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyProfile {
+    /// Optional in Microsoft's reference: the customer's `id` is its tenant id too.
+    #[serde(default)]
     pub tenant_id: String,
+    #[serde(default)]
     pub domain: String,
+    #[serde(default)]
     pub company_name: String,
 }
 
@@ -209,5 +213,19 @@ impl TokenResponse {
             serde_json::Value::Number(n) => n.as_u64(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_customer_without_optional_fields_and_with_unknown_ones_is_read() {
+        let json = r#"{"id":"9b6f1a2c-0000-4000-8000-000000000001","companyProfile":{},
+            "attributes":{"objectType":"Customer"},"associatedPartnerId":"x","newField":[1,2]}"#;
+        let customer: Customer = serde_json::from_str(json).unwrap();
+        assert_eq!(customer.company_profile.domain, "");
+        assert_eq!(customer.relationship_to_partner, "");
     }
 }
