@@ -150,21 +150,22 @@ fn take_status_cookie() -> Option<String> {
         use wasm_bindgen::JsCast;
         let doc = document().dyn_into::<web_sys::HtmlDocument>().ok()?;
         let cookies = doc.cookie().ok()?;
-        for secure in [true, false] {
-            let name = status_cookie_name(secure);
-            let found = cookies
-                .split(';')
-                .filter_map(|pair| pair.trim().split_once('='))
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| Url::unescape(v));
-            if let Some(message) = found {
-                let flags = if secure { "; Secure" } else { "" };
-                let _ = doc.set_cookie(&format!(
-                    "{name}=; Path=/; SameSite=Strict; Max-Age=0{flags}"
-                ));
-                let message = message.trim().to_owned();
-                return (!message.is_empty()).then_some(message);
-            }
+        // Only the name this page's server writes: over HTTPS the `__Host-` one, which a
+        // sibling subdomain cannot set.
+        let https = window().location().protocol().is_ok_and(|p| p == "https:");
+        let name = status_cookie_name(https);
+        let message = cookies
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| Url::unescape(v))?;
+        let flags = if https { "; Secure" } else { "" };
+        let _ = doc.set_cookie(&format!(
+            "{name}=; Path=/; SameSite=Strict; Max-Age=0{flags}"
+        ));
+        let message = message.trim().to_owned();
+        if !message.is_empty() {
+            return Some(message);
         }
         None
     }

@@ -12,6 +12,9 @@ use leptos_router::location::Url;
 /// How long a message waits for its page, in seconds: long enough for a redirect.
 const LIFETIME_SECONDS: u32 = 60;
 
+/// The longest message kept, in characters.
+const MAX_CHARS: usize = 300;
+
 fn secure() -> bool {
     super::state().is_ok_and(|s| s.secure_cookies)
 }
@@ -20,7 +23,9 @@ fn secure() -> bool {
 pub fn say(message: &str) {
     let secure = secure();
     let name = status_cookie_name(secure);
-    let value = Url::escape(message);
+    // Short enough that, percent-encoded, it always fits in a cookie (4 KB).
+    let short: String = message.chars().take(MAX_CHARS).collect();
+    let value = Url::escape(&short);
     let flags = if secure { "; Secure" } else { "" };
     set_cookie(&format!(
         "{name}={value}; Path=/; SameSite=Strict; Max-Age={LIFETIME_SECONDS}{flags}"
@@ -64,7 +69,7 @@ pub fn take() -> Option<String> {
         "{name}=; Path=/; SameSite=Strict; Max-Age=0{flags}"
     ));
     let value = value.trim();
-    (!value.is_empty()).then(|| value.chars().take(300).collect())
+    (!value.is_empty()).then(|| value.chars().take(MAX_CHARS).collect())
 }
 
 fn set_cookie(cookie: &str) {
