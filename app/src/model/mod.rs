@@ -102,10 +102,11 @@ pub struct CustomerSummary {
 pub struct CustomerPage {
     pub customers: Vec<CustomerSummary>,
     pub next_after: Option<i64>,
-    /// How many customers match the search (that the caller may see).
-    pub total: i64,
-    /// The 1-based position of the first customer of this page among them.
-    pub first: i64,
+    /// How many customers the caller may see, counted up to a cap; `None` for a search (its
+    /// matches are not counted).
+    pub total: Option<i64>,
+    /// Whether more than `total` match (the count stopped at its cap).
+    pub total_is_at_least: bool,
 }
 
 /// How many customers one page of the list shows.

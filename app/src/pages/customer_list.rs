@@ -19,6 +19,14 @@ pub fn CustomerListPage() -> impl IntoView {
             .get("after")
             .and_then(|a| a.parse::<i64>().ok())
     };
+    let start = move || match after() {
+        None => Some(1),
+        Some(_) => query
+            .read()
+            .get("start")
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|n| *n >= 1),
+    };
     let page = Resource::new(
         move || (search(), after()),
         |(search, after)| list_customers(search, after),
@@ -57,7 +65,7 @@ pub fn CustomerListPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => {
-                        view! { <CustomerTable page search=search() first=after().is_none() /> }
+                        view! { <CustomerTable page search=search() start=start() /> }
                             .into_any()
                     }
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
@@ -68,12 +76,20 @@ pub fn CustomerListPage() -> impl IntoView {
 }
 
 #[component]
-fn CustomerTable(page: CustomerPage, search: String, first: bool) -> impl IntoView {
+fn CustomerTable(
+    page: CustomerPage,
+    search: String,
+    /// The 1-based position of this page's first customer (carried by the Next link; unknown
+    /// on a page reached another way).
+    start: Option<i64>,
+) -> impl IntoView {
     let q = Url::escape(&search);
-    let next = page
-        .next_after
-        .map(|after| format!("/customers?q={q}&after={after}"));
-    let first_page = (!first).then(|| format!("/customers?q={q}"));
+    let shown = page.customers.len() as i64;
+    let next = page.next_after.map(|after| match start {
+        Some(start) => format!("/customers?q={q}&after={after}&start={}", start + shown),
+        None => format!("/customers?q={q}&after={after}"),
+    });
+    let first_page = (start != Some(1)).then(|| format!("/customers?q={q}"));
     if page.customers.is_empty() {
         let message = if search.is_empty() {
             "There are no customers to show.".to_owned()
@@ -82,16 +98,28 @@ fn CustomerTable(page: CustomerPage, search: String, first: bool) -> impl IntoVi
         };
         return view! { <p class="empty">{message}</p> }.into_any();
     }
-    let last = page.first + page.customers.len() as i64 - 1;
-    let range = if page.first == 1 && page.next_after.is_none() {
-        count_of(page.customers.len(), "customer", "customers")
-    } else {
-        format!(
-            "{}–{} of {} customers",
-            thousands(page.first),
-            thousands(last),
-            thousands(page.total)
-        )
+    let of = page.total.map(|total| {
+        if page.total_is_at_least {
+            format!(" of more than {} customers", thousands(total))
+        } else {
+            format!(" of {} customers", thousands(total))
+        }
+    });
+    let range = match (start, of) {
+        (Some(1), _) if page.next_after.is_none() => {
+            count_of(page.customers.len(), "customer", "customers")
+        }
+        (Some(start), of) => format!(
+            "{}–{}{}",
+            thousands(start),
+            thousands(start + shown - 1),
+            of.unwrap_or_default()
+        ),
+        (None, Some(of)) => format!(
+            "{}{of}",
+            count_of(page.customers.len(), "customer", "customers")
+        ),
+        (None, None) => count_of(page.customers.len(), "customer", "customers"),
     };
     view! {
         <p class="muted list-range" data-testid="list-range">{range}</p>

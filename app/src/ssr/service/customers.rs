@@ -21,8 +21,12 @@ pub fn scope_of(staff: &StaffView) -> Option<i64> {
 }
 
 /// One page of the customers `staff` may see, matching `search` in the name or domain (or a
-/// tenant id, exactly or by prefix). Seven queries whatever the page size: the cursor, the page,
-/// the two counts ("26–50 of 1,204"), its tags, its account managers, its syncs.
+/// tenant id, exactly or by prefix). At most six queries whatever the page size: the cursor, the
+/// page, the count of the whole list ("of 1,204": counted up to 1,000, then "more than 1,000";
+/// not for a search), its tags, its account managers, its syncs.
+/// The list counts matching customers up to this many, then says "more than".
+pub const COUNT_CAP: i64 = 1000;
+
 pub async fn list(
     db: &Db,
     staff: &StaffView,
@@ -45,7 +49,13 @@ pub async fn list(
         limit: CUSTOMER_PAGE_SIZE + 1,
     };
     let mut rows = store::customers::page(&mut conn, db.backend(), &query).await?;
-    let (total, first) = store::customers::count(&mut conn, db.backend(), &query).await?;
+    // Counted only for the whole list: a search's matches are not counted (a common word
+    // matches thousands, and counting them costs more than the page), its pages say "26–50".
+    let counted = if search_key.is_empty() {
+        Some(store::customers::count_up_to(&mut conn, db.backend(), &query, COUNT_CAP + 1).await?)
+    } else {
+        None
+    };
     let has_more = rows.len() as i64 > CUSTOMER_PAGE_SIZE;
     rows.truncate(CUSTOMER_PAGE_SIZE as usize);
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
@@ -80,8 +90,8 @@ pub async fn list(
     Ok(CustomerPage {
         customers,
         next_after,
-        total,
-        first,
+        total: counted.map(|n| n.min(COUNT_CAP)),
+        total_is_at_least: counted.is_some_and(|n| n > COUNT_CAP),
     })
 }
 

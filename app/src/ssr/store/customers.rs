@@ -44,17 +44,15 @@ fn is_tenant_id_prefix(term: &str) -> bool {
 
 /// What a list statement returns.
 #[derive(Clone, Copy)]
-enum Select<'a> {
+enum Select {
     /// The page's rows.
     Page,
-    /// How many customers match (the cursor and the limit ignored).
-    Count,
-    /// How many matching customers come up to and including this (name key, id).
-    CountUpTo(&'a str, i64),
+    /// The matching customers, the cursor ignored, at most this many (counted by the caller).
+    UpTo(i64),
 }
 
-/// The statement of a page (or a count), and its values.
-fn statement(backend: Backend, q: &CustomerQuery<'_>, select: Select<'_>) -> (String, Vec<Param>) {
+/// The statement of a page (or of the rows to count), and its values.
+fn statement(backend: Backend, q: &CustomerQuery<'_>, select: Select) -> (String, Vec<Param>) {
     let mut params = Vec::new();
     let term = q.search_key;
     let hex_like = term.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
@@ -70,22 +68,15 @@ fn statement(backend: Backend, q: &CustomerQuery<'_>, select: Select<'_>) -> (St
     };
     let columns = match select {
         Select::Page => "c.id, c.name, c.primary_domain",
-        Select::Count | Select::CountUpTo(..) => "COUNT(*) AS n",
+        Select::UpTo(_) => "c.id",
     };
     let mut sql = format!("SELECT {columns} FROM {source} WHERE c.deleted_at IS NULL");
-    let window = match select {
-        Select::Page => q.after.map(|cursor| (cursor, ">")),
-        Select::Count => None,
-        Select::CountUpTo(name_key, id) => Some(((name_key, id), "<=")),
-    };
-    if let Some(((name_key, id), comparison)) = window {
+    if let (Select::Page, Some((name_key, id))) = (select, q.after) {
         let (k, i) = (
             next(&mut params, Param::Text(name_key.to_owned())),
             next(&mut params, Param::Int(id)),
         );
-        sql.push_str(&format!(
-            " AND (c.name_key, c.id) {comparison} (${k}, ${i})"
-        ));
+        sql.push_str(&format!(" AND (c.name_key, c.id) > (${k}, ${i})"));
     }
     if !term.is_empty() && !from_index {
         let mut any = Vec::new();
@@ -121,9 +112,15 @@ fn statement(backend: Backend, q: &CustomerQuery<'_>, select: Select<'_>) -> (St
                  WHERE ct.customer_id = c.id AND s.staff_id = ${n})"
         ));
     }
-    if matches!(select, Select::Page) {
-        let n = next(&mut params, Param::Int(q.limit));
-        sql.push_str(&format!(" ORDER BY c.name_key, c.id LIMIT ${n}"));
+    match select {
+        Select::Page => {
+            let n = next(&mut params, Param::Int(q.limit));
+            sql.push_str(&format!(" ORDER BY c.name_key, c.id LIMIT ${n}"));
+        }
+        Select::UpTo(cap) => {
+            let n = next(&mut params, Param::Int(cap));
+            sql = format!("SELECT COUNT(*) AS n FROM ({sql} LIMIT ${n}) counted");
+        }
     }
     (sql, params)
 }
@@ -142,29 +139,16 @@ fn bind_all<'q>(
     query
 }
 
-/// (how many customers match, the 1-based position of the first one of the page after
-/// `q.after`): the list's "26–50 of 1,204".
-pub async fn count(
+/// How many customers match `q` (its cursor ignored), counting no further than `cap`: the
+/// list's "of 1,204" costs at most `cap` index entries, however broad the search.
+pub async fn count_up_to(
     conn: &mut AnyConnection,
     backend: Backend,
     q: &CustomerQuery<'_>,
-) -> Result<(i64, i64), sqlx::Error> {
-    let (sql, params) = statement(backend, q, Select::Count);
-    let total: i64 = bind_all(&sql, params)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("n")?;
-    let before = match q.after {
-        None => 0,
-        Some((name_key, id)) => {
-            let (sql, params) = statement(backend, q, Select::CountUpTo(name_key, id));
-            bind_all(&sql, params)
-                .fetch_one(&mut *conn)
-                .await?
-                .try_get("n")?
-        }
-    };
-    Ok((total, before + 1))
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
+    let (sql, params) = statement(backend, q, Select::UpTo(cap));
+    bind_all(&sql, params).fetch_one(conn).await?.try_get("n")
 }
 
 /// (id, name, primary domain) of one page of customers, in (name key, id) order. Every part
