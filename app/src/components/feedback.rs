@@ -23,7 +23,22 @@ pub struct Feedback {
     focus: RwSignal<Option<String>>,
     /// The page announced after a client-side route change.
     page: RwSignal<String>,
+    /// A change said its message and nobody has pressed a key or the pointer since: a route
+    /// change now is the change's own redirect, and the message stays for the new page.
+    carry: RwSignal<bool>,
+    /// After a route change: the old page's heading, which does not meet the request (the new
+    /// page may still be loading while the old one is shown), and how many more checks it is
+    /// skipped for.
+    #[cfg(feature = "hydrate")]
+    old_heading: StoredValue<Option<(web_sys::Element, u32)>, LocalStorage>,
 }
+
+/// How often, and how many times, a route change looks for the new page's heading before it
+/// settles for whatever heading is shown (a page that keeps its heading element).
+#[cfg(feature = "hydrate")]
+const HEADING_CHECK_MS: u64 = 50;
+#[cfg(feature = "hydrate")]
+const HEADING_CHECKS: u32 = 40;
 
 impl Feedback {
     /// Made by the signed-in layout, once per page load.
@@ -32,21 +47,26 @@ impl Feedback {
             said: RwSignal::new(None),
             focus: RwSignal::new(None),
             page: RwSignal::new(String::new()),
+            carry: RwSignal::new(false),
+            #[cfg(feature = "hydrate")]
+            old_heading: StoredValue::new_local(None),
         };
         provide_context(feedback);
         #[cfg(feature = "hydrate")]
         {
             // The person has taken over: a pending request no longer applies. Escape also
             // closes any open help text.
-            let focus = feedback.focus;
+            let (focus, carry) = (feedback.focus, feedback.carry);
             let keys = window_event_listener(leptos::ev::keydown, move |ev| {
                 focus.try_set(None);
+                carry.try_set(false);
                 if ev.key() == "Escape" {
                     close_help_tips();
                 }
             });
             let pointer = window_event_listener(leptos::ev::pointerdown, move |_| {
                 focus.try_set(None);
+                carry.try_set(false);
             });
             on_cleanup(move || {
                 keys.remove();
@@ -60,6 +80,20 @@ impl Feedback {
         self.said.try_set(Some(message));
     }
 
+    /// A client-side route change: the old page's message no longer applies, unless the
+    /// change that said it is what navigated (its server redirected). A message left for the
+    /// new page by such a change is shown.
+    pub fn route_changed(&self) {
+        if self.carry.try_get_untracked() == Some(true) {
+            self.carry.try_set(false);
+            return;
+        }
+        #[cfg(not(feature = "ssr"))]
+        self.say(take_status_cookie());
+        #[cfg(feature = "ssr")]
+        self.say(None);
+    }
+
     /// Asks for the element with id `target` (or [`PAGE_HEADING`]) to be focused, now if it
     /// is on the page, else by the next render that shows it.
     pub fn request_focus(&self, target: impl Into<String>) {
@@ -71,8 +105,26 @@ impl Feedback {
     /// has rendered (the old page's heading is still in the document now).
     pub fn request_page_heading(&self) {
         self.focus.try_set(Some(PAGE_HEADING.to_owned()));
-        let this = *self;
-        request_animation_frame(move || this.apply_focus());
+        #[cfg(feature = "hydrate")]
+        {
+            self.old_heading
+                .try_set_value(page_heading().map(|h| (h, HEADING_CHECKS)));
+            self.check_page_heading();
+        }
+    }
+
+    /// Meets a pending heading request, or looks again shortly while the old page is shown.
+    #[cfg(feature = "hydrate")]
+    fn check_page_heading(&self) {
+        self.apply_focus();
+        let pending = self.focus.try_get_untracked().flatten().as_deref() == Some(PAGE_HEADING);
+        if pending {
+            let this = *self;
+            set_timeout(
+                move || this.check_page_heading(),
+                std::time::Duration::from_millis(HEADING_CHECK_MS),
+            );
+        }
     }
 
     /// Meets the pending focus request if its element is on the page. Called after renders
@@ -87,10 +139,7 @@ impl Feedback {
             let doc = document();
             let heading = target == PAGE_HEADING;
             let element = if heading {
-                doc.query_selector("main #page-heading")
-                    .ok()
-                    .flatten()
-                    .or_else(|| doc.query_selector("main h1").ok().flatten())
+                page_heading()
             } else {
                 doc.get_element_by_id(&target)
             };
@@ -98,6 +147,9 @@ impl Feedback {
             else {
                 return;
             };
+            if heading && self.still_old_page(&element) {
+                return;
+            }
             let free = doc
                 .active_element()
                 .is_none_or(|a| doc.body().is_some_and(|b| *b == a) || !a.is_connected());
@@ -111,6 +163,34 @@ impl Feedback {
             }
         }
     }
+}
+
+#[cfg(feature = "hydrate")]
+impl Feedback {
+    /// Whether `heading` is the page heading that was shown when the route changed, and the
+    /// new page may yet replace it. Each call counts as one check.
+    fn still_old_page(&self, heading: &web_sys::HtmlElement) -> bool {
+        let Some(Some((old, left))) = self.old_heading.try_get_value() else {
+            return false;
+        };
+        let same: &web_sys::Element = heading;
+        if *same != old || left == 0 {
+            self.old_heading.try_set_value(None);
+            return false;
+        }
+        self.old_heading.try_set_value(Some((old, left - 1)));
+        true
+    }
+}
+
+/// The heading of the page shown: `#page-heading` in `main`, else its `h1`.
+#[cfg(feature = "hydrate")]
+fn page_heading() -> Option<web_sys::Element> {
+    let doc = document();
+    doc.query_selector("main #page-heading")
+        .ok()
+        .flatten()
+        .or_else(|| doc.query_selector("main h1").ok().flatten())
 }
 
 /// Closes every open (i) help text.
@@ -218,8 +298,13 @@ where
         move || action.version().get(),
         move |_, _, _| match action.value().get_untracked() {
             Some(Ok(output)) => {
+                // Only a message replaces one: a route change this change caused may have
+                // shown it already.
                 #[cfg(not(feature = "ssr"))]
-                feedback.say(take_status_cookie());
+                if let Some(message) = take_status_cookie() {
+                    feedback.say(Some(message));
+                    feedback.carry.try_set(true);
+                }
                 if let Some(target) = focus(&output) {
                     feedback.request_focus(target);
                 }

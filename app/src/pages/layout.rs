@@ -51,7 +51,7 @@ pub fn SignedInLayout() -> impl IntoView {
                     let _ = menu.hide_popover();
                 }
             }
-            feedback.say(None);
+            feedback.route_changed();
             feedback.request_page_heading();
         },
         false,
