@@ -297,7 +297,7 @@ fn MatrixTable(
                                 <td class="select">
                                     // The label makes the whole 44 x 44 cell the target.
                                     <label class="check-target">
-                                        <input type="checkbox" name="select" value=item checked=checked aria-label=check_label />
+                                        <input type="checkbox" name="select" value=item checked=checked prop:checked=checked aria-label=check_label />
                                     </label>
                                 </td>
                             }
