@@ -111,6 +111,13 @@ on_both_backends!(
     reloading_one_customer_is_audited_and_refused_outside_a_help_desk_scope,
     one_staff_member_may_start_only_so_many_reloads_a_minute,
     provider_directory_refresh_adds_renames_marks_gone_and_brings_back,
+    a_tenant_is_linked_unlinked_and_linked_again_with_audit,
+    a_tenant_belongs_to_one_customer_and_a_second_link_names_the_holder,
+    link_multiple_is_all_or_nothing,
+    two_concurrent_links_of_one_tenant_make_one_link_and_one_conflict,
+    new_customers_from_tenants_are_validated_and_may_not_take_a_used_domain,
+    suggestions_are_explained_accepted_once_and_ambiguity_is_left_to_people,
+    the_directory_pages_by_name_and_filters_by_link_state,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -2250,4 +2257,512 @@ async fn provider_directory_refresh_adds_renames_marks_gone_and_brings_back(stat
             .await
             .unwrap();
     assert_eq!(refreshes, 3, "every refresh is audited with its counts");
+}
+
+const T1: &str = "11111111-0000-4000-8000-000000000001";
+const T2: &str = "22222222-0000-4000-8000-000000000002";
+const T3: &str = "33333333-0000-4000-8000-000000000003";
+
+/// A directory of the given (tenant id, company name, domain), taken at time 1,000.
+async fn directory(state: &AppState, tenants: &[(&str, &str, &str)]) {
+    let listed: Vec<_> = tenants
+        .iter()
+        .map(|(id, name, domain)| listed(id, name, domain))
+        .collect();
+    app::ssr::service::provider::apply(
+        &state.db,
+        &listed,
+        app::ssr::service::provider::Actor::System("test"),
+        1_000,
+    )
+    .await
+    .unwrap();
+}
+
+fn ticked(ids: &[&str]) -> app::ssr::service::provider::Selection {
+    app::ssr::service::provider::Selection::Tenants(ids.iter().map(|s| s.to_string()).collect())
+}
+
+async fn linked_tenants(state: &AppState, customer_id: i64) -> Vec<String> {
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::customers::tenants(&mut conn, customer_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tenant_id)
+        .collect()
+}
+
+async fn a_tenant_is_linked_unlinked_and_linked_again_with_audit(state: AppState) {
+    use app::ssr::service::provider::{link, unlink, Actor, LinkTarget};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    directory(&state, &[(T1, "Contoso EU", "contoso-eu.onmicrosoft.com")]).await;
+    let contoso = customer(&state, "Contoso", "contoso.com").await;
+    let fabrikam = customer(&state, "Fabrikam", "fabrikam.com").await;
+
+    let wakeup = tokio::sync::Notify::new();
+    let outcome = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[&T1.to_uppercase()]),
+        &LinkTarget::Existing(contoso),
+        Some(&wakeup),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.linked, [(T1.to_owned(), contoso)]);
+    assert!(outcome.sync_queued);
+    assert_eq!(linked_tenants(&state, contoso).await, [T1]);
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    assert!(
+        store::sync::running_job_of_scope(&mut conn, &store::sync::customer_scope(contoso))
+            .await
+            .unwrap()
+            .is_some(),
+        "a sync of the linked customer is queued"
+    );
+    drop(conn);
+
+    assert_eq!(
+        unlink(&state.db, &admin, contoso, T1).await.unwrap(),
+        "Contoso EU"
+    );
+    assert!(linked_tenants(&state, contoso).await.is_empty());
+    let again = unlink(&state.db, &admin, contoso, T1).await.unwrap_err();
+    assert!(matches!(again, AppError::Conflict { .. }), "{again:?}");
+
+    // Linked again, to another customer: the same row taken up again.
+    link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1]),
+        &LinkTarget::Existing(fabrikam),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(linked_tenants(&state, fabrikam).await, [T1]);
+    assert!(linked_tenants(&state, contoso).await.is_empty());
+    let subject = format!("tenant {T1}");
+    assert_eq!(
+        audit_actions(&state, contoso).await,
+        [
+            format!("tenant.link {subject} by admin@x.test"),
+            format!("tenant.unlink {subject} by admin@x.test"),
+        ]
+    );
+    assert_eq!(
+        audit_actions(&state, fabrikam).await,
+        [format!("tenant.link {subject} by admin@x.test")]
+    );
+}
+
+async fn a_tenant_belongs_to_one_customer_and_a_second_link_names_the_holder(state: AppState) {
+    use app::ssr::service::provider::{link, Actor, LinkTarget};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    directory(&state, &[(T1, "Contoso EU", "contoso-eu.onmicrosoft.com")]).await;
+    let contoso = customer(&state, "Contoso", "contoso.com").await;
+    let fabrikam = customer(&state, "Fabrikam", "fabrikam.com").await;
+    for target in [contoso, fabrikam] {
+        let result = link(
+            &state.db,
+            Actor::Staff(&admin),
+            &ticked(&[T1]),
+            &LinkTarget::Existing(target),
+            None,
+        )
+        .await;
+        if target == contoso {
+            result.unwrap();
+        } else {
+            match result.unwrap_err() {
+                AppError::Conflict { message } => {
+                    assert!(message.contains("already linked to Contoso"), "{message}")
+                }
+                other => panic!("expected a conflict, got {other:?}"),
+            }
+        }
+    }
+    assert!(linked_tenants(&state, fabrikam).await.is_empty());
+    // The database itself refuses a second row for the tenant.
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    assert!(
+        store::customers::insert_tenant(&mut conn, fabrikam, T1, "x", "x.test", 1)
+            .await
+            .is_err()
+    );
+}
+
+async fn link_multiple_is_all_or_nothing(state: AppState) {
+    use app::ssr::service::provider::{link, Actor, LinkTarget};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    directory(
+        &state,
+        &[
+            (T1, "Alpha", "alpha.onmicrosoft.com"),
+            (T2, "Beta", "beta.onmicrosoft.com"),
+            (T3, "Gamma", "gamma.onmicrosoft.com"),
+        ],
+    )
+    .await;
+    let holder = customer(&state, "Holder", "holder.com").await;
+    link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T3]),
+        &LinkTarget::Existing(holder),
+        None,
+    )
+    .await
+    .unwrap();
+    let customers_before = names(&state, &admin, "", None).await.0;
+    // The third row is linked already: the first two, created as new customers, roll back.
+    let err = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1, T2, T3]),
+        &LinkTarget::NewEach,
+        None,
+    )
+    .await
+    .unwrap_err();
+    match err {
+        AppError::Conflict { message } => assert!(message.starts_with("Row 3:"), "{message}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(names(&state, &admin, "", None).await.0, customers_before);
+    // A bad tenant id is refused with its row, before anything is written.
+    let err = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1, "not-a-guid"]),
+        &LinkTarget::NewEach,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.field_message("items")
+            .is_some_and(|m| m.starts_with("Row 2:")),
+        "{err:?}"
+    );
+    // Without the linked one, both are created, one customer each.
+    let outcome = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1, T2]),
+        &LinkTarget::NewEach,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.created.len(), 2);
+    assert_eq!(
+        names(&state, &admin, "", None).await.0,
+        ["Alpha", "Beta", "Holder"]
+    );
+    let (alpha, _) = &outcome.created[0];
+    assert_eq!(linked_tenants(&state, *alpha).await, [T1]);
+    assert_eq!(
+        audit_actions(&state, *alpha).await,
+        [
+            "customer.create_from_tenant customer by admin@x.test".to_owned(),
+            format!("tenant.link tenant {T1} by admin@x.test"),
+        ]
+    );
+}
+
+async fn two_concurrent_links_of_one_tenant_make_one_link_and_one_conflict(state: AppState) {
+    use app::ssr::service::provider::{link, Actor, LinkTarget};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    directory(&state, &[(T1, "Contoso EU", "contoso-eu.onmicrosoft.com")]).await;
+    let a = customer(&state, "A", "a.com").await;
+    let b = customer(&state, "B", "b.com").await;
+    let selection = ticked(&[T1]);
+    let (to_a, to_b) = (LinkTarget::Existing(a), LinkTarget::Existing(b));
+    let (first, second) = tokio::join!(
+        link(&state.db, Actor::Staff(&admin), &selection, &to_a, None),
+        link(&state.db, Actor::Staff(&admin), &selection, &to_b, None),
+    );
+    let results = [first, second];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| matches!(r, Err(AppError::Conflict { .. }))),
+        "{results:?}"
+    );
+    let linked = linked_tenants(&state, a).await.len() + linked_tenants(&state, b).await.len();
+    assert_eq!(linked, 1);
+}
+
+async fn new_customers_from_tenants_are_validated_and_may_not_take_a_used_domain(state: AppState) {
+    use app::ssr::service::provider::{link, Actor, LinkTarget};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    directory(&state, &[(T1, "Contoso EU", "contoso-eu.onmicrosoft.com")]).await;
+    customer(&state, "Contoso", "contoso.com").await;
+    let new = |name: &str, domain: &str| LinkTarget::New {
+        name: name.to_owned(),
+        domain: domain.to_owned(),
+    };
+    for (target, field, expected) in [
+        (
+            new("  ", "contoso-eu.com"),
+            "name",
+            "Enter the customer's name.",
+        ),
+        (
+            new(&"x".repeat(201), "contoso-eu.com"),
+            "name",
+            "201 characters",
+        ),
+        (
+            new("Contoso EU", "not a domain"),
+            "domain",
+            "is not a domain name",
+        ),
+        (
+            new("Contoso EU", "CONTOSO.com"),
+            "domain",
+            "already the primary domain of Contoso",
+        ),
+    ] {
+        let err = link(
+            &state.db,
+            Actor::Staff(&admin),
+            &ticked(&[T1]),
+            &target,
+            None,
+        )
+        .await
+        .unwrap_err();
+        let message = err
+            .field_message(field)
+            .unwrap_or_else(|| panic!("{err:?}"));
+        assert!(message.contains(expected), "{message}");
+    }
+    assert_eq!(names(&state, &admin, "", None).await.0, ["Contoso"]);
+    let outcome = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1]),
+        &new(" Contoso Europe ", "Contoso.EU"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.customer.unwrap().name, "Contoso Europe");
+    // A customer that does not exist is refused as missing.
+    let err = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1]),
+        &LinkTarget::Existing(999_999),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+}
+
+async fn suggestions_are_explained_accepted_once_and_ambiguity_is_left_to_people(state: AppState) {
+    use app::{
+        model::{LinkFilter, SuggestionView},
+        ssr::service::provider::{
+            accept_suggestions, directory_page, link, unlink, Actor, DirectoryRequest, LinkTarget,
+        },
+    };
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let t4 = "44444444-0000-4000-8000-000000000004";
+    directory(
+        &state,
+        &[
+            (T1, "Northwind Traders GmbH", "northwind.onmicrosoft.com"),
+            (T2, "Tailspin", "tailspin.com"),
+            (T3, "Adatum Corp.", "adatum.onmicrosoft.com"),
+            (t4, "Nobody Like Us", "nobody.onmicrosoft.com"),
+        ],
+    )
+    .await;
+    let northwind = customer(&state, "Northwind Traders", "northwind.com").await;
+    let tailspin = customer(&state, "Tailspin Toys", "tailspin.com").await;
+    customer(&state, "Adatum", "adatum.com").await;
+    customer(&state, "ADATUM Inc", "adatum.net").await;
+    // A tenant once linked to a customer is suggested for it again, whatever its name.
+    let old_home = customer(&state, "Old Home", "oldhome.com").await;
+    link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[t4]),
+        &LinkTarget::Existing(old_home),
+        None,
+    )
+    .await
+    .unwrap();
+    unlink(&state.db, &admin, old_home, t4).await.unwrap();
+
+    let page = directory_page(
+        &state.db,
+        &admin,
+        false,
+        DirectoryRequest {
+            search: "",
+            filter: LinkFilter::Unlinked,
+            after: None,
+            for_customer: None,
+        },
+    )
+    .await
+    .unwrap();
+    let suggestion = |tenant: &str| {
+        page.entries
+            .iter()
+            .find(|e| e.tenant_id == tenant)
+            .unwrap()
+            .suggestion
+            .clone()
+    };
+    match suggestion(T1) {
+        Some(SuggestionView::Customer {
+            customer,
+            confidence,
+            ..
+        }) => {
+            assert_eq!((customer.id, confidence.as_str()), (northwind, "medium"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match suggestion(T2) {
+        Some(SuggestionView::Customer {
+            customer,
+            confidence,
+            ..
+        }) => {
+            assert_eq!((customer.id, confidence.as_str()), (tailspin, "high"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match suggestion(T3) {
+        Some(SuggestionView::Ambiguous { customers, .. }) => assert_eq!(customers.len(), 2),
+        other => panic!("{other:?}"),
+    }
+    match suggestion(t4) {
+        Some(SuggestionView::Customer {
+            customer,
+            confidence,
+            ..
+        }) => {
+            assert_eq!((customer.id, confidence.as_str()), (old_home, "certain"))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let all = ticked(&[T1, T2, T3, t4]);
+    let first = accept_suggestions(&state.db, Actor::Staff(&admin), &all, None)
+        .await
+        .unwrap();
+    assert_eq!(first.linked.len(), 3);
+    assert_eq!(first.left, 1, "the ambiguous one is left to a person");
+    assert_eq!(linked_tenants(&state, northwind).await, [T1]);
+    let second = accept_suggestions(&state.db, Actor::Staff(&admin), &all, None)
+        .await
+        .unwrap();
+    assert!(second.linked.is_empty(), "running it again changes nothing");
+    assert_eq!(second.left, 4);
+}
+
+async fn the_directory_pages_by_name_and_filters_by_link_state(state: AppState) {
+    use app::{
+        model::{LinkFilter, PROVIDER_PAGE_SIZE},
+        ssr::service::provider::{directory_page, link, Actor, DirectoryRequest, LinkTarget},
+    };
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let reader = staff(&state, "reader@x.test", Role::Reader).await;
+    let n = PROVIDER_PAGE_SIZE as usize + 5;
+    let tenants: Vec<(String, String, String)> = (0..n)
+        .map(|i| {
+            (
+                format!("{i:08x}-0000-4000-8000-000000000000"),
+                format!("Company {:03}", n - i),
+                format!("c{i}.onmicrosoft.com"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = tenants
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    directory(&state, &refs).await;
+    let home = customer(&state, "Home", "home.com").await;
+    link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[refs[0].0]),
+        &LinkTarget::Existing(home),
+        None,
+    )
+    .await
+    .unwrap();
+    let page = |filter, after: Option<String>, search: &'static str| {
+        let (db, reader) = (state.db.clone(), reader.clone());
+        async move {
+            directory_page(
+                &db,
+                &reader,
+                true,
+                DirectoryRequest {
+                    search,
+                    filter,
+                    after: after.as_deref(),
+                    for_customer: None,
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let first = page(LinkFilter::Unlinked, None, "").await;
+    assert_eq!(
+        first.matching as usize,
+        n - 1,
+        "the linked tenant is hidden"
+    );
+    assert_eq!(first.entries.len(), PROVIDER_PAGE_SIZE as usize);
+    assert!(!first.can_link, "a reader only looks");
+    let second = page(LinkFilter::Unlinked, first.next_after.clone(), "").await;
+    assert_eq!(second.entries.len(), n - 1 - PROVIDER_PAGE_SIZE as usize);
+    assert!(second.next_after.is_none());
+    let mut seen: Vec<String> = first
+        .entries
+        .iter()
+        .chain(&second.entries)
+        .map(|e| e.company_name.clone())
+        .collect();
+    let sorted = {
+        let mut s = seen.clone();
+        s.sort();
+        s
+    };
+    assert_eq!(seen, sorted, "pages follow the name order");
+    seen.dedup();
+    assert_eq!(seen.len(), n - 1);
+
+    let linked = page(LinkFilter::Linked, None, "").await;
+    assert_eq!(linked.entries.len(), 1);
+    assert_eq!(linked.entries[0].linked_to.as_ref().unwrap().name, "Home");
+    // Search by name, domain or tenant id, in any case.
+    assert_eq!(page(LinkFilter::All, None, "COMPANY 007").await.matching, 1);
+    assert_eq!(
+        page(LinkFilter::All, None, "c3.onmicrosoft").await.matching,
+        1
+    );
+    assert_eq!(
+        page(LinkFilter::All, None, "00000005-0000").await.matching,
+        1
+    );
+    assert_eq!(page(LinkFilter::Gone, None, "").await.matching, 0);
 }

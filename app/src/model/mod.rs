@@ -1,11 +1,17 @@
 //! Types shared by the browser and the server: what crosses the wire, and the validated
 //! newtypes that input is parsed into before any rule or SQL sees it.
 
+mod provider;
 mod role;
 mod setting;
 mod tag;
 pub mod text;
 
+pub use provider::{
+    parse_customer_name, parse_domain, parse_tenant_id, CustomerRef, DirectoryEntry, LinkFilter,
+    LinkSelection, ProviderPage, SuggestionView, CUSTOMER_NAME_MAX_CHARS, PROVIDER_PAGE_SIZE,
+    SELECTION_SHOWN,
+};
 pub use role::{Permission, Role};
 pub use setting::{resolve, ChoiceOption, SettingKind, ValueSource};
 pub use tag::{TagName, TagValue, TAG_NAME_MAX_CHARS, TAG_VALUE_MAX_CHARS};
@@ -297,6 +303,8 @@ pub struct ProviderTenantsSection {
     /// A reload of this customer is queued or running.
     pub reload_queued: bool,
     pub can_reload: bool,
+    /// Whether the staff member may link tenants to it and unlink them.
+    pub can_link: bool,
 }
 
 /// The "all customers" job as the sync page shows it.

@@ -35,6 +35,10 @@ pub enum Permission {
     ReloadCustomer,
     /// Start the reload of all customers.
     ReloadAllCustomers,
+    /// See the provider directory (Partner Center's customers) and what is linked to what.
+    ViewProviderDirectory,
+    /// Refresh the directory, link tenants to customers (creating customers), unlink them.
+    LinkTenants,
 }
 
 impl Permission {
@@ -42,7 +46,9 @@ impl Permission {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Permission::ViewCustomers | Permission::ViewOverrideMatrix
+            Permission::ViewCustomers
+                | Permission::ViewOverrideMatrix
+                | Permission::ViewProviderDirectory
         )
     }
 }
@@ -54,7 +60,10 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Reader => matches!(permission, ViewCustomers | ViewOverrideMatrix),
+            Role::Reader => matches!(
+                permission,
+                ViewCustomers | ViewOverrideMatrix | ViewProviderDirectory
+            ),
             Role::Finance => matches!(permission, ViewCustomers | ReloadCustomer),
             Role::Helpdesk => matches!(
                 permission,
@@ -126,7 +135,7 @@ impl FromStr for Role {
 mod tests {
     use super::*;
 
-    const ALL_PERMISSIONS: [Permission; 9] = [
+    const ALL_PERMISSIONS: [Permission; 11] = [
         Permission::ViewCustomers,
         Permission::EditTags,
         Permission::AssignAccountManagers,
@@ -136,6 +145,8 @@ mod tests {
         Permission::BulkRevertOverrides,
         Permission::ReloadCustomer,
         Permission::ReloadAllCustomers,
+        Permission::ViewProviderDirectory,
+        Permission::LinkTenants,
     ];
 
     #[test]
@@ -197,6 +208,20 @@ mod tests {
             .filter(|r| r.allows(Permission::ViewOverrideMatrix))
             .collect();
         assert_eq!(allowed, [Role::Admin, Role::Reader]);
+    }
+
+    #[test]
+    fn only_admin_links_tenants_and_only_admin_and_reader_see_the_directory() {
+        let linkers: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(Permission::LinkTenants))
+            .collect();
+        assert_eq!(linkers, [Role::Admin]);
+        let viewers: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(Permission::ViewProviderDirectory))
+            .collect();
+        assert_eq!(viewers, [Role::Admin, Role::Reader]);
     }
 
     #[test]

@@ -179,9 +179,15 @@ impl Db {
         Ok(Db { pool, backend })
     }
 
-    /// Brings the schema up to date (run at every start).
+    /// Brings the schema up to date (run at every start), and fills what a migration could not
+    /// compute (customers' match keys, see `store::customers::fill_match_keys`).
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        self.backend.migrator().run(&self.pool).await
+        self.backend.migrator().run(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        crate::ssr::store::customers::fill_match_keys(&mut conn)
+            .await
+            .map_err(sqlx::migrate::MigrateError::Execute)?;
+        Ok(())
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -166,6 +166,7 @@ pub async fn tenants_section(
             .map(|s| status_view(s, now)),
         reload_queued,
         can_reload: may_reload(staff),
+        can_link: staff.role.allows(Permission::LinkTenants),
     })
 }
 

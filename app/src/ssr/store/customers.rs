@@ -99,7 +99,7 @@ fn statement(backend: Backend, q: &CustomerQuery<'_>, select: Select) -> (String
             let (order, first) = (backend.byte_order(), backend.evaluate_first());
             any.push(format!(
                 "c.id IN (SELECT t.customer_id FROM tenants t
-                          WHERE t.tenant_id{order} >= ${lo} AND t.tenant_id{order} < ${hi}{first})"
+                          WHERE t.unlinked_at IS NULL AND t.tenant_id{order} >= ${lo} AND t.tenant_id{order} < ${hi}{first})"
             ));
         }
         sql.push_str(&format!(" AND ({})", any.join(" OR ")));
@@ -244,13 +244,15 @@ pub async fn insert(
 ) -> Result<i64, sqlx::Error> {
     let (name_key, domain) = (super::fold(name), super::fold(primary_domain.trim()));
     sqlx::query_scalar(
-        "INSERT INTO customers (name, name_key, primary_domain, search_key, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        "INSERT INTO customers
+            (name, name_key, primary_domain, search_key, match_key, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
     )
     .bind(name)
     .bind(&name_key)
     .bind(&domain)
     .bind(format!("{name_key} {domain}"))
+    .bind(crate::ssr::matching::normalise_name(name))
     .bind(now)
     .fetch_one(conn)
     .await
@@ -275,7 +277,8 @@ pub async fn tenants(
     customer_id: i64,
 ) -> Result<Vec<Tenant>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT tenant_id, name, domain FROM tenants WHERE customer_id = $1 ORDER BY name, tenant_id",
+        "SELECT tenant_id, name, domain FROM tenants
+         WHERE customer_id = $1 AND unlinked_at IS NULL ORDER BY name, tenant_id",
     )
     .bind(customer_id)
     .fetch_all(conn)
@@ -312,4 +315,21 @@ pub async fn insert_tenant(
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+/// Fills the match key (the name as the matcher compares it) of customers that have none:
+/// those created before the column existed. Computed in Rust, so not by a migration.
+pub async fn fill_match_keys(conn: &mut AnyConnection) -> Result<u64, sqlx::Error> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM customers WHERE match_key IS NULL")
+            .fetch_all(&mut *conn)
+            .await?;
+    for (id, name) in &rows {
+        sqlx::query("UPDATE customers SET match_key = $2 WHERE id = $1")
+            .bind(id)
+            .bind(crate::ssr::matching::normalise_name(name))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(rows.len() as u64)
 }

@@ -113,7 +113,7 @@ pub async fn tenants_with_snapshot(
     sqlx::query_as(
         "SELECT t.tenant_id, t.name, t.domain, s.fetched_at
          FROM tenants t LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
-         WHERE t.customer_id = $1 ORDER BY t.name, t.tenant_id",
+         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL ORDER BY t.name, t.tenant_id",
     )
     .bind(customer_id)
     .fetch_all(conn)
@@ -223,7 +223,7 @@ pub async fn start_all_job(
         sqlx::query(
             "INSERT INTO sync_job_items (job_id, customer_id, state)
              SELECT $1, c.id, 'pending' FROM customers c
-             WHERE c.deleted_at IS NULL AND EXISTS (SELECT 1 FROM tenants t WHERE t.customer_id = c.id)",
+             WHERE c.deleted_at IS NULL AND EXISTS (SELECT 1 FROM tenants t WHERE t.customer_id = c.id AND t.unlinked_at IS NULL)",
         )
         .bind(id)
         .execute(&mut *conn)
