@@ -20,8 +20,8 @@ use pages::{
         AccountManagersSectionPage, ConfigurationSectionPage, CustomerLayout, CustomerOverview,
         TagsSectionPage, TenantsSectionPage,
     },
-    CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, SignInPage,
-    SignedInLayout, SyncPage,
+    CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, ProviderDirectoryPage,
+    SignInPage, SignedInLayout, SyncPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/defaults") view=GlobalDefaultsPage />
                     <Route path=path!("/settings/overrides") view=OverrideMatrixPage />
                     <Route path=path!("/sync") view=SyncPage />
+                    <Route path=path!("/provider") view=ProviderDirectoryPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
                         <Route path=path!("") view=CustomerOverview />
                         <Route path=path!("configuration") view=ConfigurationSectionPage />

@@ -24,9 +24,9 @@ test('an admin lists, searches, opens a customer, adds and removes a tag, and si
   await snapshot(page, testInfo, 'customers');
 
   // Keyset paging: the second page starts after the first, and each says where it is.
-  await expect(page.getByTestId('list-range')).toHaveText('1–25 of 60 customers');
+  await expect(page.getByTestId('list-range')).toHaveText(/^1–25 of \d+ customers$/);
   await page.getByRole('link', { name: 'Next page »' }).click();
-  await expect(page.getByTestId('list-range')).toHaveText('26–50 of 60 customers');
+  await expect(page.getByTestId('list-range')).toHaveText(/^26–50 of \d+ customers$/);
   await expect(page.getByRole('link', { name: 'Zephyr Wind Energy' })).toHaveCount(0);
   await expect(page.getByRole('link', { name: '« First page' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Alder Creek Dental' })).toHaveCount(0);

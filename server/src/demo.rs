@@ -80,6 +80,62 @@ pub const CUSTOMER_NAMES: [&str; 60] = [
     "Zephyr Wind Energy",
 ];
 
+/// A second customer whose name differs from a first one's only by its legal suffix, as
+/// duplicates in real portals do: the demo's ambiguous suggestion. (name, primary domain)
+pub const DUPLICATE_CUSTOMER: (&str, &str) = ("Tidewater Marine Ltd", "tidewatermarine.co.uk");
+
+/// Tenants the demo's Partner Center lists that no portal customer holds yet: what a partner
+/// finds on `/provider` when the portal is new. (company name, default domain)
+pub const DEMO_UNLINKED: [(&str, &str); 23] = [
+    // No customer looks like these: new customers, or linked to one by hand.
+    ("Aspenwood Dental Lab", "aspenwooddental.onmicrosoft.com"),
+    ("Bramble & Finch Bakery", "brambleandfinch.onmicrosoft.com"),
+    ("Canyon Ridge Veterinary", "canyonridgevet.onmicrosoft.com"),
+    ("Dovetail Joinery", "dovetailjoinery.onmicrosoft.com"),
+    ("Emberline Fitness", "emberlinefitness.onmicrosoft.com"),
+    ("Fernhill Optometry", "fernhilloptometry.onmicrosoft.com"),
+    (
+        "Glasshouse Coffee Roasters",
+        "glasshousecoffee.onmicrosoft.com",
+    ),
+    ("Heronsgate Legal", "heronsgatelegal.onmicrosoft.com"),
+    ("Inkwell Print Co", "inkwellprint.onmicrosoft.com"),
+    ("Jasper Lane Realty", "jasperlanerealty.onmicrosoft.com"),
+    ("Kestrel Security", "kestrelsecurity.onmicrosoft.com"),
+    ("Lanternfish Studios", "lanternfishstudios.onmicrosoft.com"),
+    ("Marigold Home Care", "marigoldhomecare.onmicrosoft.com"),
+    ("Nettlebed Farm Shop", "nettlebedfarmshop.onmicrosoft.com"),
+    ("Otter Creek Outfitters", "ottercreek.onmicrosoft.com"),
+    ("Parsnip & Pea Catering", "parsnipandpea.onmicrosoft.com"),
+    // Clear suggestions: the tenant's domain is a customer's primary domain (high)...
+    ("Driftwood Marketing EU", "driftwood-marketing.com"),
+    ("Eastgate Pharmacy (Online Store)", "eastgate-pharmacy.com"),
+    (
+        "Saffron Kitchen Group - Catering",
+        "saffron-kitchen-group.com",
+    ),
+    // ...or its company name is a customer's, legal suffix aside (medium).
+    (
+        "Meridian Consulting GmbH",
+        "meridianconsultingde.onmicrosoft.com",
+    ),
+    (
+        "Redwood Analytics, Inc.",
+        "redwoodanalyticsus.onmicrosoft.com",
+    ),
+    ("Silverline Telecom Ltd", "silverlineuk.onmicrosoft.com"),
+    // Two customers have this name, legal suffix aside: a person decides.
+    (
+        "Tidewater Marine, Inc.",
+        "tidewatermarineinc.onmicrosoft.com",
+    ),
+];
+
+/// The tenant id of the n-th of [`DEMO_UNLINKED`].
+pub fn demo_unlinked_tenant_id(n: usize) -> String {
+    demo_tenant_id(10_000 + n as u64)
+}
+
 const REGIONS: [&str; 4] = ["North", "South", "East", "West"];
 const SEGMENTS: [&str; 4] = ["SMB", "Enterprise", "Education", "Nonprofit"];
 
@@ -235,6 +291,14 @@ pub async fn seed(state: &AppState) -> Result<usize, AppError> {
         }
         added += 1;
         new_customers.push((i, id));
+    }
+    let (name, domain) = DUPLICATE_CUSTOMER;
+    if store::customers::find_by_domain(&mut tx, domain)
+        .await?
+        .is_none()
+    {
+        store::customers::insert(&mut tx, name, domain, now).await?;
+        added += 1;
     }
     tx.commit().await?;
     seed_overrides(state, &new_customers).await?;
@@ -407,10 +471,17 @@ pub async fn start_simulator(
     (PartnerCenterConfig, tokio::task::JoinHandle<()>),
     Box<dyn std::error::Error + Send + Sync>,
 > {
-    let tenants: Vec<(String, String, String)> =
+    // The tenants of the demo customers (linked now or before), then the ones not linked yet.
+    let mut tenants: Vec<(String, String, String)> =
         sqlx::query_as("SELECT tenant_id, name, domain FROM tenants ORDER BY id")
             .fetch_all(state.db.pool())
             .await?;
+    for (n, (name, domain)) in DEMO_UNLINKED.iter().enumerate() {
+        let tenant_id = demo_unlinked_tenant_id(n);
+        if !tenants.iter().any(|(id, ..)| *id == tenant_id) {
+            tenants.push((tenant_id, (*name).to_owned(), (*domain).to_owned()));
+        }
+    }
     let options = SimulatorOptions::default();
     let simulator = Simulator::new(simulator_data(&tenants), options.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -438,6 +509,16 @@ mod tests {
     fn slugs_are_lowercase_words_joined_by_dashes() {
         assert_eq!(slug("Cedar & Stone Builders"), "cedar-stone-builders");
         assert_eq!(slug("Highland Brewing Co."), "highland-brewing");
+    }
+
+    #[test]
+    fn demo_unlinked_tenants_have_ids_of_their_own() {
+        let linked: std::collections::HashSet<_> = (0..200).map(demo_tenant_id).collect();
+        for n in 0..DEMO_UNLINKED.len() {
+            let id = demo_unlinked_tenant_id(n);
+            assert!(!linked.contains(&id), "{id}");
+            assert!(app::model::parse_tenant_id(&id).is_ok(), "{id}");
+        }
     }
 
     #[test]

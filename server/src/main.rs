@@ -93,6 +93,21 @@ async fn serve(
         let client = PartnerCenterClient::new(config)?;
         tracing::info!(api = %client.config().api_url, "partner center reconciliation on");
         state.partner_center = Some(client.clone());
+        if demo_mode {
+            // The demo's directory is taken at start, so /provider lists the simulator's tenants.
+            match service::provider::refresh(
+                &state.db,
+                &client,
+                service::provider::Actor::System("demo start-up"),
+            )
+            .await
+            {
+                Ok(counts) => {
+                    tracing::info!(listed = counts.listed, "demo provider directory taken")
+                }
+                Err(e) => tracing::warn!(error = %e, "demo provider directory not taken"),
+            }
+        }
         let health = std::sync::Arc::new(service::sync::WorkerHealth::default());
         state.sync_worker = Some(health.clone());
         worker = Some(tokio::spawn(service::sync::run_worker(

@@ -978,6 +978,9 @@ impl TestApp {
             "SELECT CAST(COALESCE(SUM(default_version), 0) AS BIGINT) FROM settings",
             "SELECT CAST(COALESCE(SUM(updated_at), 0) AS BIGINT) FROM customers",
             "SELECT COUNT(*) FROM sync_jobs",
+            "SELECT COUNT(*) FROM customers",
+            "SELECT COUNT(*) FROM tenants WHERE unlinked_at IS NULL",
+            "SELECT COUNT(*) FROM provider_directory_refreshes",
         ] {
             out.push(
                 sqlx::query_scalar(sql)
@@ -988,6 +991,11 @@ impl TestApp {
         }
         out
     }
+}
+
+/// A tenant id made from the fixture's customer id (a GUID; not linked).
+fn fixture_tenant(f: &Fixture) -> String {
+    format!("00000000-0000-4000-8000-{:012}", f.id)
 }
 
 /// A request: method, path and form fields.
@@ -1047,9 +1055,20 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             ("value", "annual".into()),
             ("version", "1".into()),
         ]),
-        "/api/reload_all_customers" | "/api/get_global_defaults" | "/api/get_sync_page" => {
-            post(vec![])
+        "/api/reload_all_customers"
+        | "/api/get_global_defaults"
+        | "/api/get_sync_page"
+        | "/api/get_provider_page"
+        | "/api/refresh_provider_directory" => post(vec![]),
+        "/api/get_link_selection" | "/api/accept_suggestions" => {
+            post(vec![("items[0]", fixture_tenant(f))])
         }
+        "/api/link_tenants" => post(vec![
+            ("items[0]", fixture_tenant(f)),
+            ("to", "existing".into()),
+            ("customer_id", c),
+        ]),
+        "/api/unlink_tenant" => post(vec![("customer_id", c), ("tenant_id", fixture_tenant(f))]),
         "/api/customers/{id}/configuration" => Some((
             reqwest::Method::GET,
             format!("/api/customers/{c}/configuration"),

@@ -9,6 +9,7 @@ pub mod account_managers;
 pub mod auth;
 pub mod configuration;
 pub mod customers;
+pub mod provider;
 pub mod sync;
 pub mod tags;
 
@@ -68,6 +69,10 @@ impl Endpoint {
         }
     }
 }
+
+/// A link of many ticked tenants: a page holds 50, "all matching" is sent as a search instead
+/// of ids; the command line links larger batches.
+pub const LINK_MAX_BODY: usize = 64 * 1024;
 
 /// Every server function and JSON route, checked by a test against the registered ones.
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -155,6 +160,34 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint::global(
         sync::ReloadAllCustomers::PATH,
         Access::Requires(Permission::ReloadAllCustomers),
+    ),
+    Endpoint::global(
+        provider::GetProviderPage::PATH,
+        Access::Requires(Permission::ViewProviderDirectory),
+    ),
+    Endpoint::global(
+        provider::GetLinkSelection::PATH,
+        Access::Requires(Permission::LinkTenants),
+    )
+    .max_body(LINK_MAX_BODY),
+    Endpoint::global(
+        provider::RefreshProviderDirectory::PATH,
+        Access::Requires(Permission::LinkTenants),
+    ),
+    // Links to an existing customer check its visibility in the service.
+    Endpoint::global(
+        provider::LinkTenants::PATH,
+        Access::Requires(Permission::LinkTenants),
+    )
+    .max_body(LINK_MAX_BODY),
+    Endpoint::global(
+        provider::AcceptSuggestions::PATH,
+        Access::Requires(Permission::LinkTenants),
+    )
+    .max_body(LINK_MAX_BODY),
+    Endpoint::customer(
+        provider::UnlinkTenant::PATH,
+        Access::Requires(Permission::LinkTenants),
     ),
     Endpoint::customer(
         CUSTOMER_CONFIGURATION_ROUTE,

@@ -83,6 +83,10 @@ pub fn SignedInLayout() -> impl IntoView {
                                     .role
                                     .allows(Permission::ViewOverrideMatrix)
                                     .then(|| view! { <A href="/settings/overrides">"Override matrix"</A> });
+                                let provider = staff
+                                    .role
+                                    .allows(Permission::ViewProviderDirectory)
+                                    .then(|| view! { <A href="/provider">"Provider directory"</A> });
                                 let sync = staff
                                     .role
                                     .allows(Permission::ReloadAllCustomers)
@@ -90,6 +94,7 @@ pub fn SignedInLayout() -> impl IntoView {
                                 view! {
                                     <nav class="main-nav" aria-label="Main">
                                         <A href="/customers">"Customers"</A>
+                                        {provider}
                                         {defaults}
                                         {matrix}
                                         {sync}

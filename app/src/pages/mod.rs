@@ -3,6 +3,7 @@
 pub mod customer;
 mod customer_list;
 mod layout;
+mod provider;
 mod settings;
 mod sign_in;
 mod sync;
@@ -12,6 +13,7 @@ pub use sync::SyncPage;
 
 pub use customer_list::CustomerListPage;
 pub use layout::SignedInLayout;
+pub use provider::ProviderDirectoryPage;
 pub use sign_in::SignInPage;
 
 use crate::model::SettingView;

@@ -3,22 +3,36 @@
 
 use super::customer_id_param;
 use crate::{
-    api::sync::{get_provider_tenants, ReloadCustomer},
-    components::{action_error, after_success, ErrorMessage, FocusPoint, FormMessage},
+    api::{
+        provider::UnlinkTenant,
+        sync::{get_provider_tenants, ReloadCustomer},
+    },
+    components::{action_error, after_success, Confirm, ErrorMessage, FocusPoint, FormMessage},
     model::{format_time, Permission, ProviderTenantsSection, SyncBadge, SyncStatus, TenantView},
 };
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn TenantsSectionPage() -> impl IntoView {
     let id = customer_id_param();
     let reload = ServerAction::<ReloadCustomer>::new();
+    let unlink = ServerAction::<UnlinkTenant>::new();
+    let query = use_query_map();
+    let asking = Memo::new(move |_| query.read().get("unlink").unwrap_or_default());
     // While a reload is queued or running, the section is fetched again every second (with
     // JavaScript; without it, on reload); polling stops when it is done.
     let tick = RwSignal::new(0u64);
     let section = Resource::new(
-        move || (id.get(), reload.version().get(), tick.get()),
-        |(id, _, _)| get_provider_tenants(id),
+        move || {
+            (
+                id.get(),
+                reload.version().get(),
+                unlink.version().get(),
+                tick.get(),
+            )
+        },
+        |(id, _, _, _)| get_provider_tenants(id),
     );
     Effect::new(move |_| {
         let handle = set_interval_with_handle(
@@ -39,33 +53,65 @@ pub fn TenantsSectionPage() -> impl IntoView {
         });
     });
     after_success(reload, |_| Some("reload-button".to_owned()));
+    after_success(unlink, |_| Some(crate::components::PAGE_HEADING.to_owned()));
     view! {
         <h2 id="page-heading" tabindex="-1">
             "Provider Tenants"
         </h2>
         <Transition fallback=|| view! { <p class="muted">"Loading tenants…"</p> }>
-            {move || Suspend::new(async move {
-                match section.await {
-                    Ok(section) => view! { <Tenants section reload /> <FocusPoint /> }.into_any(),
-                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
-                }
-            })}
+            {move || {
+                // `?unlink=TENANT` asks before the unlink (a link, so it works without
+                // JavaScript); read here, so the question appears when the address changes.
+                let asking = asking.get();
+                Suspend::new(async move {
+                    match section.await {
+                        Ok(section) => view! { <Tenants section reload unlink asking /> <FocusPoint /> }.into_any(),
+                        Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                    }
+                })
+            }}
         </Transition>
     }
 }
 
 #[component]
-fn Tenants(section: ProviderTenantsSection, reload: ServerAction<ReloadCustomer>) -> impl IntoView {
+fn Tenants(
+    section: ProviderTenantsSection,
+    reload: ServerAction<ReloadCustomer>,
+    unlink: ServerAction<UnlinkTenant>,
+    /// The tenant the page asks about unlinking (`?unlink=`), if any.
+    asking: String,
+) -> impl IntoView {
     let customer_id = customer_id_param().get_untracked();
     let error = action_error(reload);
+    let unlink_error = action_error(unlink);
+    let can_link = section.can_link;
+    let pending_sync = section.reload_queued;
+    let link_button = can_link.then(|| {
+        view! {
+            <p class="section-actions">
+                <a class="button primary" id="link-to-provider" href=format!("/provider?for={customer_id}")>
+                    "Link to Provider…"
+                </a>
+            </p>
+        }
+    });
     let tenants = if section.tenants.is_empty() {
         view! { <p class="empty">"No Partner Center tenant is linked to this customer."</p> }
             .into_any()
     } else {
         view! {
             <ul class="tenant-list">
-                {section.tenants.into_iter().map(|tenant| view! { <TenantItem tenant /> }).collect_view()}
+                {section
+                    .tenants
+                    .into_iter()
+                    .map(|tenant| {
+                        let ask = can_link && asking == tenant.tenant_id;
+                        view! { <TenantItem tenant can_link ask pending_sync unlink /> }
+                    })
+                    .collect_view()}
             </ul>
+            <FormMessage error=unlink_error />
         }
         .into_any()
     };
@@ -80,6 +126,7 @@ fn Tenants(section: ProviderTenantsSection, reload: ServerAction<ReloadCustomer>
         }
     });
     view! {
+        {link_button}
         {read_only}
         {tenants}
         <section class="sync-status" aria-label="Reconciliation">
@@ -113,7 +160,16 @@ fn Tenants(section: ProviderTenantsSection, reload: ServerAction<ReloadCustomer>
 }
 
 #[component]
-fn TenantItem(tenant: TenantView) -> impl IntoView {
+fn TenantItem(
+    tenant: TenantView,
+    can_link: bool,
+    /// Whether the page asks "unlink this tenant?".
+    ask: bool,
+    /// A reload of the customer is queued: a tenant never synced waits for it.
+    pending_sync: bool,
+    unlink: ServerAction<UnlinkTenant>,
+) -> impl IntoView {
+    let customer_id = customer_id_param().get_untracked();
     // What the last Copy did: None (nothing yet), Some(true) copied, Some(false) refused by the
     // browser. "Copied" shows only once the clipboard took the text, and for a few seconds.
     let copied = RwSignal::new(None::<bool>);
@@ -137,9 +193,39 @@ fn TenantItem(tenant: TenantView) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = &id_for_copy;
     };
-    let last = tenant
-        .last_synced_at
-        .map_or_else(|| "never".to_owned(), format_time);
+    let last = match tenant.last_synced_at {
+        Some(at) => format_time(at),
+        None if pending_sync => "pending (queued)".to_owned(),
+        None => "never".to_owned(),
+    };
+    let unlink_id = format!("unlink-{}", tenant.tenant_id);
+    let (unlink_tenant, unlink_name) = (tenant.tenant_id.clone(), tenant.name.clone());
+    let question = format!(
+        "Unlink {unlink_name} from this customer? Partner Center is not changed; the tenant goes back to the provider directory as unlinked, and what was synced from it leaves this customer's reconciliation."
+    );
+    let unlink_part = match (can_link, ask) {
+        (false, _) => None,
+        (true, false) => Some(
+            view! {
+                <a class="button small" id=unlink_id.clone() href=format!("?unlink={unlink_tenant}") aria-label=format!("Unlink {unlink_name}")>
+                    "Unlink…"
+                </a>
+            }
+            .into_any(),
+        ),
+        (true, true) => Some(
+            view! {
+                <ActionForm action=unlink>
+                    <input type="hidden" name="customer_id" value=customer_id />
+                    <input type="hidden" name="tenant_id" value=unlink_tenant />
+                    <Confirm yes="Yes, unlink".to_owned() cancel_href=format!("/customers/{customer_id}/tenants") return_focus=unlink_id.clone() pending=unlink.pending()>
+                        {question}
+                    </Confirm>
+                </ActionForm>
+            }
+            .into_any(),
+        ),
+    };
     view! {
         <li class="tenant card">
             <strong class="tenant-name">{tenant.name}</strong>
@@ -158,6 +244,7 @@ fn TenantItem(tenant: TenantView) -> impl IntoView {
                 </span>
             </div>
             <span class="small-text">"Last sync: " {last}</span>
+            {unlink_part}
         </li>
     }
 }
