@@ -25,6 +25,17 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
   await page.goto('/settings/defaults?edit=billing.currency');
   await ready(page, testInfo);
 
+  // The provider directory and the questions before a link, opened directly.
+  for (const state of ['', '?show=all', '?show=linked&q=a', '?all=1&step=link', '?all=1&step=accept', '?all=1&step=link&customer_q=al', '?step=link']) {
+    await page.goto(`/provider${state}`);
+    await ready(page, testInfo);
+  }
+  const tenant = (await page.locator('table.directory input[name="select"]').first().getAttribute('value')) ?? '';
+  await page.goto(`/provider?select=${tenant}&step=link&customer_q=a`);
+  await ready(page, testInfo);
+  await page.goto(`/customers/${id}/tenants?unlink=${tenant}`);
+  await ready(page, testInfo);
+
   for (const section of ['', '/tenants', '/tags', '/tags?remove=1', '/account-managers', '/configuration', '/configuration?filter=invoice']) {
     await page.goto(`/customers/${id}${section}`);
     await ready(page, testInfo);

@@ -120,6 +120,16 @@ test('an admin links three tenants as new customers and accepts a suggestion; th
   );
   await expect(row(page, tenant)).toHaveCount(0);
 
+  // Every tenant of the page can be ticked at once, and unticked.
+  await ready(page, testInfo);
+  await page.getByRole('link', { name: 'Tick every tenant on this page' }).click();
+  const boxes = page.locator('table.directory input[name="select"]');
+  await expect(boxes.first()).toBeChecked();
+  expect(await boxes.evaluateAll((all) => all.every((b) => (b as HTMLInputElement).checked))).toBe(true);
+  await ready(page, testInfo);
+  await page.getByRole('link', { name: 'Untick this page' }).click();
+  await expect(boxes.first()).not.toBeChecked();
+
   // The customer list shows the new customers.
   await navigate(page, 'Customers');
   await ready(page, testInfo);

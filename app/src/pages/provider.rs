@@ -16,9 +16,10 @@ use crate::{
         action_error, after_success, Confirm, ErrorMessage, FieldMessage, FocusPoint, FormMessage,
         PAGE_HEADING,
     },
+    error::AppError,
     model::{
-        count_of, format_time, thousands, CustomerRef, DirectoryEntry, LinkFilter, LinkSelection,
-        Permission, ProviderPage, SuggestionView,
+        count_of, format_time, thousands, CustomerPage, CustomerRef, DirectoryEntry, LinkFilter,
+        LinkSelection, Permission, ProviderPage, SuggestionView,
     },
 };
 use leptos::prelude::*;
@@ -33,6 +34,8 @@ struct Query {
     after: Option<String>,
     for_customer: Option<i64>,
     selected: Vec<String>,
+    /// Every linkable row of this page drawn ticked (`tick=page`).
+    tick_page: bool,
     all: bool,
     step: String,
     customer_q: String,
@@ -75,6 +78,7 @@ pub fn ProviderDirectoryPage() -> impl IntoView {
             after: map.get("after").filter(|a| !a.is_empty()),
             for_customer: map.get("for").and_then(|f| f.parse().ok()),
             selected: map.get_all("select").unwrap_or_default(),
+            tick_page: map.get("tick").is_some_and(|t| t == "page"),
             all: map.get("all").is_some_and(|a| a == "1"),
             step: map.get("step").unwrap_or_default(),
             customer_q: map.get("customer_q").unwrap_or_default(),
@@ -100,6 +104,36 @@ pub fn ProviderDirectoryPage() -> impl IntoView {
             get_provider_page(q, show.as_str().to_owned(), after, for_customer)
         },
     );
+    // Every resource is made here, once, before any Suspend: made inside a suspended part,
+    // they would be made in another order in the browser and hydration would fail.
+    let selection: SelectionResource = Resource::new(
+        move || {
+            let q = query.get();
+            let asked = !q.step.is_empty() && (q.all || !q.selected.is_empty());
+            asked.then(|| (q.selected.clone(), q.all_q()))
+        },
+        |asked| async move {
+            match asked {
+                Some((selected, all_q)) => get_link_selection(selected, all_q).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let choices: ChoicesResource = Resource::new(
+        move || {
+            let q = query.get();
+            (q.step == "link")
+                .then_some(q.customer_q)
+                .filter(|c| !c.trim().is_empty())
+        },
+        |customer_q| async move {
+            match customer_q {
+                Some(q) => list_customers(q, None).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let steps = Steps { selection, choices };
     after_success(refresh, |_| Some(PAGE_HEADING.to_owned()));
     after_success(accept, |_| Some(PAGE_HEADING.to_owned()));
     after_success(link, |_| Some(PAGE_HEADING.to_owned()));
@@ -116,7 +150,7 @@ pub fn ProviderDirectoryPage() -> impl IntoView {
                     match page.await {
                         Ok(page) => {
                             view! {
-                                <Directory page query refresh link accept />
+                                <Directory page query refresh link accept steps />
                                 <FocusPoint />
                             }
                                 .into_any()
@@ -129,8 +163,19 @@ pub fn ProviderDirectoryPage() -> impl IntoView {
     }
 }
 
+type SelectionResource = Resource<Result<Option<LinkSelection>, AppError>>;
+type ChoicesResource = Resource<Result<Option<CustomerPage>, AppError>>;
+
+/// The data of the questions before a link: the selection, and the customers found.
+#[derive(Clone, Copy)]
+struct Steps {
+    selection: SelectionResource,
+    choices: ChoicesResource,
+}
+
 #[component]
 fn Directory(
+    steps: Steps,
     page: ProviderPage,
     query: Query,
     refresh: ServerAction<RefreshProviderDirectory>,
@@ -179,7 +224,7 @@ fn Directory(
         }
     });
     let step = (page.can_link && !query.step.is_empty()).then(|| {
-        view! { <LinkStep query=query.clone() for_customer=page.for_customer.clone() link accept /> }
+        view! { <LinkStep query=query.clone() for_customer=page.for_customer.clone() link accept steps /> }
     });
     view! {
         <div class="directory-head">
@@ -260,7 +305,7 @@ fn DirectoryTable(page: ProviderPage, query: Query) -> impl IntoView {
         .entries
         .into_iter()
         .map(|entry| {
-            let checked = query.selected.contains(&entry.tenant_id);
+            let checked = query.tick_page || query.selected.contains(&entry.tenant_id);
             view! { <DirectoryRow entry selectable checked base=base.clone() /> }
         })
         .collect_view();
@@ -307,6 +352,17 @@ fn DirectoryTable(page: ProviderPage, query: Query) -> impl IntoView {
             </label>
         }
     });
+    // Ticking the whole page is a link, so it works without JavaScript.
+    let this_page = match &query.after {
+        Some(after) => format!("{base}{sep}after={}", Url::escape(after)),
+        None => base.clone(),
+    };
+    let this_sep = if this_page.contains('?') { '&' } else { '?' };
+    let tick_all = if query.tick_page {
+        view! { <a href=this_page id="tick-page">"Untick this page"</a> }.into_any()
+    } else {
+        view! { <a href=format!("{this_page}{this_sep}tick=page") id="tick-page">"Tick every tenant on this page"</a> }.into_any()
+    };
     let actions = match &page.for_customer {
         Some(customer) => view! {
             <input type="hidden" name="for" value=customer.id />
@@ -332,6 +388,7 @@ fn DirectoryTable(page: ProviderPage, query: Query) -> impl IntoView {
             <input type="hidden" name="show" value=query.show.as_str() />
             {table}
             <div class="form-actions selection-actions">
+                {tick_all}
                 {unlinked_all}
                 {actions}
             </div>
@@ -437,6 +494,7 @@ fn SuggestionText(suggestion: SuggestionView) -> impl IntoView {
 /// ticked tenants or all matching ones.
 #[component]
 fn LinkStep(
+    steps: Steps,
     query: Query,
     for_customer: Option<CustomerRef>,
     link: ServerAction<LinkTenants>,
@@ -450,13 +508,7 @@ fn LinkStep(
         }
         .into_any();
     }
-    let selection = Resource::new(
-        {
-            let (selected, all_q) = (query.selected.clone(), query.all_q());
-            move || (selected.clone(), all_q.clone())
-        },
-        |(selected, all_q)| get_link_selection(selected, all_q),
-    );
+    let selection = steps.selection;
     view! {
         <section class="link-step card" aria-labelledby="link-step-heading">
             <Transition fallback=|| view! { <p class="muted">"Loading the selection…"</p> }>
@@ -464,11 +516,12 @@ fn LinkStep(
                     let (query, for_customer) = (query.clone(), for_customer.clone());
                     Suspend::new(async move {
                         match selection.await {
-                            Ok(selection) => {
+                            Ok(None) => ().into_any(),
+                            Ok(Some(selection)) => {
                                 if query.step == "accept" {
                                     view! { <AcceptQuestion selection query accept /> }.into_any()
                                 } else {
-                                    view! { <LinkQuestion selection query for_customer link /> }.into_any()
+                                    view! { <LinkQuestion selection query for_customer link choices=steps.choices /> }.into_any()
                                 }
                             }
                             Err(error) => view! { <ErrorMessage error /> }.into_any(),
@@ -512,6 +565,7 @@ fn selection_list(selection: &LinkSelection) -> impl IntoView {
 
 #[component]
 fn LinkQuestion(
+    choices: ChoicesResource,
     selection: LinkSelection,
     query: Query,
     for_customer: Option<CustomerRef>,
@@ -602,7 +656,7 @@ fn LinkQuestion(
             </section>
             <section aria-labelledby="existing-customer-heading">
                 <h3 id="existing-customer-heading">"To an existing customer"</h3>
-                <ExistingCustomer count=n query link />
+                <ExistingCustomer count=n query link choices />
             </section>
         </div>
         <p><a class="button" href=cancel>"Cancel"</a></p>
@@ -613,19 +667,13 @@ fn LinkQuestion(
 /// A search over portal customers (a GET that keeps the selection), then a choice among the
 /// ones found, then the link.
 #[component]
-fn ExistingCustomer(count: usize, query: Query, link: ServerAction<LinkTenants>) -> impl IntoView {
+fn ExistingCustomer(
+    count: usize,
+    query: Query,
+    link: ServerAction<LinkTenants>,
+    choices: ChoicesResource,
+) -> impl IntoView {
     let error = action_error(link);
-    let customer_q = query.customer_q.clone();
-    let choices = Resource::new(
-        move || customer_q.clone(),
-        |q| async move {
-            if q.trim().is_empty() {
-                Ok(None)
-            } else {
-                list_customers(q, None).await.map(Some)
-            }
-        },
-    );
     let (q, show, all) = (query.q.clone(), query.show, query.all);
     let selected = (!all).then(|| {
         query
