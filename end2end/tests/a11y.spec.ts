@@ -44,8 +44,8 @@ async function noViolations(page: Page, testInfo: TestInfo, what: string) {
 }
 
 test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testInfo) => {
-  // About twenty pages, each checked in full.
-  test.setTimeout(240_000);
+  // About twenty-five pages, each checked in full.
+  test.setTimeout(300_000);
   await page.goto('/sign-in');
   await noViolations(page, testInfo, 'sign-in');
   await signIn(page, testInfo, 'admin');
@@ -71,6 +71,10 @@ test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testI
     '/settings/overrides',
     '/settings/overrides?confirm=1',
     '/sync',
+    '/provider',
+    '/provider?show=all',
+    '/provider?all=1&step=link&customer_q=al',
+    '/provider?all=1&step=accept',
   ];
   for (const path of pages) {
     await page.goto(path);
@@ -84,6 +88,12 @@ test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testI
   await page.goto((await remove.getAttribute('href')) ?? '');
   await expect(page.getByRole('group', { name: 'Confirm' })).toBeVisible();
   await noViolations(page, testInfo, 'tag removal question');
+
+  await page.goto(`/customers/${id}/tenants`);
+  const unlink = page.getByRole('link', { name: /^Unlink/ }).first();
+  await page.goto((await unlink.getAttribute('href')) ?? '');
+  await expect(page.getByRole('group', { name: 'Confirm' })).toBeVisible();
+  await noViolations(page, testInfo, 'unlink question');
 
   const own = ownCustomer[dataKey(testInfo)];
   await page.goto(`/customers?q=${encodeURIComponent(own)}`);

@@ -207,7 +207,7 @@ fn TenantItem(
         (false, _) => None,
         (true, false) => Some(
             view! {
-                <a class="button small" id=unlink_id.clone() href=format!("?unlink={unlink_tenant}") aria-label=format!("Unlink {unlink_name}")>
+                <a class="button small" id=unlink_id.clone() href=format!("/customers/{customer_id}/tenants?unlink={unlink_tenant}") aria-label=format!("Unlink {unlink_name}")>
                     "Unlink…"
                 </a>
             }
