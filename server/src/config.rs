@@ -79,6 +79,14 @@ pub struct SimulatorArgs {
         hide_env_values = true
     )]
     pub client_secret: String,
+    /// The refresh token (Secure Application Model) its token endpoint accepts for App+User.
+    #[arg(
+        long,
+        env = "PC_SIM_REFRESH_TOKEN",
+        default_value = "simulator-refresh-token",
+        hide_env_values = true
+    )]
+    pub refresh_token: String,
     /// Lifetime of the tokens it issues, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub token_lifetime: u64,
@@ -171,6 +179,10 @@ pub struct PartnerCenterOptions {
         conflicts_with = "client_secret"
     )]
     pub client_secret_file: Option<std::path::PathBuf>,
+    /// The Secure Application Model's refresh token (App+User), for licence counts (never
+    /// logged). Without it, a sync records them as "needs delegated consent".
+    #[arg(long = "pc-refresh-token", env = "PARTNER_CENTER_REFRESH_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub refresh_token: Option<Secret>,
     /// Requests per minute to Partner Center, shared by all sync work of this process.
     #[arg(
         long = "pc-rate-per-minute",
@@ -195,6 +207,7 @@ impl Default for PartnerCenterOptions {
             client_id: None,
             client_secret: None,
             client_secret_file: None,
+            refresh_token: None,
             rate_per_minute: 500,
             sync_concurrency: 8,
         }
@@ -225,6 +238,7 @@ impl PartnerCenterOptions {
         let (id, secret) = (self.client_id.as_ref()?, self.client_secret.clone()?);
         let mut config = PartnerCenterConfig::new(&self.api_url, &self.token_url, id, secret);
         config.rate_per_minute = self.rate_per_minute.max(1);
+        config.refresh_token = self.refresh_token.clone();
         Some(config)
     }
 }

@@ -46,6 +46,9 @@ pub struct SimulatedCustomer {
 pub struct SimulatorOptions {
     pub client_id: String,
     pub client_secret: String,
+    /// The Secure Application Model's refresh token the partner was given at consent: it
+    /// (and every refresh token an exchange returns) buys an App+User token.
+    pub refresh_token: String,
     pub token_lifetime: Duration,
     /// Requests allowed per window before 429; `None` for no limit.
     pub rate_limit: Option<u32>,
@@ -66,6 +69,7 @@ impl Default for SimulatorOptions {
         SimulatorOptions {
             client_id: "simulator".into(),
             client_secret: "simulator-secret".into(),
+            refresh_token: "simulator-refresh-token".into(),
             token_lifetime: Duration::from_secs(3600),
             rate_limit: None,
             rate_window: Duration::from_secs(60),
@@ -97,7 +101,13 @@ pub struct Simulator {
     data: SimulatorData,
     options: SimulatorOptions,
     rng: Mutex<StdRng>,
-    tokens: Mutex<HashMap<String, Instant>>,
+    /// Access tokens: when each expires, and whether it is App+User (delegated).
+    tokens: Mutex<HashMap<String, (Instant, bool)>>,
+    /// Refresh tokens that an exchange accepts: the one given at consent and each one issued
+    /// since (Azure AD keeps a used one valid until it expires).
+    refresh_tokens: Mutex<Vec<String>>,
+    /// The refresh token each App+User exchange presented, in order.
+    refresh_log: Mutex<Vec<String>>,
     window: Mutex<(Instant, u32)>,
     log: Mutex<Vec<RequestRecord>>,
     tokens_issued: Mutex<u64>,
@@ -108,6 +118,7 @@ const LOG_LIMIT: usize = 100_000;
 
 impl Simulator {
     pub fn new(data: SimulatorData, options: SimulatorOptions) -> Arc<Self> {
+        let consented = options.refresh_token.clone();
         let by_id = data
             .customers
             .iter()
@@ -120,6 +131,8 @@ impl Simulator {
             data,
             options,
             tokens: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(vec![consented]),
+            refresh_log: Mutex::new(Vec::new()),
             window: Mutex::new((Instant::now(), 0)),
             log: Mutex::new(Vec::new()),
             tokens_issued: Mutex::new(0),
@@ -136,6 +149,14 @@ impl Simulator {
         if let Ok(mut tokens) = self.tokens.lock() {
             tokens.clear();
         }
+    }
+
+    /// The refresh token each App+User exchange presented, in order.
+    pub fn refresh_tokens_used(&self) -> Vec<String> {
+        self.refresh_log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     pub fn tokens_issued(&self) -> u64 {
@@ -218,30 +239,76 @@ struct TokenForm {
     grant_type: String,
     client_id: String,
     client_secret: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
 }
 
+/// Azure AD's token endpoint: client credentials give an app-only token; a refresh token
+/// (the Secure Application Model) gives an App+User token and a new refresh token.
 async fn token(State(sim): State<Arc<Simulator>>, Form(form): Form<TokenForm>) -> Response {
-    if form.grant_type != "client_credentials"
-        || form.client_id != sim.options.client_id
-        || form.client_secret != sim.options.client_secret
-    {
+    let refused = |code: &str, description: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({ "error": code, "error_description": description })),
+        )
+            .into_response()
+    };
+    if form.client_id != sim.options.client_id || form.client_secret != sim.options.client_secret {
         return (
             StatusCode::UNAUTHORIZED,
             Json(serde_json::json!({ "error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided." })),
         )
             .into_response();
     }
+    let delegated = match form.grant_type.as_str() {
+        "client_credentials" => false,
+        "refresh_token" => {
+            let presented = form.refresh_token.unwrap_or_default();
+            let known = sim
+                .refresh_tokens
+                .lock()
+                .map(|t| t.contains(&presented))
+                .unwrap_or(false);
+            if let Ok(mut log) = sim.refresh_log.lock() {
+                log.push(presented);
+            }
+            if !known {
+                return refused(
+                    "invalid_grant",
+                    "AADSTS70000: The provided refresh token is invalid or expired.",
+                );
+            }
+            true
+        }
+        _ => {
+            return refused(
+                "unsupported_grant_type",
+                "AADSTS70003: The grant type is not supported.",
+            )
+        }
+    };
     let value = uuid::Uuid::new_v4().simple().to_string();
     if let Ok(mut tokens) = sim.tokens.lock() {
-        tokens.insert(value.clone(), Instant::now() + sim.options.token_lifetime);
+        tokens.insert(
+            value.clone(),
+            (Instant::now() + sim.options.token_lifetime, delegated),
+        );
     }
     if let Ok(mut n) = sim.tokens_issued.lock() {
         *n += 1;
     }
+    let refresh_token = delegated.then(|| {
+        let rotated = format!("rt-{}", uuid::Uuid::new_v4().simple());
+        if let Ok(mut t) = sim.refresh_tokens.lock() {
+            t.push(rotated.clone());
+        }
+        rotated
+    });
     Json(TokenResponse {
         token_type: "Bearer".into(),
         expires_in: serde_json::Value::String(sim.options.token_lifetime.as_secs().to_string()),
         access_token: value,
+        refresh_token,
     })
     .into_response()
 }
@@ -270,7 +337,10 @@ async fn admit(sim: &Simulator, headers: &HeaderMap) -> Option<Response> {
     let valid = sim
         .tokens
         .lock()
-        .map(|t| t.get(bearer).is_some_and(|expiry| Instant::now() < *expiry))
+        .map(|t| {
+            t.get(bearer)
+                .is_some_and(|(expiry, _)| Instant::now() < *expiry)
+        })
         .unwrap_or(false);
     if !valid {
         return Some(error(
@@ -336,6 +406,19 @@ async fn admit(sim: &Simulator, headers: &HeaderMap) -> Option<Response> {
         );
     }
     None
+}
+
+/// Whether the request carries a valid app-only token (an App+User one, or none, is not).
+fn bearer_is_app_only(sim: &Simulator, headers: &HeaderMap) -> bool {
+    let bearer = headers
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    sim.tokens
+        .lock()
+        .map(|t| t.get(bearer).is_some_and(|(_, delegated)| !delegated))
+        .unwrap_or(false)
 }
 
 fn collection<T>(items: Vec<T>, total: usize, next: Option<Link>) -> Collection<T> {
@@ -458,10 +541,19 @@ async fn list_subscribed_skus(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let response = customer_answer(&sim, &id, &headers, |c| {
-        collection(c.subscribed_skus.clone(), c.subscribed_skus.len(), None)
-    })
-    .await;
+    // Subscribed SKUs need App+User: an app-only token is refused.
+    let response = if bearer_is_app_only(&sim, &headers) {
+        error(
+            StatusCode::FORBIDDEN,
+            900,
+            "This operation requires App+User authentication (the Secure Application Model); an app-only token is not allowed.",
+        )
+    } else {
+        customer_answer(&sim, &id, &headers, |c| {
+            collection(c.subscribed_skus.clone(), c.subscribed_skus.len(), None)
+        })
+        .await
+    };
     sim.record("/v1/customers/{id}/subscribedskus", &headers, &response);
     response
 }

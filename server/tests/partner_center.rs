@@ -97,7 +97,7 @@ async fn answers_that_begin_with_a_byte_order_mark_are_read() {
 }
 
 #[tokio::test]
-async fn a_429_is_waited_out_for_exactly_its_retry_after() {
+async fn a_429_is_waited_out_for_its_retry_after_and_a_little_jitter() {
     let options = SimulatorOptions {
         rate_limit: Some(3),
         rate_window: Duration::from_secs(2),
@@ -124,8 +124,10 @@ async fn a_429_is_waited_out_for_exactly_its_retry_after() {
         waited >= asked * 1000,
         "waited {waited} ms for Retry-After totalling {asked} s"
     );
+    // Jitter adds at most a quarter and 50 ms to each wait.
+    let most = asked * 1250 + 50 * throttled.len() as u64 + 500;
     assert!(
-        waited < asked * 1000 + 1000,
+        waited < most,
         "waited {waited} ms, not much longer than asked ({asked} s)"
     );
     // The retry of a throttled call carries the same request id.
@@ -250,7 +252,7 @@ async fn the_token_is_reused_until_it_expires() {
     let client = PartnerCenterClient::new(config).unwrap();
     for _ in 0..20 {
         client
-            .list_subscribed_skus("00000000-0000-4000-8000-000000000001")
+            .list_subscriptions("00000000-0000-4000-8000-000000000001")
             .await
             .unwrap();
     }
@@ -258,7 +260,7 @@ async fn the_token_is_reused_until_it_expires() {
     // Past its lifetime the token is renewed, not sent stale.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     client
-        .list_subscribed_skus("00000000-0000-4000-8000-000000000001")
+        .list_subscriptions("00000000-0000-4000-8000-000000000001")
         .await
         .unwrap();
     assert_eq!(sim.tokens_issued(), 2);
@@ -406,4 +408,93 @@ async fn a_401_fetches_a_new_token_once_and_the_call_goes_on() {
     assert_eq!(sim.tokens_issued(), 2, "a new token after the 401");
     let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, [200, 401, 200]);
+}
+
+#[tokio::test]
+async fn throttling_is_waited_out_for_a_time_budget_not_a_count() {
+    let options = SimulatorOptions {
+        rate_limit: Some(1),
+        rate_window: Duration::from_secs(3),
+        ..Default::default()
+    };
+    let (_sim, mut config) = simulator(2, options).await;
+    config.throttle_budget = Duration::from_secs(1);
+    let client = PartnerCenterClient::new(config).unwrap();
+    let id = "00000000-0000-4000-8000-000000000001";
+    client.get_customer(id).await.unwrap();
+    let started = Instant::now();
+    match client.get_customer(id).await {
+        Err(PartnerCenterError::Throttled { attempts, waited_s }) => {
+            assert_eq!((attempts, waited_s), (1, 0));
+        }
+        other => panic!("expected to give up at once, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "a Retry-After beyond the budget is not waited for"
+    );
+}
+
+#[tokio::test]
+async fn subscribed_skus_need_app_user_and_are_not_asked_without_consent() {
+    let (sim, config) = simulator(2, SimulatorOptions::default()).await;
+    let id = "00000000-0000-4000-8000-000000000001";
+    // Only app credentials: the call is not made, and says why.
+    let app_only = PartnerCenterClient::new(config.clone()).unwrap();
+    assert!(!app_only.has_delegated_consent());
+    assert_eq!(
+        app_only.list_subscribed_skus(id).await,
+        Err(PartnerCenterError::NeedsDelegatedConsent)
+    );
+    assert!(sim.requests().is_empty());
+    // Partner Center itself refuses an app-only token there.
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(&config.token_url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", config.client_id.as_str()),
+            ("client_secret", config.client_secret.expose()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/customers/{id}/subscribedskus",
+            config.api_url
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    // With the Secure Application Model's refresh token: an App+User token, and the counts.
+    let mut delegated = config;
+    delegated.refresh_token = Some(Secret::new("simulator-refresh-token"));
+    let client = PartnerCenterClient::new(delegated).unwrap();
+    assert!(client.list_subscribed_skus(id).await.is_ok());
+    assert_eq!(sim.refresh_tokens_used(), ["simulator-refresh-token"]);
+}
+
+#[tokio::test]
+async fn the_refresh_token_an_exchange_returns_replaces_the_one_used() {
+    let (sim, mut config) = simulator(2, SimulatorOptions::default()).await;
+    config.refresh_token = Some(Secret::new("simulator-refresh-token"));
+    let client = PartnerCenterClient::new(config).unwrap();
+    let id = "00000000-0000-4000-8000-000000000001";
+    client.list_subscribed_skus(id).await.unwrap();
+    // Every token is revoked: the next call gets a 401 and exchanges again.
+    sim.revoke_tokens();
+    client.list_subscribed_skus(id).await.unwrap();
+    let used = sim.refresh_tokens_used();
+    assert_eq!(used.len(), 2, "{used:?}");
+    assert_eq!(used[0], "simulator-refresh-token");
+    assert_ne!(
+        used[1], used[0],
+        "the rotated refresh token is the one used next"
+    );
+    assert!(used[1].starts_with("rt-"));
 }

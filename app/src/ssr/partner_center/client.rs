@@ -1,8 +1,12 @@
-//! The Partner Center REST client: an app-only token by client credentials (cached until shortly
-//! before it expires), the headers Partner Center asks for on every call, continuation paging,
-//! retries (429 waits exactly `Retry-After`; 5xx, connection errors and timeouts back off
-//! exponentially with jitter; other 4xx fail at once) and one rate limit shared by every task
-//! that uses the same client.
+//! The Partner Center REST client: an app-only token by client credentials, and for the calls
+//! that need one an App+User token from the Secure Application Model's refresh token (each
+//! cached until shortly before it expires; the refresh token that each exchange returns
+//! replaces the one used), the headers Partner Center asks for on every call, continuation
+//! paging, retries (a 429 waits `Retry-After` plus a little jitter, so waiting tasks do not all
+//! return at once, and slows the shared rate for a while; throttling is waited out for a time
+//! budget, not a count; 5xx, connection errors and timeouts back off exponentially with
+//! jitter; other 4xx fail at once) and one rate limit shared by every task that uses the same
+//! client.
 
 use super::wire::{ApiError, Collection, Customer, SubscribedSku, Subscription, TokenResponse};
 use rand::Rng;
@@ -54,14 +58,18 @@ pub struct PartnerCenterConfig {
     pub token_url: String,
     pub client_id: String,
     pub client_secret: Secret,
+    /// The Secure Application Model's refresh token, for the calls that need App+User
+    /// (subscribed SKUs); without it those calls are not made and their figures are recorded
+    /// as needing delegated consent.
+    pub refresh_token: Option<Secret>,
     /// Requests per minute for all work sharing the client (Partner Center allows about 500).
     pub rate_per_minute: u32,
     /// How long one request may take before it counts as hung.
     pub request_timeout: Duration,
     /// Retries of a 5xx, a connection error or a timeout before giving up.
     pub max_retries: u32,
-    /// Answers of 429 waited out before giving up.
-    pub max_throttled: u32,
+    /// How long one call waits out throttling (429s) in total before giving up.
+    pub throttle_budget: Duration,
     /// The first back-off; doubled on each retry, with jitter, up to `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
@@ -78,14 +86,15 @@ impl PartnerCenterConfig {
             token_url: token_url.to_owned(),
             client_id: client_id.to_owned(),
             client_secret,
+            refresh_token: None,
             rate_per_minute: 500,
             request_timeout: Duration::from_secs(30),
             max_retries: 4,
-            max_throttled: 10,
+            throttle_budget: Duration::from_secs(600),
             base_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(120),
-            page_size: 100,
+            page_size: 500,
         }
     }
 }
@@ -95,8 +104,10 @@ impl PartnerCenterConfig {
 pub enum PartnerCenterError {
     #[error("Partner Center refused the credentials: {0}")]
     Authentication(String),
-    #[error("Partner Center kept throttling after {attempts} waits")]
-    Throttled { attempts: u32 },
+    #[error("Partner Center kept throttling for {waited_s} s ({attempts} waits)")]
+    Throttled { attempts: u32, waited_s: u64 },
+    #[error("needs delegated consent: no App+User refresh token is configured (PARTNER_CENTER_REFRESH_TOKEN)")]
+    NeedsDelegatedConsent,
     #[error("Partner Center has no {0}")]
     NotFound(String),
     #[error("Partner Center answered {status}: {description}")]
@@ -133,6 +144,27 @@ tokio::task_local! {
 struct RateLimit {
     interval: Duration,
     next: Mutex<Instant>,
+    /// Until when the rate is halved (a 429 was answered not long ago).
+    slow_until: Mutex<Instant>,
+}
+
+/// How long the rate stays halved after a 429's wait.
+const SLOW_AFTER_THROTTLE: Duration = Duration::from_secs(60);
+
+/// Which token a call needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Auth {
+    /// Client credentials: customers and subscriptions.
+    App,
+    /// The Secure Application Model: subscribed SKUs, users and licences.
+    AppUser,
+}
+
+/// The App+User side: its token, and the refresh token the next exchange uses.
+#[derive(Debug)]
+struct Delegated {
+    token: Option<Token>,
+    refresh_token: Option<Secret>,
 }
 
 impl RateLimit {
@@ -140,23 +172,33 @@ impl RateLimit {
         RateLimit {
             interval: Duration::from_secs(60) / per_minute.max(1),
             next: Mutex::new(Instant::now()),
+            slow_until: Mutex::new(Instant::now()),
         }
     }
 
-    /// Holds every caller back until `until` (after a 429: the whole client waits, not only
-    /// the task that was told to).
+    /// Holds every caller back until `until`, and halves the rate for a minute after it
+    /// (after a 429: the whole client waits and then goes slower, not only the task that was
+    /// told to).
     async fn pause_until(&self, until: Instant) {
         let mut next = self.next.lock().await;
         *next = (*next).max(until);
+        let mut slow = self.slow_until.lock().await;
+        *slow = (*slow).max(until + SLOW_AFTER_THROTTLE);
     }
 
     /// Waits for this caller's slot.
     async fn acquire(&self) {
         let slot = {
+            let slow = *self.slow_until.lock().await;
             let mut next = self.next.lock().await;
             let now = Instant::now();
             let slot = (*next).max(now);
-            *next = slot + self.interval;
+            let interval = if now < slow {
+                self.interval * 2
+            } else {
+                self.interval
+            };
+            *next = slot + interval;
             slot
         };
         tokio::time::sleep_until(slot).await;
@@ -175,6 +217,7 @@ pub struct PartnerCenterClient {
     http: reqwest::Client,
     config: Arc<PartnerCenterConfig>,
     token: Arc<Mutex<Option<Token>>>,
+    delegated: Arc<Mutex<Delegated>>,
     limit: Arc<RateLimit>,
     pub stats: Arc<ClientStats>,
 }
@@ -183,7 +226,8 @@ pub struct PartnerCenterClient {
 enum Attempt {
     Done(reqwest::Response),
     Retry(PartnerCenterError),
-    Throttled(Duration),
+    /// A 429, with its `Retry-After` when it sent one.
+    Throttled(Option<Duration>),
     TokenExpired,
     Fail(PartnerCenterError),
 }
@@ -198,6 +242,10 @@ impl PartnerCenterClient {
         Ok(PartnerCenterClient {
             http,
             limit: Arc::new(RateLimit::new(config.rate_per_minute)),
+            delegated: Arc::new(Mutex::new(Delegated {
+                token: None,
+                refresh_token: config.refresh_token.clone(),
+            })),
             config: Arc::new(config),
             token: Arc::new(Mutex::new(None)),
             stats: Arc::new(ClientStats::default()),
@@ -208,25 +256,73 @@ impl PartnerCenterClient {
         &self.config
     }
 
-    /// A valid app-only token: the cached one, or a new one when it is about to expire.
-    async fn token(&self) -> Result<Secret, PartnerCenterError> {
-        let mut cached = self.token.lock().await;
-        if let Some(token) = cached.as_ref() {
-            if Instant::now() < token.refresh_at {
-                return Ok(token.value.clone());
+    /// Whether App+User calls can be made (a refresh token is configured).
+    pub fn has_delegated_consent(&self) -> bool {
+        self.config.refresh_token.is_some()
+    }
+
+    /// A valid token of the kind asked for: the cached one, or a new one when it is about to
+    /// expire.
+    async fn token(&self, auth: Auth) -> Result<Secret, PartnerCenterError> {
+        match auth {
+            Auth::App => {
+                let mut cached = self.token.lock().await;
+                if let Some(token) = cached.as_ref() {
+                    if Instant::now() < token.refresh_at {
+                        return Ok(token.value.clone());
+                    }
+                }
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", self.config.client_id.as_str()),
+                    ("client_secret", self.config.client_secret.expose()),
+                    ("resource", RESOURCE),
+                ];
+                let (token, _) = self.exchange(&form).await?;
+                let value = token.value.clone();
+                *cached = Some(token);
+                Ok(value)
+            }
+            Auth::AppUser => {
+                let mut delegated = self.delegated.lock().await;
+                if let Some(token) = delegated.token.as_ref() {
+                    if Instant::now() < token.refresh_at {
+                        return Ok(token.value.clone());
+                    }
+                }
+                let Some(refresh) = delegated.refresh_token.clone() else {
+                    return Err(PartnerCenterError::NeedsDelegatedConsent);
+                };
+                let form = [
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh.expose()),
+                    ("client_id", self.config.client_id.as_str()),
+                    ("client_secret", self.config.client_secret.expose()),
+                    ("resource", RESOURCE),
+                ];
+                let (token, rotated) = self.exchange(&form).await?;
+                let value = token.value.clone();
+                delegated.token = Some(token);
+                if let Some(rotated) = rotated {
+                    // The answer's refresh token replaces the one used (kept in memory only;
+                    // the configured one is used again after a restart).
+                    delegated.refresh_token = Some(rotated);
+                }
+                Ok(value)
             }
         }
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.config.client_id.as_str()),
-            ("client_secret", self.config.client_secret.expose()),
-            ("resource", RESOURCE),
-        ];
+    }
+
+    /// Posts a grant to the token endpoint: the token, and the refresh token it returned.
+    async fn exchange(
+        &self,
+        form: &[(&str, &str)],
+    ) -> Result<(Token, Option<Secret>), PartnerCenterError> {
         self.stats.tokens_fetched.fetch_add(1, Ordering::Relaxed);
         let response = self
             .http
             .post(&self.config.token_url)
-            .form(&form)
+            .form(form)
             .send()
             .await
             .map_err(|e| PartnerCenterError::Authentication(transport(&e).to_string()))?;
@@ -246,16 +342,17 @@ impl PartnerCenterClient {
         // Renew five minutes early (or at 90 % of a short lifetime) so no call carries a token
         // that expires on the way.
         let margin = Duration::from_secs(300).min(lifetime / 10);
-        let value = Secret::new(token.access_token);
-        *cached = Some(Token {
-            value: value.clone(),
-            refresh_at: Instant::now() + lifetime - margin,
-        });
         tracing::debug!(
             lifetime_s = lifetime.as_secs(),
             "partner center token fetched"
         );
-        Ok(value)
+        Ok((
+            Token {
+                value: Secret::new(token.access_token),
+                refresh_at: Instant::now() + lifetime - margin,
+            },
+            token.refresh_token.map(Secret::new),
+        ))
     }
 
     fn backoff(&self, retry: u32) -> Duration {
@@ -274,8 +371,9 @@ impl PartnerCenterClient {
         url: &str,
         request_id: &str,
         extra: &HeaderMap,
+        auth: Auth,
     ) -> Result<Attempt, PartnerCenterError> {
-        let token = self.token().await?;
+        let token = self.token(auth).await?;
         self.limit.acquire().await;
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let sent = self
@@ -302,9 +400,7 @@ impl PartnerCenterClient {
                     .headers()
                     .get("Retry-After")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| retry_after(v, std::time::SystemTime::now()))
-                    .unwrap_or(Duration::from_secs(1))
-                    .min(self.config.max_retry_after);
+                    .and_then(|v| retry_after(v, std::time::SystemTime::now()));
                 Attempt::Throttled(wait)
             }
             StatusCode::UNAUTHORIZED => Attempt::TokenExpired,
@@ -335,10 +431,20 @@ impl PartnerCenterClient {
         url: &str,
         extra: HeaderMap,
     ) -> Result<T, PartnerCenterError> {
+        self.get_as(url, extra, Auth::App).await
+    }
+
+    async fn get_as<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        extra: HeaderMap,
+        auth: Auth,
+    ) -> Result<T, PartnerCenterError> {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let (mut retries, mut throttled, mut reauthenticated) = (0, 0, false);
+        let (mut retries, mut throttled, mut reauthenticated) = (0, 0u32, false);
+        let mut throttle_waited = Duration::ZERO;
         loop {
-            match self.attempt(url, &request_id, &extra).await? {
+            match self.attempt(url, &request_id, &extra, auth).await? {
                 Attempt::Done(response) => {
                     let body = match response.text().await {
                         Ok(body) => body,
@@ -356,14 +462,24 @@ impl PartnerCenterClient {
                     return serde_json::from_str(without_byte_order_mark(&body))
                         .map_err(|e| PartnerCenterError::Malformed(format!("{url}: {e}")));
                 }
-                Attempt::Throttled(wait) => {
+                Attempt::Throttled(retry_after) => {
                     throttled += 1;
                     self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                    if throttled > self.config.max_throttled {
+                    // Retry-After, then exponential back-off; with jitter, so the tasks told
+                    // to wait do not all come back at the same instant.
+                    let wait = throttle_wait(
+                        retry_after,
+                        throttled,
+                        self.config.base_backoff,
+                        self.config.max_retry_after,
+                    );
+                    if throttle_waited + wait > self.config.throttle_budget {
                         return Err(PartnerCenterError::Throttled {
                             attempts: throttled,
+                            waited_s: throttle_waited.as_secs(),
                         });
                     }
+                    throttle_waited += wait;
                     tracing::debug!(wait_s = wait.as_secs(), "throttled by partner center");
                     let started = Instant::now();
                     self.limit.pause_until(started + wait).await;
@@ -376,7 +492,10 @@ impl PartnerCenterClient {
                 }
                 Attempt::TokenExpired if !reauthenticated => {
                     reauthenticated = true;
-                    *self.token.lock().await = None;
+                    match auth {
+                        Auth::App => *self.token.lock().await = None,
+                        Auth::AppUser => self.delegated.lock().await.token = None,
+                    }
                 }
                 Attempt::TokenExpired => {
                     return Err(PartnerCenterError::Authentication(
@@ -476,15 +595,29 @@ impl PartnerCenterClient {
         &self,
         customer_id: &str,
     ) -> Result<Vec<SubscribedSku>, PartnerCenterError> {
+        if !self.has_delegated_consent() {
+            return Err(PartnerCenterError::NeedsDelegatedConsent);
+        }
         let url = self.url(&format!(
             "customers/{}/subscribedskus",
             path_segment(customer_id)?
         ));
         Ok(self
-            .get::<Collection<SubscribedSku>>(&url, HeaderMap::new())
+            .get_as::<Collection<SubscribedSku>>(&url, HeaderMap::new(), Auth::AppUser)
             .await?
             .items)
     }
+}
+
+/// How long to wait after the `n`-th 429 of a call (from 1): `Retry-After` (or, without one,
+/// the exponential back-off) plus up to a quarter more at random, at most `max`.
+fn throttle_wait(retry_after: Option<Duration>, n: u32, base: Duration, max: Duration) -> Duration {
+    let floor = retry_after
+        .unwrap_or_else(|| base.saturating_mul(1 << n.min(16)))
+        .min(max);
+    let jitter =
+        rand::thread_rng().gen_range(Duration::ZERO..=floor / 4 + Duration::from_millis(50));
+    (floor + jitter).min(max)
 }
 
 /// `scheme://host[:port]` of a URL (the whole text when it has no path).

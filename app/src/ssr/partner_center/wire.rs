@@ -204,6 +204,9 @@ pub struct TokenResponse {
     pub token_type: String,
     pub expires_in: serde_json::Value,
     pub access_token: String,
+    /// A refresh-token grant's answer carries the refresh token that replaces the one used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 impl TokenResponse {
