@@ -10,7 +10,7 @@ use app::ssr::{
         wire::{Attributes, CompanyProfile, Customer, ProductSku, SubscribedSku, Subscription},
         PartnerCenterError,
     },
-    service::sync::{TenantData, TenantSource},
+    service::sync::{Licences, TenantData, TenantSource},
 };
 use app::{
     error::AppError,
@@ -118,6 +118,9 @@ on_both_backends!(
     new_customers_from_tenants_are_validated_and_may_not_take_a_used_domain,
     suggestions_are_explained_accepted_once_and_ambiguity_is_left_to_people,
     the_directory_pages_by_name_and_filters_by_link_state,
+    one_tenant_failing_does_not_stop_the_others_and_a_refused_licence_call_keeps_the_rest,
+    without_delegated_consent_licence_counts_are_marked_missing_not_zero,
+    a_fresh_directory_spares_the_profile_call,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -1381,6 +1384,12 @@ async fn effective_configuration_covers_a_large_catalog_with_overrides_applied(s
 struct FakeSource {
     fetched: Arc<Mutex<HashMap<String, u32>>>,
     failing: Arc<Vec<String>>,
+    /// Tenants whose licence call fails (their profile and subscriptions are read).
+    licences_failing: Arc<Vec<String>>,
+    /// Whether licence counts are left out as without delegated consent.
+    app_only: bool,
+    /// Profiles the sync passed in from the directory, by tenant.
+    known: Arc<Mutex<Vec<String>>>,
     hold_after: Option<(usize, Arc<tokio::sync::Notify>)>,
     version: i64,
 }
@@ -1414,7 +1423,14 @@ fn subscription(n: i64, quantity: i64) -> Subscription {
 }
 
 impl TenantSource for FakeSource {
-    async fn fetch(&self, tenant_id: &str) -> Result<TenantData, PartnerCenterError> {
+    async fn fetch(
+        &self,
+        tenant_id: &str,
+        known: Option<Customer>,
+    ) -> Result<TenantData, PartnerCenterError> {
+        if known.is_some() {
+            self.known.lock().unwrap().push(tenant_id.to_owned());
+        }
         let count = {
             let mut fetched = self.fetched.lock().unwrap();
             *fetched.entry(tenant_id.to_owned()).or_default() += 1;
@@ -1431,7 +1447,7 @@ impl TenantSource for FakeSource {
                 description: "simulated outage".into(),
             });
         }
-        Ok(TenantData {
+        let mut data = TenantData {
             profile: Customer {
                 id: tenant_id.to_owned(),
                 commerce_id: String::new(),
@@ -1445,25 +1461,38 @@ impl TenantSource for FakeSource {
                 allow_delegated_access: true,
                 attributes: Attributes::of("Customer"),
             },
-            subscriptions: vec![subscription(1, 10 + self.version), subscription(2, 3)],
-            skus: vec![SubscribedSku {
-                total_units: 10,
-                active_units: 10,
-                consumed_units: 12,
-                available_units: -2,
-                suspended_units: 0,
-                warning_units: 0,
-                capability_status: "Enabled".into(),
-                product_sku: ProductSku {
-                    id: "sku-1".into(),
-                    name: "Microsoft 365 Business Standard".into(),
-                    sku_part_number: "O365_BUSINESS_PREMIUM".into(),
-                    target_type: "User".into(),
-                    license_group_id: String::new(),
-                },
-                attributes: Attributes::of("SubscribedSku"),
-            }],
-        })
+            subscriptions: Ok(vec![subscription(1, 10 + self.version), subscription(2, 3)]),
+            licences: if self.app_only {
+                Licences::NeedsConsent
+            } else if self.licences_failing.iter().any(|t| t == tenant_id) {
+                Licences::Failed(
+                    "Partner Center refused the request (403): App+User required".into(),
+                )
+            } else {
+                Licences::Counted(vec![SubscribedSku {
+                    total_units: 10,
+                    active_units: 10,
+                    consumed_units: 12,
+                    available_units: -2,
+                    suspended_units: 0,
+                    warning_units: 0,
+                    capability_status: "Enabled".into(),
+                    product_sku: ProductSku {
+                        id: "sku-1".into(),
+                        name: "Microsoft 365 Business Standard".into(),
+                        sku_part_number: "O365_BUSINESS_PREMIUM".into(),
+                        target_type: "User".into(),
+                        license_group_id: String::new(),
+                    },
+                    attributes: Attributes::of("SubscribedSku"),
+                }])
+            },
+        };
+        // A profile from the directory stands for the profile call.
+        if let Some(profile) = known {
+            data.profile = profile;
+        }
+        Ok(data)
     }
 }
 
@@ -2765,4 +2794,179 @@ async fn the_directory_pages_by_name_and_filters_by_link_state(state: AppState) 
         1
     );
     assert_eq!(page(LinkFilter::Gone, None, "").await.matching, 0);
+}
+
+/// A customer with the given tenant ids (names "Tenant <id>").
+async fn customer_with_tenants(state: &AppState, name: &str, tenants: &[&str]) -> i64 {
+    let id = customer(
+        state,
+        name,
+        &format!("{}.test", name.to_lowercase().replace(' ', "")),
+    )
+    .await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    for t in tenants {
+        store::customers::insert_tenant(&mut conn, id, t, &format!("Tenant {t}"), "x.test", 0)
+            .await
+            .unwrap();
+    }
+    id
+}
+
+async fn one_tenant_failing_does_not_stop_the_others_and_a_refused_licence_call_keeps_the_rest(
+    state: AppState,
+) {
+    let id = customer_with_tenants(&state, "Multi", &["t-a", "t-b", "t-c"]).await;
+    // A first sync reads everything.
+    service::sync::sync_customer(&state.db, &FakeSource::default(), id)
+        .await
+        .unwrap();
+    // Then Partner Center no longer knows t-b, and refuses t-c's licence call.
+    let source = FakeSource {
+        failing: Arc::new(vec!["t-b".into()]),
+        licences_failing: Arc::new(vec!["t-c".into()]),
+        version: 7,
+        ..Default::default()
+    };
+    let status = service::sync::sync_customer(&state.db, &source, id)
+        .await
+        .unwrap();
+    assert_eq!(status.outcome, "partial");
+    let error = status.error.unwrap();
+    assert!(
+        error.contains("tenant Tenant t-b (t-b): Partner Center answered 500"),
+        "{error}"
+    );
+    assert!(
+        error.contains("tenant Tenant t-c (t-c): licence counts not read"),
+        "{error}"
+    );
+    assert!(!error.contains("(t-a)"), "{error}");
+    assert_eq!(source.fetched().len(), 3, "every tenant was tried");
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let quantity = |tenant: &'static str| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT quantity FROM tenant_subscriptions WHERE tenant_id = $1 AND subscription_id = 'sub-1'",
+        )
+        .bind(tenant)
+    };
+    // t-c's subscriptions are the new ones, and its earlier licence counts are kept.
+    assert_eq!(quantity("t-c").fetch_one(&mut *conn).await.unwrap(), 17);
+    assert_eq!(
+        store::sync::snapshot_counts(&mut conn, "t-c")
+            .await
+            .unwrap(),
+        (2, 1)
+    );
+    // t-b keeps what the first sync stored.
+    assert_eq!(quantity("t-b").fetch_one(&mut *conn).await.unwrap(), 10);
+    let section = service::sync::tenants_section(
+        &state.db,
+        &staff(&state, "reader@x.test", Role::Reader).await,
+        id,
+    )
+    .await
+    .unwrap();
+    let note = |t: &str| {
+        section
+            .tenants
+            .iter()
+            .find(|v| v.tenant_id == t)
+            .unwrap()
+            .licence_note
+            .clone()
+    };
+    assert!(note("t-c").unwrap().contains("the earlier counts are kept"));
+    assert_eq!(note("t-a"), None);
+
+    // Every tenant failing is a failed sync.
+    let all_gone = FakeSource {
+        failing: Arc::new(vec!["t-a".into(), "t-b".into(), "t-c".into()]),
+        ..Default::default()
+    };
+    let status = service::sync::sync_customer(&state.db, &all_gone, id)
+        .await
+        .unwrap();
+    assert_eq!(status.outcome, "failed");
+}
+
+async fn without_delegated_consent_licence_counts_are_marked_missing_not_zero(state: AppState) {
+    let id = customer_with_tenants(&state, "Solo", &["t-s"]).await;
+    service::sync::sync_customer(&state.db, &FakeSource::default(), id)
+        .await
+        .unwrap();
+    let app_only = FakeSource {
+        app_only: true,
+        ..Default::default()
+    };
+    let status = service::sync::sync_customer(&state.db, &app_only, id)
+        .await
+        .unwrap();
+    assert_eq!((status.outcome.as_str(), status.error), ("ok", None));
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    assert_eq!(
+        store::sync::snapshot_counts(&mut conn, "t-s")
+            .await
+            .unwrap(),
+        (2, 0),
+        "no counts are kept that could pass for current ones"
+    );
+    let state_of: String =
+        sqlx::query_scalar("SELECT licences FROM tenant_snapshots WHERE tenant_id = 't-s'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(state_of, "needs_consent");
+    let section = service::sync::tenants_section(
+        &state.db,
+        &staff(&state, "reader@x.test", Role::Reader).await,
+        id,
+    )
+    .await
+    .unwrap();
+    assert!(section.tenants[0]
+        .licence_note
+        .as_deref()
+        .unwrap()
+        .contains("need delegated consent"));
+}
+
+async fn a_fresh_directory_spares_the_profile_call(state: AppState) {
+    let fresh = "aaaaaaaa-0000-4000-8000-00000000000a";
+    let stale = "bbbbbbbb-0000-4000-8000-00000000000b";
+    let id = customer_with_tenants(&state, "Directory", &[fresh, stale]).await;
+    let listed = [
+        listed(fresh, "Fresh", "fresh.test"),
+        listed(stale, "Stale", "stale.test"),
+    ];
+    app::ssr::service::provider::apply(
+        &state.db,
+        &listed,
+        app::ssr::service::provider::Actor::System("test"),
+        1_000,
+    )
+    .await
+    .unwrap();
+    // Only `fresh` was listed moments ago.
+    app::ssr::service::provider::apply(
+        &state.db,
+        &listed[..1],
+        app::ssr::service::provider::Actor::System("test"),
+        now_millis(),
+    )
+    .await
+    .unwrap();
+    let source = FakeSource::default();
+    service::sync::sync_customer(&state.db, &source, id)
+        .await
+        .unwrap();
+    assert_eq!(*source.known.lock().unwrap(), [fresh]);
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let name: String =
+        sqlx::query_scalar("SELECT company_name FROM tenant_snapshots WHERE tenant_id = $1")
+            .bind(fresh)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(name, "Fresh");
 }

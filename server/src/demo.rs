@@ -491,12 +491,14 @@ pub async fn start_simulator(
             tracing::error!(error = %e, "the demo's partner center simulator stopped");
         }
     });
-    let config = PartnerCenterConfig::new(
+    let mut config = PartnerCenterConfig::new(
         &format!("http://{addr}"),
         &format!("http://{addr}/demo-partner.example/oauth2/token"),
         &options.client_id,
         Secret::new(options.client_secret),
     );
+    // The demo partner has given delegated consent: licence counts are read.
+    config.refresh_token = Some(Secret::new(options.refresh_token));
     tracing::info!(%addr, tenants = tenants.len(), "demo partner center simulator serving");
     Ok((config, task))
 }

@@ -85,6 +85,7 @@ async fn serve(
         options.partner_center.client_secret = Some(config.client_secret.clone());
         options.partner_center.api_url = config.api_url.clone();
         options.partner_center.token_url = config.token_url.clone();
+        options.partner_center.refresh_token = config.refresh_token.clone();
         simulator_task = Some(task);
     }
     let (stop_worker, stop_rx) = tokio::sync::watch::channel(false);
@@ -172,6 +173,7 @@ async fn run_simulator(args: SimulatorArgs) -> Result<(), Error> {
     let options = simulator::SimulatorOptions {
         client_id: args.client_id,
         client_secret: args.client_secret,
+        refresh_token: args.refresh_token,
         token_lifetime: Duration::from_secs(args.token_lifetime),
         rate_limit: args.rate_limit,
         rate_window: Duration::from_secs(args.rate_window.max(1)),

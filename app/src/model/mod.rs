@@ -293,6 +293,8 @@ pub struct TenantView {
     pub name: String,
     pub domain: String,
     pub last_synced_at: Option<Millis>,
+    /// Why the tenant's licence counts are missing or old, when they are.
+    pub licence_note: Option<String>,
 }
 
 /// The Provider Tenants section, with the customer's sync status and the reload action.

@@ -1,8 +1,9 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
-/// Starts the reload of every linked customer, or joins the one running; answers with the
-/// job's id and whether this request started it (audited either way).
+/// Starts the reload of every linked customer (the provider directory is taken first), or joins
+/// the one running; answers with the job's id and whether this request started it (audited
+/// either way).
 #[server(endpoint = "reload_all_customers")]
 pub async fn reload_all_customers() -> Result<(i64, bool), AppError> {
     use crate::{
@@ -11,8 +12,10 @@ pub async fn reload_all_customers() -> Result<(i64, bool), AppError> {
     };
     let staff = auth::authorize(Permission::ReloadAllCustomers)?;
     let state = state()?;
-    super::partner_center(&state)?;
-    let started = service::sync::start_all(&state.db, &staff, &state.sync_wakeup).await?;
+    let client = super::partner_center(&state)?;
+    let started =
+        service::sync::start_all_with_directory(&state.db, &client, &staff, &state.sync_wakeup)
+            .await?;
     crate::ssr::status::say(if started.1 {
         "Reload of all customers started."
     } else {

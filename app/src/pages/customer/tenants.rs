@@ -198,6 +198,7 @@ fn TenantItem(
         None if pending_sync => "pending (queued)".to_owned(),
         None => "never".to_owned(),
     };
+    let licence_note = tenant.licence_note.clone();
     let unlink_id = format!("unlink-{}", tenant.tenant_id);
     let (unlink_tenant, unlink_name) = (tenant.tenant_id.clone(), tenant.name.clone());
     let question = format!(
@@ -244,6 +245,7 @@ fn TenantItem(
                 </span>
             </div>
             <span class="small-text">"Last sync: " {last}</span>
+            {licence_note.map(|note| view! { <span class="small-text muted" data-testid="licence-note">{note}</span> })}
             {unlink_part}
         </li>
     }

@@ -20,11 +20,15 @@ use crate::{
         db::{now_millis, Db},
         partner_center::{
             client::THROTTLE_WAIT_MS,
-            wire::{Customer, SubscribedSku, Subscription},
+            wire::{Attributes, CompanyProfile, Customer, SubscribedSku, Subscription},
             PartnerCenterClient, PartnerCenterError,
         },
         service::{audit, customers::ensure_visible},
-        store::{self, audit::AuditEntry, sync::SyncStatusRow},
+        store::{
+            self,
+            audit::AuditEntry,
+            sync::{LicenceState, SyncStatusRow},
+        },
         AppState,
     },
 };
@@ -35,62 +39,160 @@ use tokio::{
     task::JoinSet,
 };
 
-/// What Partner Center says about one tenant.
+/// What Partner Center said about a tenant's licence counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Licences {
+    Counted(Vec<SubscribedSku>),
+    /// Not asked: licence counts need an App+User token, and only app credentials are set.
+    NeedsConsent,
+    /// The call failed; why.
+    Failed(String),
+}
+
+/// What Partner Center says about one tenant, each call's answer on its own.
 pub struct TenantData {
     pub profile: Customer,
-    pub subscriptions: Vec<Subscription>,
-    pub skus: Vec<SubscribedSku>,
+    /// `Err`: why the subscriptions could not be read (the stored ones stay).
+    pub subscriptions: Result<Vec<Subscription>, String>,
+    pub licences: Licences,
 }
 
 /// Where tenant data comes from: Partner Center, or a stand-in in tests.
 pub trait TenantSource: Clone + Send + Sync + 'static {
+    /// Reads a tenant. `known` is its profile from a directory taken moments ago, when there
+    /// is one: then the profile is not asked for again. An `Err` means nothing of the tenant
+    /// could be read (its profile: Partner Center may not know it any more).
     fn fetch(
         &self,
         tenant_id: &str,
+        known: Option<Customer>,
     ) -> impl Future<Output = Result<TenantData, PartnerCenterError>> + Send;
 }
 
 impl TenantSource for PartnerCenterClient {
-    async fn fetch(&self, tenant_id: &str) -> Result<TenantData, PartnerCenterError> {
+    async fn fetch(
+        &self,
+        tenant_id: &str,
+        known: Option<Customer>,
+    ) -> Result<TenantData, PartnerCenterError> {
+        let profile = match known {
+            Some(profile) => profile,
+            None => self.get_customer(tenant_id).await?,
+        };
+        let subscriptions = self
+            .list_subscriptions(tenant_id)
+            .await
+            .map_err(|e| e.to_string());
+        let licences = match self.list_subscribed_skus(tenant_id).await {
+            Ok(skus) => Licences::Counted(skus),
+            Err(PartnerCenterError::NeedsDelegatedConsent) => Licences::NeedsConsent,
+            Err(e) => Licences::Failed(e.to_string()),
+        };
         Ok(TenantData {
-            profile: self.get_customer(tenant_id).await?,
-            subscriptions: self.list_subscriptions(tenant_id).await?,
-            skus: self.list_subscribed_skus(tenant_id).await?,
+            profile,
+            subscriptions,
+            licences,
         })
     }
 }
 
-/// Syncs one customer: every tenant's snapshot is replaced in its own transaction, and the
-/// customer's sync status records how it went. A failure is recorded, not returned.
+/// A directory row this recent stands for the tenant's profile (a "reload all" job takes the
+/// directory first, so its customers need no profile call each).
+pub const DIRECTORY_FRESH_MS: Millis = 15 * 60 * 1000;
+
+/// The profile a fresh directory row gives, as Partner Center's customer object.
+fn profile_from_directory(row: &store::provider::DirectoryRow) -> Customer {
+    Customer {
+        id: row.tenant_id.clone(),
+        commerce_id: String::new(),
+        company_profile: CompanyProfile {
+            tenant_id: row.tenant_id.clone(),
+            domain: row.domain.clone(),
+            company_name: row.company_name.clone(),
+        },
+        billing_profile: Default::default(),
+        relationship_to_partner: row.relationship.clone(),
+        allow_delegated_access: false,
+        attributes: Attributes::of("Customer"),
+    }
+}
+
+/// Syncs one customer: each tenant on its own (one that fails does not stop the others), each
+/// of its calls' answers stored on its own in one transaction per tenant; the customer's sync
+/// status records how it went and names every tenant that failed and why. A failure is
+/// recorded, not returned.
 pub async fn sync_customer<S: TenantSource>(
     db: &Db,
     source: &S,
     customer_id: i64,
 ) -> Result<SyncStatusRow, AppError> {
     let started = now_millis();
-    let tenants = store::customers::tenants(&mut *db.pool().acquire().await?, customer_id).await?;
-    let work = async {
-        for tenant in &tenants {
-            let data = source
-                .fetch(&tenant.tenant_id)
-                .await
-                .map_err(|e| format!("tenant {} ({}): {e}", tenant.name, tenant.tenant_id))?;
-            let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
-            store::sync::replace_tenant_snapshot(
-                &mut tx,
-                &tenant.tenant_id,
-                now_millis(),
-                &data.profile,
-                &data.subscriptions,
-                &data.skus,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            tx.commit().await.map_err(|e| e.to_string())?;
-        }
-        Ok::<(), String>(())
+    let (tenants, directory) = {
+        let mut conn = db.pool().acquire().await?;
+        let tenants = store::customers::tenants(&mut conn, customer_id).await?;
+        let ids: Vec<String> = tenants.iter().map(|t| t.tenant_id.clone()).collect();
+        let directory: std::collections::HashMap<String, Customer> =
+            store::provider::find_many(&mut conn, &ids)
+                .await?
+                .into_iter()
+                .filter(|row| {
+                    row.gone_since.is_none() && started - row.last_seen_at < DIRECTORY_FRESH_MS
+                })
+                .map(|row| (row.tenant_id.clone(), profile_from_directory(&row)))
+                .collect();
+        (tenants, directory)
     };
-    let (result, throttle_wait_ms) = THROTTLE_WAIT_MS
+    let work = async {
+        let mut problems: Vec<String> = Vec::new();
+        let mut unread = 0usize;
+        for tenant in &tenants {
+            let named = format!("tenant {} ({})", tenant.name, tenant.tenant_id);
+            let known = directory.get(&tenant.tenant_id).cloned();
+            let data = match source.fetch(&tenant.tenant_id, known).await {
+                Ok(data) => data,
+                Err(e) => {
+                    unread += 1;
+                    problems.push(format!("{named}: {e}"));
+                    continue;
+                }
+            };
+            if let Err(e) = &data.subscriptions {
+                problems.push(format!("{named}: subscriptions not read: {e}"));
+            }
+            let licences = match &data.licences {
+                Licences::Counted(skus) => LicenceState::Counted(skus),
+                Licences::NeedsConsent => LicenceState::NeedsConsent,
+                Licences::Failed(e) => {
+                    problems.push(format!("{named}: licence counts not read: {e}"));
+                    LicenceState::Failed(e)
+                }
+            };
+            let stored = async {
+                let mut tx = db.begin_write().await?;
+                store::sync::store_tenant_snapshot(
+                    &mut tx,
+                    &tenant.tenant_id,
+                    now_millis(),
+                    &data.profile,
+                    data.subscriptions.as_deref().ok(),
+                    licences,
+                )
+                .await?;
+                tx.commit().await
+            };
+            if let Err(e) = stored.await {
+                unread += 1;
+                problems.push(format!("{named}: not stored: {e}"));
+            }
+        }
+        let outcome = match (problems.is_empty(), unread == tenants.len()) {
+            (true, _) => "ok",
+            (false, true) => "failed",
+            (false, false) => "partial",
+        };
+        (outcome, (!problems.is_empty()).then(|| problems.join("; ")))
+    };
+    let ((outcome, error), throttle_wait_ms) = THROTTLE_WAIT_MS
         .scope(Cell::new(0), async {
             let result = work.await;
             (result, THROTTLE_WAIT_MS.with(Cell::get))
@@ -102,12 +204,12 @@ pub async fn sync_customer<S: TenantSource>(
         started_at: started,
         finished_at: finished,
         duration_ms: finished - started,
-        outcome: if result.is_ok() { "ok" } else { "failed" }.to_owned(),
-        error: result.err(),
+        outcome: outcome.to_owned(),
+        error,
         throttle_wait_ms: throttle_wait_ms as i64,
     };
     if let Some(error) = &status.error {
-        tracing::warn!(customer_id, %error, "sync failed");
+        tracing::warn!(customer_id, outcome, %error, "sync did not read everything");
     }
     store::sync::record_status(&mut *db.pool().acquire().await?, &status).await?;
     Ok(status)
@@ -147,12 +249,25 @@ pub async fn tenants_section(
     let tenants = store::sync::tenants_with_snapshot(&mut conn, customer_id)
         .await?
         .into_iter()
-        .map(|(tenant_id, name, domain, last_synced_at)| TenantView {
-            tenant_id,
-            name,
-            domain,
-            last_synced_at,
-        })
+        .map(
+            |(tenant_id, name, domain, last_synced_at, licences, licences_error)| TenantView {
+                tenant_id,
+                name,
+                domain,
+                last_synced_at,
+                licence_note: match (licences.as_deref(), licences_error) {
+                    (Some("needs_consent"), _) => Some(
+                        "Licence counts need delegated consent: Partner Center gives them to App+User tokens only (PARTNER_CENTER_REFRESH_TOKEN is not set)."
+                            .to_owned(),
+                    ),
+                    (Some("failed"), why) => Some(format!(
+                        "Licence counts were not read at the last sync ({}); the earlier counts are kept.",
+                        why.unwrap_or_default()
+                    )),
+                    _ => None,
+                },
+            },
+        )
         .collect();
     let now = now_millis();
     let reload_queued =
@@ -274,6 +389,30 @@ pub async fn start_all(
     wakeup.notify_waiters();
     tracing::info!(staff = %staff.email, job_id, started, "reload of all customers requested");
     Ok((job_id, started))
+}
+
+/// Starts "reload all customers" as [`start_all`] does, taking the provider directory from
+/// Partner Center first (unless a reload of all is already running, which is joined): each
+/// customer's profile then comes from the directory, about two calls per customer instead of
+/// three. A directory that cannot be taken is logged and the job starts anyway (each profile
+/// is then asked for).
+pub async fn start_all_with_directory(
+    db: &Db,
+    client: &PartnerCenterClient,
+    staff: &StaffView,
+    wakeup: &Notify,
+) -> Result<(i64, bool), AppError> {
+    let running = store::sync::running_job_of_scope(&mut *db.pool().acquire().await?, "all")
+        .await?
+        .is_some();
+    if !running {
+        if let Err(e) =
+            super::provider::refresh(db, client, super::provider::Actor::Staff(staff)).await
+        {
+            tracing::warn!(error = %e, "directory not taken before reload all; profiles are asked for one by one");
+        }
+    }
+    start_all(db, staff, wakeup).await
 }
 
 /// The sync page: the newest "all customers" job and its progress.

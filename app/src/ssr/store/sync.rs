@@ -10,30 +10,69 @@ use crate::{
 };
 use sqlx::{AnyConnection, Row};
 
-/// Replaces what is stored about a tenant with what Partner Center just said. Run it on a
-/// transaction: readers then see the old snapshot or the new one, never a mix.
-pub async fn replace_tenant_snapshot(
+/// What is known of a tenant's licence counts after a sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LicenceState<'a> {
+    /// Read: these replace the stored ones.
+    Counted(&'a [SubscribedSku]),
+    /// Not asked for: only app credentials are configured.
+    NeedsConsent,
+    /// The call failed: the stored counts are kept, with why.
+    Failed(&'a str),
+}
+
+/// Stores what Partner Center just said about a tenant, each call's answer on its own: the
+/// profile always; the subscriptions when they were read (else the stored ones stay); the
+/// licence counts as `licences` says. Run it on a transaction: readers then see the old
+/// snapshot or the new one, never a mix.
+pub async fn store_tenant_snapshot(
     conn: &mut AnyConnection,
     tenant_id: &str,
     fetched_at: Millis,
     profile: &Customer,
-    subscriptions: &[Subscription],
-    skus: &[SubscribedSku],
+    subscriptions: Option<&[Subscription]>,
+    licences: LicenceState<'_>,
 ) -> Result<(), sqlx::Error> {
     let profile_json = serde_json::to_string(profile).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let (licence_state, licence_error) = match &licences {
+        LicenceState::Counted(_) => ("counted", None),
+        LicenceState::NeedsConsent => ("needs_consent", None),
+        LicenceState::Failed(why) => ("failed", Some(*why)),
+    };
     sqlx::query(
-        "INSERT INTO tenant_snapshots (tenant_id, fetched_at, company_name, domain, profile_json)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO tenant_snapshots
+             (tenant_id, fetched_at, company_name, domain, profile_json, licences, licences_error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (tenant_id) DO UPDATE SET fetched_at = $2, company_name = $3, domain = $4,
-             profile_json = $5",
+             profile_json = $5, licences = $6, licences_error = $7",
     )
     .bind(tenant_id)
     .bind(fetched_at)
     .bind(&profile.company_profile.company_name)
     .bind(&profile.company_profile.domain)
     .bind(profile_json)
+    .bind(licence_state)
+    .bind(licence_error)
     .execute(&mut *conn)
     .await?;
+    if let Some(subscriptions) = subscriptions {
+        replace_subscriptions(conn, tenant_id, fetched_at, subscriptions).await?;
+    }
+    match licences {
+        LicenceState::Counted(skus) => replace_skus(conn, tenant_id, fetched_at, skus).await?,
+        // No counts without consent: none are kept that could be taken for current ones.
+        LicenceState::NeedsConsent => replace_skus(conn, tenant_id, fetched_at, &[]).await?,
+        LicenceState::Failed(_) => {}
+    }
+    Ok(())
+}
+
+async fn replace_subscriptions(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    fetched_at: Millis,
+    subscriptions: &[Subscription],
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM tenant_subscriptions WHERE tenant_id = $1")
         .bind(tenant_id)
         .execute(&mut *conn)
@@ -62,6 +101,15 @@ pub async fn replace_tenant_snapshot(
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+async fn replace_skus(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    fetched_at: Millis,
+    skus: &[SubscribedSku],
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM tenant_subscribed_skus WHERE tenant_id = $1")
         .bind(tenant_id)
         .execute(&mut *conn)
@@ -105,13 +153,25 @@ pub async fn snapshot_counts(
     .await
 }
 
-/// A customer's tenants with the time of their last snapshot: (tenant id, name, domain, fetched at).
+/// A customer's tenants with their last snapshot's time and licence state: (tenant id, name,
+/// domain, fetched at, licences, licences error).
+#[allow(clippy::type_complexity)]
 pub async fn tenants_with_snapshot(
     conn: &mut AnyConnection,
     customer_id: i64,
-) -> Result<Vec<(String, String, String, Option<Millis>)>, sqlx::Error> {
+) -> Result<
+    Vec<(
+        String,
+        String,
+        String,
+        Option<Millis>,
+        Option<String>,
+        Option<String>,
+    )>,
+    sqlx::Error,
+> {
     sqlx::query_as(
-        "SELECT t.tenant_id, t.name, t.domain, s.fetched_at
+        "SELECT t.tenant_id, t.name, t.domain, s.fetched_at, s.licences, s.licences_error
          FROM tenants t LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
          WHERE t.customer_id = $1 AND t.unlinked_at IS NULL ORDER BY t.name, t.tenant_id",
     )
