@@ -2691,13 +2691,19 @@ async fn suggestions_are_explained_accepted_once_and_ambiguity_is_left_to_people
     }
 
     let all = ticked(&[T1, T2, T3, t4]);
-    let first = accept_suggestions(&state.db, Actor::Staff(&admin), &all, None)
+    // A dry run says what would be linked and links nothing.
+    let dry = accept_suggestions(&state.db, Actor::Staff(&admin), &all, None, true)
+        .await
+        .unwrap();
+    assert_eq!(dry.linked.len(), 3);
+    assert!(linked_tenants(&state, northwind).await.is_empty());
+    let first = accept_suggestions(&state.db, Actor::Staff(&admin), &all, None, false)
         .await
         .unwrap();
     assert_eq!(first.linked.len(), 3);
     assert_eq!(first.left, 1, "the ambiguous one is left to a person");
     assert_eq!(linked_tenants(&state, northwind).await, [T1]);
-    let second = accept_suggestions(&state.db, Actor::Staff(&admin), &all, None)
+    let second = accept_suggestions(&state.db, Actor::Staff(&admin), &all, None, false)
         .await
         .unwrap();
     assert!(second.linked.is_empty(), "running it again changes nothing");

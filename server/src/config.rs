@@ -263,6 +263,45 @@ pub enum ProviderCommand {
     /// tenants added, changed names updated, tenants no longer listed marked gone (never
     /// deleted). Audited as the command line. On failure the last directory stays.
     Refresh(ProviderOptions),
+    /// Link directory tenants to customers, with the same rules as the /provider page, all or
+    /// nothing, audited as the command line. One of: `--tenant GUID --customer ID`, `--tenant
+    /// GUID --new [--name N --domain D]`, `--all-unlinked --as-new`, `--accept-suggestions
+    /// [--dry-run]`. With Partner Center configured, each customer linked is queued for sync.
+    Link(LinkOptions),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["tenant", "all_unlinked", "accept_suggestions"])))]
+pub struct LinkOptions {
+    /// The tenant to link (its GUID).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Link the tenant to this existing customer (its portal id).
+    #[arg(long, requires = "tenant", conflicts_with = "new")]
+    pub customer: Option<i64>,
+    /// Link the tenant to a new customer (named from its company profile unless --name/--domain).
+    #[arg(long, requires = "tenant")]
+    pub new: bool,
+    /// The new customer's name.
+    #[arg(long, requires = "new")]
+    pub name: Option<String>,
+    /// The new customer's primary domain.
+    #[arg(long, requires = "new")]
+    pub domain: Option<String>,
+    /// Every unlinked tenant of the directory...
+    #[arg(long, requires = "as_new")]
+    pub all_unlinked: bool,
+    /// ...as one new customer each.
+    #[arg(long, requires = "all_unlinked")]
+    pub as_new: bool,
+    /// Link every unlinked tenant that has one clear suggested customer to it.
+    #[arg(long)]
+    pub accept_suggestions: bool,
+    /// With --accept-suggestions: print what would be linked, link nothing.
+    #[arg(long, requires = "accept_suggestions")]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub partner_center: PartnerCenterOptions,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,8 +7,8 @@ use app::{
 use clap::Parser;
 use server::{
     config::{
-        Cli, Command, GlobalOptions, ProviderCommand, ProviderOptions, ServeOptions, SimulatorArgs,
-        UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
+        Cli, Command, GlobalOptions, LinkOptions, ProviderCommand, ProviderOptions, ServeOptions,
+        SimulatorArgs, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
     },
     demo, simulator,
     startup::{self, leptos_options, open_database, redact_url, shutdown_signal},
@@ -38,6 +38,9 @@ async fn main() -> ExitCode {
         Some(Command::PcSim(args)) => run_simulator(args).await,
         Some(Command::Provider(ProviderCommand::Refresh(options))) => {
             refresh_provider_directory(&cli.global, options).await
+        }
+        Some(Command::Provider(ProviderCommand::Link(options))) => {
+            link_tenants(&cli.global, options).await
         }
         Some(Command::BenchSync(args)) => server::bench::run(args).await,
         Some(Command::BenchSignIn(args)) => server::bench_sign_in::run(args).await,
@@ -253,6 +256,101 @@ async fn refresh_provider_directory(
     );
     db.close().await;
     Ok(())
+}
+
+async fn link_tenants(global: &GlobalOptions, mut options: LinkOptions) -> Result<(), Error> {
+    use service::provider::{Actor, LinkTarget, Selection};
+    options.partner_center.read_secret_file()?;
+    // Linked customers are queued for sync when this installation reads Partner Center (a
+    // running server's workers take the jobs).
+    let queue = options.partner_center.client_config().is_some();
+    let wakeup = tokio::sync::Notify::new();
+    let sync = queue.then_some(&wakeup);
+    let db = open_database(&global.database_url()).await?;
+    let actor = Actor::System("command line");
+    let result = if options.accept_suggestions {
+        let outcome = service::provider::accept_suggestions(
+            &db,
+            actor,
+            &Selection::AllUnlinkedMatching(String::new()),
+            sync,
+            options.dry_run,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let mut conn = db.pool().acquire().await?;
+        for (tenant, customer_id) in &outcome.linked {
+            let name = store::customers::find(&mut conn, *customer_id)
+                .await?
+                .map(|c| c.1)
+                .unwrap_or_default();
+            println!("{tenant} -> {name} (customer {customer_id})");
+        }
+        println!(
+            "{} {} tenants to their suggested customers; {} left (no clear suggestion).",
+            if options.dry_run {
+                "Would link"
+            } else {
+                "Linked"
+            },
+            outcome.linked.len(),
+            outcome.left
+        );
+        Ok(())
+    } else {
+        let (selection, target) = match (&options.tenant, options.customer) {
+            (Some(tenant), Some(customer)) => (
+                Selection::Tenants(vec![tenant.clone()]),
+                LinkTarget::Existing(customer),
+            ),
+            (Some(tenant), None) => {
+                let target = match (&options.name, &options.domain) {
+                    (None, None) => LinkTarget::NewEach,
+                    (name, domain) => {
+                        let mut conn = db.pool().acquire().await?;
+                        let id = app::model::parse_tenant_id(tenant)?;
+                        let row = store::provider::find_many(&mut conn, &[id])
+                            .await?
+                            .pop()
+                            .ok_or("the tenant is not in the provider directory: run `portal provider refresh` first")?;
+                        LinkTarget::New {
+                            name: name.clone().unwrap_or(row.company_name),
+                            domain: domain.clone().unwrap_or(row.domain),
+                        }
+                    }
+                };
+                (Selection::Tenants(vec![tenant.clone()]), target)
+            }
+            (None, _) => (
+                Selection::AllUnlinkedMatching(String::new()),
+                LinkTarget::NewEach,
+            ),
+        };
+        service::provider::link(&db, actor, &selection, &target, sync)
+            .await
+            .map(|outcome| {
+                println!(
+                    "Linked {} tenants; {} customers created{}.",
+                    outcome.linked.len(),
+                    outcome.created.len(),
+                    if outcome.sync_queued {
+                        "; their sync is queued"
+                    } else {
+                        ""
+                    }
+                );
+            })
+            .map_err(|e| match e {
+                app::error::AppError::Validation { fields } => fields
+                    .into_iter()
+                    .map(|f| f.message)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            })
+    };
+    db.close().await;
+    result.map_err(Into::into)
 }
 
 async fn migrate(global: &GlobalOptions) -> Result<(), Error> {

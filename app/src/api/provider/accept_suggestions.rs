@@ -21,6 +21,7 @@ pub async fn accept_suggestions(
         Actor::Staff(&staff),
         &super::selection(items, all_q),
         wakeup,
+        false,
     )
     .await?;
     let mut customers: Vec<i64> = outcome.linked.iter().map(|(_, c)| *c).collect();

@@ -607,7 +607,7 @@ pub async fn link(
             let held_by = holder.map_or_else(|| "another customer".to_owned(), |(_, name)| name);
             return Err(AppError::Conflict {
                 message: format!(
-                    "Row {position}: {} ({}) is already linked to {held_by}: someone linked it meanwhile. Nothing was linked.",
+                    "Row {position}: {} ({}) is already linked to {held_by}. Nothing was linked.",
                     row.company_name, row.tenant_id
                 ),
             });
@@ -730,12 +730,14 @@ pub struct AcceptOutcome {
 
 /// Links every selected tenant that is unlinked and has an unambiguous suggestion to the
 /// suggested customer, in one transaction; the others are left. Running it again changes
-/// nothing (the tenants it linked are no longer unlinked).
+/// nothing (the tenants it linked are no longer unlinked). With `dry_run`, says what it would
+/// link and writes nothing (the transaction is rolled back).
 pub async fn accept_suggestions(
     db: &Db,
     actor: Actor<'_>,
     selection: &Selection,
     sync: Option<&Notify>,
+    dry_run: bool,
 ) -> Result<AcceptOutcome, AppError> {
     let now = now_millis();
     let mut tx = db.begin_write().await?;
@@ -799,6 +801,10 @@ pub async fn accept_suggestions(
             )
             .await?;
         outcome.linked.push((row.tenant_id.clone(), *customer_id));
+    }
+    if dry_run {
+        tx.rollback().await?;
+        return Ok(outcome);
     }
     queue_syncs(&mut tx, actor, now, &outcome.linked, sync.is_some()).await?;
     tx.commit().await?;
