@@ -24,12 +24,24 @@ pub async fn record(
     at: Millis,
     change: Change<'_>,
 ) -> Result<(), sqlx::Error> {
+    record_by(conn, Some(staff.id), &staff.email, at, change).await
+}
+
+/// Records a change by whoever `actor_email` names: a staff member (`actor_id`), or the
+/// command line or a job (no id).
+pub async fn record_by(
+    conn: &mut AnyConnection,
+    actor_id: Option<i64>,
+    actor_email: &str,
+    at: Millis,
+    change: Change<'_>,
+) -> Result<(), sqlx::Error> {
     store::audit::insert(
         conn,
         AuditEntry {
             at,
-            actor_id: Some(staff.id),
-            actor_email: &staff.email,
+            actor_id,
+            actor_email,
             action: change.action,
             customer_id: change.customer_id,
             subject: change.subject,

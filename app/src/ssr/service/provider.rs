@@ -19,7 +19,6 @@ use crate::{
         service::customers::ensure_visible,
         store::{
             self,
-            audit::AuditEntry,
             provider::{
                 DirectoryLine, DirectoryQuery, DirectoryRow, MatchCandidate, RefreshCounts,
             },
@@ -93,20 +92,7 @@ impl Actor<'_> {
         change: Change<'_>,
     ) -> Result<(), sqlx::Error> {
         let (actor_id, actor_email) = self.id_and_email();
-        store::audit::insert(
-            conn,
-            AuditEntry {
-                at,
-                actor_id,
-                actor_email,
-                action: change.action,
-                customer_id: change.customer_id,
-                subject: change.subject,
-                before_json: change.before.map(|v| v.to_string()),
-                after_json: change.after.map(|v| v.to_string()),
-            },
-        )
-        .await
+        super::audit::record_by(conn, actor_id, actor_email, at, change).await
     }
 }
 
