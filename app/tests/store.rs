@@ -85,6 +85,8 @@ on_both_backends!(
     repeated_failures_lock_an_address_known_or_not_until_the_lock_ends,
     guesses_sent_together_are_not_all_tried_once_the_address_is_locked,
     concurrent_writes_that_read_first_all_succeed,
+    the_shared_rate_budget_gives_every_connection_its_own_slot,
+    a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
     every_catalog_default_is_a_valid_value_of_its_kind,
     a_customer_follows_the_default_until_it_is_overridden,
     override_with_an_invalid_value_is_refused_and_nothing_is_saved,
@@ -760,6 +762,72 @@ async fn guesses_sent_together_are_not_all_tried_once_the_address_is_locked(stat
         failures <= policy.free_failures + policy.hashing_permits as i64,
         "{failures} of 40 guesses were tried"
     );
+}
+
+async fn the_shared_rate_budget_gives_every_connection_its_own_slot(state: AppState) {
+    // Requests taken at once on many connections (as by many processes): every one gets its
+    // own slot, the slots one interval apart, so together they keep the rate. (A second apart:
+    // the slots stay ahead of the clock however slowly the connections open.)
+    const INTERVAL_US: i64 = 1_000_000;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let db = state.db.clone();
+        tasks.spawn(async move {
+            let mut conn = db.pool().acquire().await.unwrap();
+            store::partner_center_budget::take(&mut conn, db.backend(), "app-a", INTERVAL_US)
+                .await
+                .unwrap()
+        });
+    }
+    let mut slots = Vec::new();
+    while let Some(slot) = tasks.join_next().await {
+        slots.push(slot.unwrap());
+    }
+    slots.sort_by_key(|s| s.at);
+    for pair in slots.windows(2) {
+        assert_eq!(pair[1].at - pair[0].at, INTERVAL_US);
+    }
+    // The first waited for nothing; the others for their slot.
+    assert_eq!(slots[0].wait(), Duration::ZERO);
+    assert!(slots[39].wait() > Duration::from_secs(30));
+    // Another app's budget is its own.
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let other = store::partner_center_budget::take(&mut conn, state.db.backend(), "app-b", 1)
+        .await
+        .unwrap();
+    assert_eq!(other.wait(), Duration::ZERO);
+}
+
+async fn a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate(
+    state: AppState,
+) {
+    const INTERVAL_US: i64 = 1_000;
+    let backend = state.db.backend();
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::partner_center_budget::take(&mut conn, backend, "app", INTERVAL_US)
+        .await
+        .unwrap();
+    // A 429 told someone to wait 5 s: the next slot is after it, for every taker.
+    store::partner_center_budget::pause(&mut conn, backend, "app", 5_000_000, 60_000_000)
+        .await
+        .unwrap();
+    let first = store::partner_center_budget::take(&mut conn, backend, "app", INTERVAL_US)
+        .await
+        .unwrap();
+    assert!(first.wait() > Duration::from_secs(4), "{:?}", first.wait());
+    // And for a minute after it, slots are twice as far apart.
+    let second = store::partner_center_budget::take(&mut conn, backend, "app", INTERVAL_US)
+        .await
+        .unwrap();
+    assert_eq!(second.at - first.at, 2 * INTERVAL_US);
+    // A shorter pause does not cut a longer one short.
+    store::partner_center_budget::pause(&mut conn, backend, "app", 1_000, 1_000)
+        .await
+        .unwrap();
+    let third = store::partner_center_budget::take(&mut conn, backend, "app", INTERVAL_US)
+        .await
+        .unwrap();
+    assert_eq!(third.at - second.at, 2 * INTERVAL_US);
 }
 
 async fn concurrent_writes_that_read_first_all_succeed(state: AppState) {

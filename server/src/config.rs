@@ -55,6 +55,8 @@ pub enum Command {
     BenchSync(crate::bench::BenchArgs),
     /// Benchmark the customer list and its search at scale, on SQLite or PostgreSQL.
     BenchCustomers(crate::bench_customers::BenchCustomersArgs),
+    /// Benchmark Link to Provider at scale: directory refresh, suggestions, /provider, Link Multiple.
+    BenchLink(crate::bench_link::BenchLinkArgs),
     /// Benchmark a flood of concurrent sign-ins: answers, health during it, peak memory.
     BenchSignIn(crate::bench_sign_in::BenchSignInArgs),
 }
@@ -183,7 +185,8 @@ pub struct PartnerCenterOptions {
     /// logged). Without it, a sync records them as "needs delegated consent".
     #[arg(long = "pc-refresh-token", env = "PARTNER_CENTER_REFRESH_TOKEN", hide_env_values = true, value_parser = secret)]
     pub refresh_token: Option<Secret>,
-    /// Requests per minute to Partner Center, shared by all sync work of this process.
+    /// Requests per minute to Partner Center, shared by every process on the database that uses
+    /// the same client id (one budget, kept in the database).
     #[arg(
         long = "pc-rate-per-minute",
         env = "PARTNER_CENTER_RATE_PER_MINUTE",

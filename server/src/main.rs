@@ -43,6 +43,7 @@ async fn main() -> ExitCode {
             link_tenants(&cli.global, options).await
         }
         Some(Command::BenchSync(args)) => server::bench::run(args).await,
+        Some(Command::BenchLink(args)) => server::bench_link::run(args).await,
         Some(Command::BenchSignIn(args)) => server::bench_sign_in::run(args).await,
         Some(Command::BenchCustomers(args)) => server::bench_customers::run(args).await,
     };
@@ -94,7 +95,8 @@ async fn serve(
     let (stop_worker, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker = None;
     if let Some(config) = options.partner_center.client_config() {
-        let client = PartnerCenterClient::new(config)?;
+        // One rate for every process on this database: Partner Center throttles the partner.
+        let client = PartnerCenterClient::new(config)?.with_shared_budget(state.db.clone());
         tracing::info!(api = %client.config().api_url, "partner center reconciliation on");
         state.partner_center = Some(client.clone());
         if demo_mode {
@@ -241,8 +243,8 @@ async fn refresh_provider_directory(
     let config = options.partner_center.client_config().ok_or(
         "Partner Center is not configured: set PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET",
     )?;
-    let client = PartnerCenterClient::new(config)?;
     let db = open_database(&global.database_url()).await?;
+    let client = PartnerCenterClient::new(config)?.with_shared_budget(db.clone());
     let counts = service::provider::refresh(
         &db,
         &client,

@@ -6,16 +6,18 @@
 //! return at once, and slows the shared rate for a while; throttling is waited out for a time
 //! budget, not a count; 5xx, connection errors and timeouts back off exponentially with
 //! jitter; other 4xx fail at once) and one rate limit shared by every task that uses the same
-//! client.
+//! client, or, with [`PartnerCenterClient::with_shared_budget`], by every process on the same
+//! database (Partner Center throttles the partner, not a process).
 
 use super::wire::{ApiError, Collection, Customer, SubscribedSku, Subscription, TokenResponse};
+use crate::ssr::{db::Db, store};
 use rand::Rng;
 use reqwest::{header::HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use std::{
     fmt,
     sync::{
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
     },
     time::Duration,
@@ -205,6 +207,91 @@ impl RateLimit {
     }
 }
 
+/// Where the pace is kept: in this process, or in the database for every process on it.
+#[derive(Debug)]
+enum Pace {
+    Local(RateLimit),
+    /// The budget row named after the partner's app. While the database cannot be reached,
+    /// this process paces itself alone (`fallback`) and says so once.
+    Shared {
+        db: Db,
+        budget: String,
+        interval_us: i64,
+        fallback: RateLimit,
+        degraded: AtomicBool,
+    },
+}
+
+impl Pace {
+    /// Waits for this caller's slot.
+    async fn acquire(&self) {
+        match self {
+            Pace::Local(limit) => limit.acquire().await,
+            Pace::Shared {
+                db,
+                budget,
+                interval_us,
+                fallback,
+                degraded,
+            } => {
+                let slot = async {
+                    let mut conn = db.pool().acquire().await?;
+                    store::partner_center_budget::take(
+                        &mut conn,
+                        db.backend(),
+                        budget,
+                        *interval_us,
+                    )
+                    .await
+                };
+                match slot.await {
+                    Ok(slot) => {
+                        if degraded.swap(false, Ordering::Relaxed) {
+                            tracing::info!("the shared Partner Center rate budget is read again");
+                        }
+                        tokio::time::sleep(slot.wait()).await;
+                    }
+                    Err(e) => {
+                        if !degraded.swap(true, Ordering::Relaxed) {
+                            tracing::warn!(error = %e, "the shared Partner Center rate budget cannot be read; this process paces itself alone until it can");
+                        }
+                        fallback.acquire().await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Holds every caller back for `wait`, then halves the rate for a while.
+    async fn pause_for(&self, wait: Duration) {
+        match self {
+            Pace::Local(limit) => limit.pause_until(Instant::now() + wait).await,
+            Pace::Shared {
+                db,
+                budget,
+                fallback,
+                ..
+            } => {
+                fallback.pause_until(Instant::now() + wait).await;
+                let paused = async {
+                    let mut conn = db.pool().acquire().await?;
+                    store::partner_center_budget::pause(
+                        &mut conn,
+                        db.backend(),
+                        budget,
+                        wait.as_micros() as i64,
+                        SLOW_AFTER_THROTTLE.as_micros() as i64,
+                    )
+                    .await
+                };
+                if let Err(e) = paused.await {
+                    tracing::warn!(error = %e, "the shared Partner Center rate budget could not be paused");
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Token {
     value: Secret,
@@ -218,7 +305,7 @@ pub struct PartnerCenterClient {
     config: Arc<PartnerCenterConfig>,
     token: Arc<Mutex<Option<Token>>>,
     delegated: Arc<Mutex<Delegated>>,
-    limit: Arc<RateLimit>,
+    limit: Arc<Pace>,
     pub stats: Arc<ClientStats>,
 }
 
@@ -241,7 +328,7 @@ impl PartnerCenterClient {
             .map_err(|e| PartnerCenterError::Connection(e.to_string()))?;
         Ok(PartnerCenterClient {
             http,
-            limit: Arc::new(RateLimit::new(config.rate_per_minute)),
+            limit: Arc::new(Pace::Local(RateLimit::new(config.rate_per_minute))),
             delegated: Arc::new(Mutex::new(Delegated {
                 token: None,
                 refresh_token: config.refresh_token.clone(),
@@ -250,6 +337,21 @@ impl PartnerCenterClient {
             token: Arc::new(Mutex::new(None)),
             stats: Arc::new(ClientStats::default()),
         })
+    }
+
+    /// The same client, its rate kept in `db` for every process that uses the database with
+    /// the same app (one `partner_center_budget` row per client id): N processes together stay
+    /// within the configured rate.
+    pub fn with_shared_budget(mut self, db: Db) -> Self {
+        let per_minute = i64::from(self.config.rate_per_minute.max(1));
+        self.limit = Arc::new(Pace::Shared {
+            db,
+            budget: self.config.client_id.clone(),
+            interval_us: (60_000_000 + per_minute - 1) / per_minute,
+            fallback: RateLimit::new(self.config.rate_per_minute),
+            degraded: AtomicBool::new(false),
+        });
+        self
     }
 
     pub fn config(&self) -> &PartnerCenterConfig {
@@ -482,7 +584,7 @@ impl PartnerCenterClient {
                     throttle_waited += wait;
                     tracing::debug!(wait_s = wait.as_secs(), "throttled by partner center");
                     let started = Instant::now();
-                    self.limit.pause_until(started + wait).await;
+                    self.limit.pause_for(wait).await;
                     tokio::time::sleep(wait).await;
                     let waited = started.elapsed().as_millis() as u64;
                     self.stats
