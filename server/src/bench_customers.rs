@@ -61,7 +61,9 @@ fn pick(expr: &str, words: &[&str; 8]) -> String {
     format!("(CASE {expr} % 8{arms} END)")
 }
 
-async fn generate(db: &Db, customers: i64, tenants: i64) -> Result<(), Error> {
+/// Customers named from two word lists and a number (`c{n}.example`), and `tenants` tenants
+/// spread over them (none with 0).
+pub(crate) async fn generate(db: &Db, customers: i64, tenants: i64) -> Result<(), Error> {
     let name = format!(
         "{} || ' ' || {} || ' ' || CAST(i AS TEXT)",
         pick("i", &FIRST),
@@ -78,6 +80,10 @@ async fn generate(db: &Db, customers: i64, tenants: i64) -> Result<(), Error> {
     .bind(customers)
     .execute(&mut *tx)
     .await?;
+    if tenants == 0 {
+        tx.commit().await?;
+        return Ok(());
+    }
     let tenant_id = "'00000000-0000-4000-8000-' || CAST(100000000000 + n.i AS TEXT)";
     sqlx::query(&format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
@@ -94,7 +100,10 @@ async fn generate(db: &Db, customers: i64, tenants: i64) -> Result<(), Error> {
 }
 
 /// p50, p95 and max of `runs` timings of `f`.
-async fn time<F, Fut>(runs: usize, mut f: F) -> Result<(Duration, Duration, Duration), Error>
+pub(crate) async fn time<F, Fut>(
+    runs: usize,
+    mut f: F,
+) -> Result<(Duration, Duration, Duration), Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), Error>>,
@@ -110,7 +119,7 @@ where
     Ok((at(0.5), at(0.95), *times.last().unwrap_or(&Duration::ZERO)))
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 

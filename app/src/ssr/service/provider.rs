@@ -397,10 +397,11 @@ pub async fn resolve_selection(
     let ids = match selection {
         Selection::Tenants(items) => {
             let mut ids = Vec::with_capacity(items.len());
+            let mut seen = std::collections::HashSet::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let id = parse_tenant_id(item)
                     .map_err(|m| AppError::field("items", format!("Row {}: {m}", i + 1)))?;
-                if !ids.contains(&id) {
+                if seen.insert(id.clone()) {
                     ids.push(id);
                 }
             }
