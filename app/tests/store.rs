@@ -114,6 +114,7 @@ on_both_backends!(
     one_staff_member_may_start_only_so_many_reloads_a_minute,
     provider_directory_refresh_adds_renames_marks_gone_and_brings_back,
     a_tenant_is_linked_unlinked_and_linked_again_with_audit,
+    a_link_while_the_customer_is_being_synced_is_synced_after_it,
     a_tenant_belongs_to_one_customer_and_a_second_link_names_the_holder,
     link_multiple_is_all_or_nothing,
     two_concurrent_links_of_one_tenant_make_one_link_and_one_conflict,
@@ -2452,6 +2453,62 @@ async fn a_tenant_is_linked_unlinked_and_linked_again_with_audit(state: AppState
         audit_actions(&state, fabrikam).await,
         [format!("tenant.link {subject} by admin@x.test")]
     );
+}
+
+async fn a_link_while_the_customer_is_being_synced_is_synced_after_it(state: AppState) {
+    // A second tenant linked while a worker syncs the customer (it read the tenant list before
+    // the link): joining that sync would leave the new tenant unsynced, so the customer's item
+    // is due again and the worker that held it does not close it.
+    use app::ssr::service::provider::{link, Actor, LinkTarget};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    directory(
+        &state,
+        &[
+            (T1, "Contoso EU", "contoso-eu.onmicrosoft.com"),
+            (T2, "Contoso UK", "contoso-uk.onmicrosoft.com"),
+        ],
+    )
+    .await;
+    let contoso = customer(&state, "Contoso", "contoso.com").await;
+    let wakeup = tokio::sync::Notify::new();
+    let link_one = |tenant: &'static str| {
+        let (db, admin, wakeup) = (state.db.clone(), admin.clone(), &wakeup);
+        async move {
+            link(
+                &db,
+                Actor::Staff(&admin),
+                &ticked(&[tenant]),
+                &LinkTarget::Existing(contoso),
+                Some(wakeup),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    link_one(T1).await;
+    let backend = state.db.backend();
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let claimed = store::sync::claim(&mut conn, backend, "worker-1", 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let (job_id, _) = claimed[0];
+    drop(conn);
+
+    link_one(T2).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let recorded =
+        store::sync::finish_item(&mut conn, job_id, contoso, "worker-1", None, now_millis())
+            .await
+            .unwrap();
+    assert!(
+        !recorded,
+        "the sync that began before the link does not close the item"
+    );
+    let again = store::sync::claim(&mut conn, backend, "worker-2", 10)
+        .await
+        .unwrap();
+    assert_eq!(again, [(job_id, contoso)], "the customer is synced again");
 }
 
 async fn a_tenant_belongs_to_one_customer_and_a_second_link_names_the_holder(state: AppState) {

@@ -685,7 +685,8 @@ async fn create_customer(
     Ok(id)
 }
 
-/// Queues a reload of each linked customer (once each), on the link's transaction.
+/// Queues a reload of each linked customer (once each), on the link's transaction: after the
+/// link, even when a sync of the customer is under way.
 async fn queue_syncs(
     conn: &mut AnyConnection,
     actor: Actor<'_>,
@@ -700,7 +701,13 @@ async fn queue_syncs(
     customers.sort_unstable();
     customers.dedup();
     for customer_id in customers {
-        store::sync::start_customer_job(conn, customer_id, actor.id_and_email().1, now).await?;
+        store::sync::start_customer_job_after_change(
+            conn,
+            customer_id,
+            actor.id_and_email().1,
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -318,6 +318,32 @@ pub async fn start_customer_job(
     Ok((id, started))
 }
 
+/// Queues the sync of one customer after a change to its tenants (a link): as
+/// [`start_customer_job`], but a job joined whose item a worker has already claimed (it may have
+/// read the tenants before the change) or ended has the item made due again, so the customer is
+/// synced after the change. The worker that held it cannot then close it ([`finish_item`] checks
+/// the claim).
+pub async fn start_customer_job_after_change(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    by: &str,
+    now: Millis,
+) -> Result<(i64, bool), sqlx::Error> {
+    let (id, started) = start_customer_job(conn, customer_id, by, now).await?;
+    if !started {
+        sqlx::query(
+            "UPDATE sync_job_items SET state = 'pending', claimed_by = NULL, claimed_at = NULL,
+                 finished_at = NULL, error = NULL, not_before = 0
+             WHERE job_id = $1 AND customer_id = $2 AND state <> 'pending'",
+        )
+        .bind(id)
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok((id, started))
+}
+
 /// The running job of a scope, if any.
 pub async fn running_job_of_scope(
     conn: &mut AnyConnection,
