@@ -117,6 +117,7 @@ on_both_backends!(
     a_link_while_the_customer_is_being_synced_is_synced_after_it,
     a_tenant_belongs_to_one_customer_and_a_second_link_names_the_holder,
     link_multiple_is_all_or_nothing,
+    all_matching_is_refused_when_the_matching_tenants_changed_since_they_were_counted,
     two_concurrent_links_of_one_tenant_make_one_link_and_one_conflict,
     new_customers_from_tenants_are_validated_and_may_not_take_a_used_domain,
     suggestions_are_explained_accepted_once_and_ambiguity_is_left_to_people,
@@ -2545,6 +2546,61 @@ async fn a_tenant_belongs_to_one_customer_and_a_second_link_names_the_holder(sta
             .await
             .is_err()
     );
+}
+
+async fn all_matching_is_refused_when_the_matching_tenants_changed_since_they_were_counted(
+    state: AppState,
+) {
+    // "All 2 matching tenants" was asked; a refresh then brought a third: linking "all" would
+    // link one nobody saw. Refused, nothing linked; with the current count it goes through.
+    use app::ssr::service::provider::{accept_suggestions, link, Actor, LinkTarget, Selection};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    directory(
+        &state,
+        &[
+            (T1, "Alpha Ltd", "alpha.onmicrosoft.com"),
+            (T2, "Alpha Europe", "alpha-eu.onmicrosoft.com"),
+            (T3, "Alpha Asia", "alpha-asia.onmicrosoft.com"),
+        ],
+    )
+    .await;
+    customer(&state, "Alpha", "alpha.com").await;
+    let all = |expected: usize| Selection::AllUnlinkedMatching {
+        search: "alpha".into(),
+        expected: Some(expected),
+    };
+    let err = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &all(2),
+        &LinkTarget::NewEach,
+        None,
+    )
+    .await
+    .unwrap_err();
+    match err {
+        AppError::Conflict { message } => assert!(
+            message.contains("3 unlinked tenants match") && message.contains("not 2"),
+            "{message}"
+        ),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let err = accept_suggestions(&state.db, Actor::Staff(&admin), &all(2), None, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+    let customers_before = names(&state, &admin, "", None).await.0;
+    assert_eq!(customers_before, ["Alpha"]);
+    let outcome = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &all(3),
+        &LinkTarget::NewEach,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.linked.len(), 3);
 }
 
 async fn link_multiple_is_all_or_nothing(state: AppState) {

@@ -151,7 +151,10 @@ pub async fn run(args: BenchLinkArgs) -> Result<(), Error> {
     let dry_run = service::provider::accept_suggestions(
         &db,
         Actor::System("bench-link"),
-        &Selection::AllUnlinkedMatching(String::new()),
+        &Selection::AllUnlinkedMatching {
+            search: String::new(),
+            expected: None,
+        },
         None,
         true,
     )

@@ -274,7 +274,10 @@ async fn link_tenants(global: &GlobalOptions, mut options: LinkOptions) -> Resul
         let outcome = service::provider::accept_suggestions(
             &db,
             actor,
-            &Selection::AllUnlinkedMatching(String::new()),
+            &Selection::AllUnlinkedMatching {
+                search: String::new(),
+                expected: None,
+            },
             sync,
             options.dry_run,
         )
@@ -324,7 +327,10 @@ async fn link_tenants(global: &GlobalOptions, mut options: LinkOptions) -> Resul
                 (Selection::Tenants(vec![tenant.clone()]), target)
             }
             (None, _) => (
-                Selection::AllUnlinkedMatching(String::new()),
+                Selection::AllUnlinkedMatching {
+                    search: String::new(),
+                    expected: None,
+                },
                 LinkTarget::NewEach,
             ),
         };

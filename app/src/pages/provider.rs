@@ -534,10 +534,15 @@ fn LinkStep(
     .into_any()
 }
 
-/// The hidden fields that say which tenants a form acts on.
-fn selection_fields(query: &Query) -> impl IntoView {
+/// The hidden fields that say which tenants a form acts on (for all matching ones, also how
+/// many the question showed, so a directory changed meanwhile is noticed).
+fn selection_fields(query: &Query, total: usize) -> impl IntoView {
     match query.all_q() {
-        Some(q) => view! { <input type="hidden" name="all_q" value=q /> }.into_any(),
+        Some(q) => view! {
+            <input type="hidden" name="all_q" value=q />
+            <input type="hidden" name="all_n" value=total />
+        }
+        .into_any(),
         None => query
             .selected
             .iter()
@@ -590,7 +595,7 @@ fn LinkQuestion(
     };
     // To one customer chosen already (the page was opened from its Provider Tenants section).
     if let Some(customer) = for_customer {
-        let fields = selection_fields(&query);
+        let fields = selection_fields(&query, n);
         return view! {
             <h2 id="link-step-heading">{heading}</h2>
             {selection_list(&selection)}
@@ -608,7 +613,7 @@ fn LinkQuestion(
         .into_any();
     }
     // A new customer: one tenant's name and domain can be edited; many become one customer each.
-    let fields = selection_fields(&query);
+    let fields = selection_fields(&query, n);
     let new_customer = match single {
         Some(e) => view! {
             <ActionForm action=link attr:class="stack-form">
@@ -711,7 +716,7 @@ fn ExistingCustomer(
                         Ok(Some(found)) => Some(
                             view! {
                                 <ActionForm action=link>
-                                    {selection_fields(&query)}
+                                    {selection_fields(&query, count)}
                                     <input type="hidden" name="to" value="existing" />
                                     <fieldset class="choices">
                                         <legend>"Customer"</legend>
@@ -794,7 +799,7 @@ fn AcceptQuestion(
         .collect();
     let more = n.saturating_sub(shown.len());
     let tenants = count_of(n, "tenant", "tenants");
-    let fields = selection_fields(&query);
+    let fields = selection_fields(&query, n);
     view! {
         <h2 id="link-step-heading">"Accept suggestions"</h2>
         <ul class="selection-list" data-testid="accept-list">

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 pub async fn accept_suggestions(
     #[server(default)] items: Vec<String>,
     #[server(default)] all_q: Option<String>,
+    #[server(default)] all_n: Option<usize>,
 ) -> Result<usize, AppError> {
     use crate::{
         model::{count_of, Permission},
@@ -19,7 +20,7 @@ pub async fn accept_suggestions(
     let outcome = service::provider::accept_suggestions(
         &state.db,
         Actor::Staff(&staff),
-        &super::selection(items, all_q),
+        &super::selection(items, all_q, all_n),
         wakeup,
         false,
     )

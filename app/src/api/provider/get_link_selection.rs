@@ -13,5 +13,5 @@ pub async fn get_link_selection(
         ssr::{auth, service, state},
     };
     auth::authorize(Permission::LinkTenants)?;
-    service::provider::selection_summary(&state()?.db, &super::selection(items, all_q)).await
+    service::provider::selection_summary(&state()?.db, &super::selection(items, all_q, None)).await
 }

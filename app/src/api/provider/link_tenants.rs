@@ -4,12 +4,14 @@ use leptos::prelude::*;
 /// Links tenants of the provider directory, all or none: `to` is `existing` (all to
 /// `customer_id`), `new_each` (one new customer per tenant, named from Partner Center) or `new`
 /// (one tenant to a new customer named `name` with primary domain `domain`). The tenants are
-/// those ticked (`items`), or with `all_q` every unlinked tenant matching it. Answers with the
+/// those ticked (`items`), or with `all_q` every unlinked tenant matching it (refused when their
+/// number is no longer `all_n`, the number shown). Answers with the
 /// number of tenants linked; a reload of each customer linked is queued.
 #[server(endpoint = "link_tenants")]
 pub async fn link_tenants(
     #[server(default)] items: Vec<String>,
     #[server(default)] all_q: Option<String>,
+    #[server(default)] all_n: Option<usize>,
     to: String,
     #[server(default)] customer_id: Option<i64>,
     #[server(default)] name: String,
@@ -45,7 +47,7 @@ pub async fn link_tenants(
     let outcome = service::provider::link(
         &state.db,
         Actor::Staff(&staff),
-        &super::selection(items, all_q),
+        &super::selection(items, all_q, all_n),
         &target,
         wakeup,
     )

@@ -16,15 +16,19 @@ pub use refresh_provider_directory::*;
 pub use unlink_tenant::*;
 
 /// The tenants a form names: those ticked (`items`), or with `all_q` every unlinked tenant
-/// matching that search ("select all N matching").
+/// matching that search ("select all N matching"; `all_n` is the N the person was shown).
 #[cfg(feature = "ssr")]
 fn selection(
     items: Vec<String>,
     all_q: Option<String>,
+    all_n: Option<usize>,
 ) -> crate::ssr::service::provider::Selection {
     use crate::ssr::service::provider::Selection;
     match all_q {
-        Some(search) => Selection::AllUnlinkedMatching(search),
+        Some(search) => Selection::AllUnlinkedMatching {
+            search,
+            expected: all_n,
+        },
         None => Selection::Tenants(items),
     }
 }

@@ -8,7 +8,7 @@ use super::audit::Change;
 use crate::{
     error::AppError,
     model::{
-        parse_customer_name, parse_domain, parse_tenant_id, CustomerRef, DirectoryEntry,
+        count_of, parse_customer_name, parse_domain, parse_tenant_id, CustomerRef, DirectoryEntry,
         LinkFilter, LinkSelection, Millis, Permission, ProviderPage, StaffView, SuggestionView,
         PROVIDER_PAGE_SIZE, SELECTION_SHOWN,
     },
@@ -386,7 +386,12 @@ fn suggestion_view(s: &Suggestion, names: &HashMap<i64, String>) -> Option<Sugge
 #[derive(Clone, Debug)]
 pub enum Selection {
     Tenants(Vec<String>),
-    AllUnlinkedMatching(String),
+    /// Every unlinked tenant matching `search`; with `expected`, the count the person was
+    /// shown, and a different count now is refused (the directory changed meanwhile).
+    AllUnlinkedMatching {
+        search: String,
+        expected: Option<usize>,
+    },
 }
 
 /// The tenant ids a selection names, parsed (a bad one is refused with its position).
@@ -407,12 +412,12 @@ pub async fn resolve_selection(
             }
             ids
         }
-        Selection::AllUnlinkedMatching(search) => {
+        Selection::AllUnlinkedMatching { search, expected } => {
             let search_key: String = store::fold(search.trim())
                 .chars()
                 .take(SEARCH_MAX_CHARS)
                 .collect();
-            store::provider::matching_ids(
+            let ids = store::provider::matching_ids(
                 conn,
                 &DirectoryQuery {
                     search_key: &search_key,
@@ -421,7 +426,18 @@ pub async fn resolve_selection(
                     limit: i64::MAX,
                 },
             )
-            .await?
+            .await?;
+            if let Some(expected) = *expected {
+                if ids.len() != expected {
+                    return Err(AppError::Conflict {
+                        message: format!(
+                            "The directory changed since the selection was counted: {} now, not {expected}. Look at them again before going on.",
+                            count_of(ids.len(), "unlinked tenant matches", "unlinked tenants match")
+                        ),
+                    });
+                }
+            }
+            ids
         }
     };
     if ids.is_empty() {
