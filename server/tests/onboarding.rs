@@ -212,6 +212,20 @@ async fn a_partner_onboards_its_customers_from_an_empty_database_through_the_pro
     .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 
+    // The empty list says where the customers come from.
+    let empty = client
+        .get(format!("{base}/customers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        empty.contains("No customers yet") && empty.contains(r#"href="/provider""#),
+        "{empty}"
+    );
+
     // /provider: take the directory, then link two tenants as new customers.
     let res = post("/api/refresh_provider_directory", vec![])
         .await

@@ -113,6 +113,9 @@ pub struct CustomerPage {
     pub total: Option<i64>,
     /// Whether more than `total` match (the count stopped at its cap).
     pub total_is_at_least: bool,
+    /// Whether the caller may link Partner Center tenants (an empty list then says how to
+    /// bring customers in).
+    pub can_link: bool,
 }
 
 /// How many customers one page of the list shows.

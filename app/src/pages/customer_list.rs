@@ -91,6 +91,17 @@ fn CustomerTable(
     });
     let first_page = (start != Some(1)).then(|| format!("/customers?q={q}"));
     if page.customers.is_empty() {
+        if search.is_empty() && page.can_link && page.next_after.is_none() && start == Some(1) {
+            // A new installation: the customers come from Partner Center.
+            return view! {
+                <p class="empty">
+                    "No customers yet. Bring them in from Partner Center: the "
+                    <a href="/provider">"Provider directory"</a>
+                    " lists every customer tenant of yours there, to link to new or existing customers."
+                </p>
+            }
+            .into_any();
+        }
         let message = if search.is_empty() {
             "There are no customers to show.".to_owned()
         } else {

@@ -92,6 +92,7 @@ pub async fn list(
         next_after,
         total: counted.map(|n| n.min(COUNT_CAP)),
         total_is_at_least: counted.is_some_and(|n| n > COUNT_CAP),
+        can_link: staff.role.allows(crate::model::Permission::LinkTenants),
     })
 }
 
