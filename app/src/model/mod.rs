@@ -2,6 +2,7 @@
 //! newtypes that input is parsed into before any rule or SQL sees it.
 
 mod provider;
+mod reports;
 mod role;
 mod setting;
 mod tag;
@@ -11,6 +12,12 @@ pub use provider::{
     parse_customer_name, parse_domain, parse_tenant_id, CustomerRef, DirectoryEntry, LinkFilter,
     LinkSelection, ProviderPage, SuggestionView, CUSTOMER_NAME_MAX_CHARS, PROVIDER_PAGE_SIZE,
     SELECTION_SHOWN,
+};
+pub use reports::{
+    parse_choice, parse_currency, parse_notes, parse_offer_id, parse_optional_bool,
+    parse_optional_guid, parse_price, parse_product, parse_quantity, AssignedState, BilledRecord,
+    Difference, DifferenceKind, PcSubscription, ReconciliationReport, ReconciliationRow,
+    BILLED_QUANTITY_MAX, BILLED_STATUSES, BILLING_CYCLES, TERMS,
 };
 pub use role::{Permission, Role};
 pub use setting::{resolve, ChoiceOption, SettingKind, ValueSource};
@@ -29,6 +36,15 @@ pub fn format_time(at: Millis) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
         .ok()
         .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// A timestamp as RFC 3339 in UTC (`2026-11-25T08:30:00.123Z`), for JSON and CSV.
+pub fn rfc3339(at: Millis) -> String {
+    use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_else(|| at.to_string())
 }
 

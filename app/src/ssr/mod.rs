@@ -5,6 +5,7 @@ pub mod auth;
 pub mod db;
 pub mod matching;
 pub mod partner_center;
+pub mod reconcile;
 pub mod service;
 pub mod status;
 pub mod store;
