@@ -85,6 +85,10 @@ on_both_backends!(
     repeated_failures_lock_an_address_known_or_not_until_the_lock_ends,
     guesses_sent_together_are_not_all_tried_once_the_address_is_locked,
     concurrent_writes_that_read_first_all_succeed,
+    adopted_billed_rows_reconcile_and_an_edit_shows_a_typed_difference_acknowledged_until_it_changes,
+    billed_rows_are_versioned_and_a_stale_edit_names_who_changed_it,
+    an_invalid_billed_row_is_refused_field_by_field_and_nothing_is_saved,
+    a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_the_billed_record,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
     a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
     every_catalog_default_is_a_valid_value_of_its_kind,
@@ -832,6 +836,260 @@ async fn a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_ra
     assert_eq!(third.at - second.at, 2 * INTERVAL_US);
 }
 
+fn billed_input(product: &str, quantity: &str) -> service::reports::BilledInput {
+    service::reports::BilledInput {
+        product: product.into(),
+        quantity: quantity.into(),
+        ..Default::default()
+    }
+}
+
+fn kinds(report: &app::model::ReconciliationReport) -> Vec<(String, Vec<&'static str>)> {
+    report
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.key.clone(),
+                r.differences.iter().map(|d| d.kind.as_str()).collect(),
+            )
+        })
+        .collect()
+}
+
+async fn adopted_billed_rows_reconcile_and_an_edit_shows_a_typed_difference_acknowledged_until_it_changes(
+    state: AppState,
+) {
+    use service::reports::{acknowledge, adopt, reconciliation, save_billed};
+    let finance = staff(&state, "finance@x.test", Role::Finance).await;
+    let c = customers_with_tenants(&state, 1).await[0];
+    service::sync::sync_customer(&state.db, &FakeSource::default(), c)
+        .await
+        .unwrap();
+    let (sub1, sub2) = (
+        "pc:5ab5c0de-0000-4000-8000-000000000001".to_owned(),
+        "pc:5ab5c0de-0000-4000-8000-000000000002".to_owned(),
+    );
+    let report = reconciliation(&state.db, &finance, c).await.unwrap();
+    assert_eq!(
+        kinds(&report),
+        [
+            (sub1.clone(), vec!["missing_in_portal"]),
+            (sub2.clone(), vec!["missing_in_portal"])
+        ]
+    );
+    assert!(report.snapshot_at.is_some() && !report.stale);
+    assert!(report.can_edit_billed && report.can_acknowledge);
+
+    // Adopting all makes the billed record equal to Partner Center; again, it adopts nothing.
+    assert_eq!(adopt(&state.db, &finance, c, None).await.unwrap(), 2);
+    assert_eq!(adopt(&state.db, &finance, c, None).await.unwrap(), 0);
+    let report = reconciliation(&state.db, &finance, c).await.unwrap();
+    assert_eq!(
+        kinds(&report),
+        [(sub1.clone(), vec![]), (sub2.clone(), vec![])]
+    );
+    let row = report.rows[0].billed_record.clone().unwrap();
+    assert_eq!((row.quantity, row.version), (10, 1));
+
+    // Billing 8 of the 10 bought: a typed difference with both values.
+    let edit = service::reports::BilledInput {
+        pc_subscription_id: row.pc_subscription_id.clone().unwrap(),
+        status: "active".into(),
+        ..billed_input(&row.product, "8")
+    };
+    save_billed(&state.db, &finance, c, Some((row.id, 1)), &edit)
+        .await
+        .unwrap();
+    let report = reconciliation(&state.db, &finance, c).await.unwrap();
+    let d = &report.rows[0].differences;
+    assert_eq!(
+        (
+            d.len(),
+            d[0].kind.as_str(),
+            d[0].pc.as_deref(),
+            d[0].billed.as_deref(),
+            d[0].acknowledged
+        ),
+        (
+            1,
+            "quantity_bought_over_billed",
+            Some("10"),
+            Some("8"),
+            false
+        )
+    );
+
+    // Acknowledged with a note, it stays so while the values are the same...
+    let err = acknowledge(
+        &state.db,
+        &finance,
+        c,
+        &sub1,
+        "quantity_bought_over_billed",
+        " ",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.field_message("note").is_some(), "{err:?}");
+    acknowledge(
+        &state.db,
+        &finance,
+        c,
+        &sub1,
+        "quantity_bought_over_billed",
+        "Two seats are free of charge this quarter.",
+    )
+    .await
+    .unwrap();
+    let report = reconciliation(&state.db, &finance, c).await.unwrap();
+    assert!(report.rows[0].differences[0].acknowledged);
+    // ...and opens again when one changes.
+    save_billed(
+        &state.db,
+        &finance,
+        c,
+        Some((row.id, 2)),
+        &billed_input(&row.product, "7"),
+    )
+    .await
+    .unwrap();
+    let report = reconciliation(&state.db, &finance, c).await.unwrap();
+    let d = &report.rows[0].differences[0];
+    assert_eq!((d.billed.as_deref(), d.acknowledged), (Some("7"), false));
+    // A difference that is not there cannot be acknowledged.
+    let err = acknowledge(&state.db, &finance, c, &sub2, "status", "nothing")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+    let actions = audit_actions(&state, c).await;
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| a.starts_with("billed.adopt "))
+            .count(),
+        2,
+        "{actions:?}"
+    );
+    assert!(actions
+        .iter()
+        .any(|a| a.starts_with("reconciliation.acknowledge ")));
+}
+
+async fn billed_rows_are_versioned_and_a_stale_edit_names_who_changed_it(state: AppState) {
+    use service::reports::save_billed;
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let finance = staff(&state, "finance@x.test", Role::Finance).await;
+    let c = customer(&state, "Contoso", "contoso.com").await;
+    let id = save_billed(
+        &state.db,
+        &admin,
+        c,
+        None,
+        &billed_input("Office 365 E3", "25"),
+    )
+    .await
+    .unwrap();
+    save_billed(
+        &state.db,
+        &finance,
+        c,
+        Some((id, 1)),
+        &billed_input("Office 365 E3", "30"),
+    )
+    .await
+    .unwrap();
+    let err = save_billed(
+        &state.db,
+        &admin,
+        c,
+        Some((id, 1)),
+        &billed_input("Office 365 E3", "20"),
+    )
+    .await
+    .unwrap_err();
+    match err {
+        AppError::Conflict { message } => assert!(
+            message.contains("finance@x.test") && message.contains("quantity now 30"),
+            "{message}"
+        ),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let rows = store::billed::list(&mut conn, c).await.unwrap();
+    assert_eq!((rows[0].quantity, rows[0].version), (30, 2));
+    drop(conn);
+    // Another customer's row is not this customer's.
+    let other = customer(&state, "Fabrikam", "fabrikam.com").await;
+    let err = save_billed(
+        &state.db,
+        &admin,
+        other,
+        Some((id, 2)),
+        &billed_input("X", "1"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+    assert_eq!(
+        audit_actions(&state, c).await,
+        [
+            format!("billed.add billed row {id} by admin@x.test"),
+            format!("billed.change billed row {id} by finance@x.test"),
+        ]
+    );
+}
+
+async fn an_invalid_billed_row_is_refused_field_by_field_and_nothing_is_saved(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.com").await;
+    let input = service::reports::BilledInput {
+        billing_cycle: "weekly".into(),
+        unit_price: "12,50".into(),
+        pc_subscription_id: "not-a-guid".into(),
+        ..billed_input("", "-1")
+    };
+    let err = service::reports::save_billed(&state.db, &admin, c, None, &input)
+        .await
+        .unwrap_err();
+    for field in [
+        "product",
+        "quantity",
+        "billing_cycle",
+        "unit_price",
+        "pc_subscription_id",
+    ] {
+        assert!(err.field_message(field).is_some(), "{field}: {err:?}");
+    }
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    assert!(store::billed::list(&mut conn, c).await.unwrap().is_empty());
+    assert!(audit_actions(&state, c).await.is_empty());
+}
+
+async fn a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_the_billed_record(
+    state: AppState,
+) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let north = customer(&state, "North Co", "north.test").await;
+    let south = customer(&state, "South Co", "south.test").await;
+    tag(&state, &admin, north, "Region", "North").await;
+    tag(&state, &admin, south, "Region", "South").await;
+    let helpdesk = staff(&state, "hd@x.test", Role::Helpdesk).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
+        .await
+        .unwrap();
+    drop(conn);
+    let report = service::reports::reconciliation(&state.db, &helpdesk, north)
+        .await
+        .unwrap();
+    assert!(!report.can_edit_billed && !report.can_acknowledge);
+    let err = service::reports::reconciliation(&state.db, &helpdesk, south)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+}
+
 async fn concurrent_writes_that_read_first_all_succeed(state: AppState) {
     // Each tag add reads (the customer's visibility) before it writes. On SQLite a deferred
     // transaction doing that fails with "database is locked" when another connection writes
@@ -1472,7 +1730,7 @@ impl FakeSource {
 
 fn subscription(n: i64, quantity: i64) -> Subscription {
     Subscription {
-        id: format!("sub-{n}"),
+        id: format!("5ab5c0de-0000-4000-8000-{n:012}"),
         offer_id: format!("offer-{n}"),
         offer_name: format!("Offer {n}"),
         friendly_name: String::new(),
@@ -1609,7 +1867,7 @@ async fn a_sync_replaces_each_tenant_snapshot_and_records_the_status(state: AppS
             .unwrap(),
         (2, 1)
     );
-    let quantity: i64 = sqlx::query_scalar("SELECT quantity FROM tenant_subscriptions WHERE tenant_id = 't-0' AND subscription_id = 'sub-1'")
+    let quantity: i64 = sqlx::query_scalar("SELECT quantity FROM tenant_subscriptions WHERE tenant_id = 't-0' AND subscription_id = '5ab5c0de-0000-4000-8000-000000000001'")
         .fetch_one(&mut *conn)
         .await
         .unwrap();
@@ -3033,7 +3291,7 @@ async fn one_tenant_failing_does_not_stop_the_others_and_a_refused_licence_call_
     let mut conn = state.db.pool().acquire().await.unwrap();
     let quantity = |tenant: &'static str| {
         sqlx::query_scalar::<_, i64>(
-            "SELECT quantity FROM tenant_subscriptions WHERE tenant_id = $1 AND subscription_id = 'sub-1'",
+            "SELECT quantity FROM tenant_subscriptions WHERE tenant_id = $1 AND subscription_id = '5ab5c0de-0000-4000-8000-000000000001'",
         )
         .bind(tenant)
     };

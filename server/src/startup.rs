@@ -58,6 +58,10 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
             app::api::CUSTOMER_CONFIGURATION_ROUTE,
             get(customer_configuration),
         )
+        .route(
+            app::api::CUSTOMER_RECONCILIATION_ROUTE,
+            get(customer_reconciliation),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -108,6 +112,54 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body))
+}
+
+/// `GET /api/customers/{id}/reports/reconciliation`: the License Reconciliation as JSON,
+/// `{"customer_id":N,"snapshot_at":"<RFC 3339 or null>","rows":[{"product":…,"offer_id":…,
+/// "pc_subscription_id":…,"bought":…,"assigned":…,"billed":…,"pc":{…}|null,
+/// "billed_record":{…}|null,"differences":[{"kind":…,"pc":…,"billed":…,"acknowledged":…}]}]}`.
+/// The same access rules as the page: the gate checks the role, the service the customer's
+/// visibility.
+async fn customer_reconciliation(
+    State(state): State<AppState>,
+    Path(customer_id): Path<i64>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+) -> Response {
+    let answer = async {
+        let staff = staff.ok_or(AppError::Unauthenticated)?;
+        if !staff.role.allows(Permission::ViewReports) {
+            return Err(AppError::Forbidden);
+        }
+        app::ssr::service::reports::reconciliation(&state.db, &staff, customer_id).await
+    };
+    match answer.await {
+        Ok(report) => {
+            let rows: Vec<serde_json::Value> = report
+                .rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "product": r.product,
+                        "offer_id": r.offer_id,
+                        "pc_subscription_id": r.pc_subscription_id,
+                        "bought": r.bought,
+                        "assigned": r.assigned,
+                        "billed": r.billed,
+                        "pc": r.pc,
+                        "billed_record": r.billed_record,
+                        "differences": r.differences,
+                    })
+                })
+                .collect();
+            Json(serde_json::json!({
+                "customer_id": report.customer_id,
+                "snapshot_at": report.snapshot_at.map(app::model::rfc3339),
+                "rows": rows,
+            }))
+            .into_response()
+        }
+        Err(error) => crate::gate::error_response(error),
+    }
 }
 
 /// `GET /api/customers/{id}/configuration`: the effective configuration as JSON,

@@ -981,6 +981,9 @@ impl TestApp {
             "SELECT COUNT(*) FROM customers",
             "SELECT COUNT(*) FROM tenants WHERE unlinked_at IS NULL",
             "SELECT COUNT(*) FROM provider_directory_refreshes",
+            "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM billed_subscriptions",
+            "SELECT COUNT(*) FROM billed_subscriptions",
+            "SELECT COUNT(*) FROM reconciliation_acknowledgements",
         ] {
             out.push(
                 sqlx::query_scalar(sql)
@@ -1072,6 +1075,23 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
         "/api/customers/{id}/configuration" => Some((
             reqwest::Method::GET,
             format!("/api/customers/{c}/configuration"),
+            vec![],
+        )),
+        "/api/get_reconciliation" | "/api/adopt_billed" => post(vec![("customer_id", c)]),
+        "/api/save_billed" => post(vec![
+            ("customer_id", c),
+            ("product", "Office 365 E3".into()),
+            ("quantity", "5".into()),
+        ]),
+        "/api/acknowledge_difference" => post(vec![
+            ("customer_id", c),
+            ("row_key", "billed:1".into()),
+            ("kind", "missing_in_partner_center".into()),
+            ("note", "Known: billed through the old contract.".into()),
+        ]),
+        "/api/customers/{id}/reports/reconciliation" => Some((
+            reqwest::Method::GET,
+            format!("/api/customers/{c}/reports/reconciliation"),
             vec![],
         )),
         _ => None,
@@ -1571,4 +1591,89 @@ async fn missing_and_hidden_pages_answer_404_with_the_page() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_reconciliation_json_has_the_documented_shape_and_follows_the_access_rules() {
+    let app = spawn_app().await;
+    let north = app.customer("North Co", "North").await;
+    let mut conn = app.state.db.pool().acquire().await.unwrap();
+    let billed = app::ssr::store::billed::BilledFields {
+        product: "Office 365 E3".into(),
+        offer_id: None,
+        pc_subscription_id: Some("5ab5c0de-0000-4000-8000-000000000001".into()),
+        tenant_id: None,
+        quantity: 20,
+        billing_cycle: Some("monthly".into()),
+        term: None,
+        status: "active".into(),
+        auto_renew: None,
+        unit_price: Some("12.50".into()),
+        currency: Some("EUR".into()),
+        notes: String::new(),
+    };
+    app::ssr::store::billed::insert(&mut conn, north, &billed, "admin@x.test", 0)
+        .await
+        .unwrap();
+    drop(conn);
+    let url = format!("{}/api/customers/{north}/reports/reconciliation", app.base);
+    let finance = app.signed_in(Role::Finance).await;
+    let res = finance.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&body), ["customer_id", "rows", "snapshot_at"]);
+    assert_eq!(body["customer_id"], north);
+    assert!(body["snapshot_at"].is_null(), "never synced");
+    let row = &body["rows"][0];
+    assert_eq!(
+        keys(row),
+        [
+            "assigned",
+            "billed",
+            "billed_record",
+            "bought",
+            "differences",
+            "offer_id",
+            "pc",
+            "pc_subscription_id",
+            "product"
+        ]
+    );
+    assert_eq!(row["product"], "Office 365 E3");
+    assert_eq!(row["billed"], 20);
+    assert!(row["bought"].is_null() && row["pc"].is_null() && row["assigned"].is_null());
+    assert_eq!(row["billed_record"]["unit_price"], "12.50");
+    assert_eq!(
+        row["differences"],
+        serde_json::json!([{
+            "kind": "missing_in_partner_center",
+            "pc": null,
+            "billed": "20",
+            "acknowledged": false
+        }])
+    );
+    // Anonymous: 401; a Help Desk user outside the customer's tags: 404 as if missing.
+    let res = app.client().get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let helpdesk = app.signed_in(Role::Helpdesk).await;
+    assert_eq!(
+        helpdesk.get(&url).send().await.unwrap().status(),
+        StatusCode::OK,
+        "a customer of their tag"
+    );
+    let south = app.customer("South Co", "South").await;
+    let res = helpdesk
+        .get(format!(
+            "{}/api/customers/{south}/reports/reconciliation",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod configuration;
 pub mod customers;
 pub mod provider;
+pub mod reports;
 pub mod sync;
 pub mod tags;
 
@@ -193,11 +194,34 @@ pub const ENDPOINTS: &[Endpoint] = &[
         CUSTOMER_CONFIGURATION_ROUTE,
         Access::Requires(Permission::ViewCustomers),
     ),
+    Endpoint::customer(
+        reports::GetReconciliation::PATH,
+        Access::Requires(Permission::ViewReports),
+    ),
+    Endpoint::customer(
+        reports::AdoptBilled::PATH,
+        Access::Requires(Permission::ManageBilled),
+    ),
+    Endpoint::customer(
+        reports::SaveBilled::PATH,
+        Access::Requires(Permission::ManageBilled),
+    ),
+    Endpoint::customer(
+        reports::AcknowledgeDifference::PATH,
+        Access::Requires(Permission::AcknowledgeDifferences),
+    ),
+    Endpoint::customer(
+        CUSTOMER_RECONCILIATION_ROUTE,
+        Access::Requires(Permission::ViewReports),
+    ),
 ];
 
 /// `GET`: a customer's effective configuration as JSON, for other systems (a plain JSON route
 /// beside the server functions).
 pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
+
+/// `GET`: a customer's License Reconciliation as JSON, for other systems.
+pub const CUSTOMER_RECONCILIATION_ROUTE: &str = "/api/customers/{id}/reports/reconciliation";
 
 /// The endpoint a path is (`{id}` in a route stands for a number); `None` for any other path.
 pub fn endpoint_for(path: &str) -> Option<&'static Endpoint> {

@@ -39,6 +39,12 @@ pub enum Permission {
     ViewProviderDirectory,
     /// Refresh the directory, link tenants to customers (creating customers), unlink them.
     LinkTenants,
+    /// See the reports (reconciliation, consumption) of the customers one may see.
+    ViewReports,
+    /// Add, edit, end, adopt and import billed subscriptions.
+    ManageBilled,
+    /// Acknowledge a reconciliation difference.
+    AcknowledgeDifferences,
 }
 
 impl Permission {
@@ -49,6 +55,7 @@ impl Permission {
             Permission::ViewCustomers
                 | Permission::ViewOverrideMatrix
                 | Permission::ViewProviderDirectory
+                | Permission::ViewReports
         )
     }
 }
@@ -62,12 +69,19 @@ impl Role {
             Role::Admin => true,
             Role::Reader => matches!(
                 permission,
-                ViewCustomers | ViewOverrideMatrix | ViewProviderDirectory
+                ViewCustomers | ViewOverrideMatrix | ViewProviderDirectory | ViewReports
             ),
-            Role::Finance => matches!(permission, ViewCustomers | ReloadCustomer),
+            Role::Finance => matches!(
+                permission,
+                ViewCustomers
+                    | ReloadCustomer
+                    | ViewReports
+                    | ManageBilled
+                    | AcknowledgeDifferences
+            ),
             Role::Helpdesk => matches!(
                 permission,
-                ViewCustomers | EditConfiguration | ReloadCustomer
+                ViewCustomers | EditConfiguration | ReloadCustomer | ViewReports
             ),
         }
     }
@@ -135,7 +149,7 @@ impl FromStr for Role {
 mod tests {
     use super::*;
 
-    const ALL_PERMISSIONS: [Permission; 11] = [
+    const ALL_PERMISSIONS: [Permission; 14] = [
         Permission::ViewCustomers,
         Permission::EditTags,
         Permission::AssignAccountManagers,
@@ -147,6 +161,9 @@ mod tests {
         Permission::ReloadAllCustomers,
         Permission::ViewProviderDirectory,
         Permission::LinkTenants,
+        Permission::ViewReports,
+        Permission::ManageBilled,
+        Permission::AcknowledgeDifferences,
     ];
 
     #[test]
@@ -189,8 +206,22 @@ mod tests {
     }
 
     #[test]
-    fn finance_may_only_reload_a_customer() {
-        assert_eq!(writes_allowed(Role::Finance), [Permission::ReloadCustomer]);
+    fn finance_may_reload_a_customer_and_keep_the_billed_record_and_nothing_else() {
+        assert_eq!(
+            writes_allowed(Role::Finance),
+            [
+                Permission::ReloadCustomer,
+                Permission::ManageBilled,
+                Permission::AcknowledgeDifferences
+            ]
+        );
+    }
+
+    #[test]
+    fn every_role_sees_reports() {
+        for role in Role::ALL {
+            assert!(role.allows(Permission::ViewReports));
+        }
     }
 
     #[test]

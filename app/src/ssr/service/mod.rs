@@ -6,5 +6,6 @@ pub mod audit;
 pub mod configuration;
 pub mod customers;
 pub mod provider;
+pub mod reports;
 pub mod sync;
 pub mod tags;

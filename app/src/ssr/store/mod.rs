@@ -3,6 +3,7 @@
 
 pub mod account_managers;
 pub mod audit;
+pub mod billed;
 pub mod customers;
 pub mod partner_center_budget;
 pub mod provider;

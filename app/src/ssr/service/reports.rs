@@ -1,0 +1,349 @@
+//! Reports: the billed record (kept by admin and finance) and the License Reconciliation of a
+//! customer against Partner Center's side as the last sync left it. Every function checks that
+//! the caller may see the customer before it reads or writes.
+
+use super::{
+    audit::{self, Change},
+    customers::ensure_visible,
+};
+use crate::{
+    error::{AppError, FieldErrors},
+    model::{
+        parse_choice, parse_currency, parse_notes, parse_offer_id, parse_optional_bool,
+        parse_optional_guid, parse_price, parse_product, parse_quantity, DifferenceKind,
+        Permission, ReconciliationReport, ReconciliationRow, StaffView, BILLED_STATUSES,
+        BILLING_CYCLES, SYNC_STALE_AFTER_MS, TERMS,
+    },
+    ssr::{
+        db::{now_millis, Db},
+        reconcile::{adopted, apply_acknowledgements, reconcile, Acknowledgement},
+        store::{self, billed::BilledFields},
+    },
+};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+/// The longest note an acknowledgement may carry.
+pub const ACK_NOTE_MAX_CHARS: usize = 500;
+
+/// The reconciliation rows of a customer, acknowledgements applied, and the snapshot time.
+async fn rows(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<(Vec<ReconciliationRow>, Option<i64>), AppError> {
+    let pc = store::billed::pc_subscriptions(conn, customer_id).await?;
+    let (licences, snapshot_at) = store::billed::licences(conn, customer_id).await?;
+    let billed = store::billed::list(conn, customer_id).await?;
+    let acks = store::billed::acknowledgements(conn, customer_id).await?;
+    let mut rows = reconcile(&pc, &licences, &billed);
+    apply_acknowledgements(&mut rows, &acks);
+    Ok((rows, snapshot_at))
+}
+
+async fn customer_name(conn: &mut AnyConnection, customer_id: i64) -> Result<String, AppError> {
+    store::customers::find(conn, customer_id)
+        .await?
+        .map(|c| c.1)
+        .ok_or_else(|| AppError::not_found("The customer"))
+}
+
+/// The License Reconciliation of one customer.
+pub async fn reconciliation(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<ReconciliationReport, AppError> {
+    let mut conn = db.pool().acquire().await?;
+    ensure_visible(&mut conn, staff, customer_id).await?;
+    let customer_name = customer_name(&mut conn, customer_id).await?;
+    let (rows, snapshot_at) = rows(&mut conn, customer_id).await?;
+    let now = now_millis();
+    Ok(ReconciliationReport {
+        customer_id,
+        customer_name,
+        snapshot_at,
+        stale: snapshot_at.is_some_and(|at| now - at > SYNC_STALE_AFTER_MS),
+        rows,
+        can_edit_billed: staff.role.allows(Permission::ManageBilled),
+        can_acknowledge: staff.role.allows(Permission::AcknowledgeDifferences),
+    })
+}
+
+fn audit_json(fields: &BilledFields) -> serde_json::Value {
+    json!({
+        "product": fields.product,
+        "offer_id": fields.offer_id,
+        "pc_subscription_id": fields.pc_subscription_id,
+        "tenant_id": fields.tenant_id,
+        "quantity": fields.quantity,
+        "billing_cycle": fields.billing_cycle,
+        "term": fields.term,
+        "status": fields.status,
+        "auto_renew": fields.auto_renew,
+        "unit_price": fields.unit_price,
+        "currency": fields.currency,
+        "notes": fields.notes,
+    })
+}
+
+/// Adopts Partner Center subscriptions as billed rows equal to them (a baseline to edit): the
+/// one named, or with `None` every one the billed record lacks (those the report calls
+/// unbilled). Returns how many were adopted.
+pub async fn adopt(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+    subscription_id: Option<&str>,
+) -> Result<usize, AppError> {
+    let mut tx = db.begin_write().await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
+    let (rows, _) = rows(&mut tx, customer_id).await?;
+    let wanted = subscription_id.map(|id| id.trim().to_ascii_lowercase());
+    let unbilled = |r: &&ReconciliationRow| {
+        r.billed_record.is_none()
+            && r.differences
+                .iter()
+                .any(|d| d.kind == DifferenceKind::MissingInPortal)
+    };
+    let targets: Vec<&ReconciliationRow> = match &wanted {
+        None => rows.iter().filter(unbilled).collect(),
+        Some(id) => {
+            let row = rows
+                .iter()
+                .find(|r| r.pc.as_ref().is_some_and(|s| s.id.eq_ignore_ascii_case(id)))
+                .ok_or_else(|| AppError::not_found("That Partner Center subscription"))?;
+            if let Some(billed) = &row.billed_record {
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "{} is billed already (billed row {}): edit that row instead.",
+                        row.product, billed.id
+                    ),
+                });
+            }
+            vec![row]
+        }
+    };
+    let now = now_millis();
+    for row in &targets {
+        let Some(pc) = &row.pc else { continue };
+        let fields = BilledFields::of(&adopted(pc));
+        let id = store::billed::insert(&mut tx, customer_id, &fields, &staff.email, now).await?;
+        audit::record(
+            &mut tx,
+            staff,
+            now,
+            Change {
+                action: "billed.adopt",
+                customer_id: Some(customer_id),
+                subject: &format!("billed row {id}"),
+                before: None,
+                after: Some(audit_json(&fields)),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(staff = %staff.email, customer_id, adopted = targets.len(), "billed rows adopted from Partner Center");
+    Ok(targets.len())
+}
+
+/// A billed row as a form (or a CSV line) gives it: every field as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BilledInput {
+    pub product: String,
+    pub offer_id: String,
+    pub pc_subscription_id: String,
+    pub tenant_id: String,
+    pub quantity: String,
+    pub billing_cycle: String,
+    pub term: String,
+    pub status: String,
+    pub auto_renew: String,
+    pub unit_price: String,
+    pub currency: String,
+    pub notes: String,
+}
+
+/// Parses every field of a billed row, reporting each invalid one next to its field.
+pub fn parse_billed(input: &BilledInput) -> Result<BilledFields, AppError> {
+    let mut errors = FieldErrors::default();
+    let product = errors.check("product", parse_product(&input.product));
+    let offer_id = errors.check("offer_id", parse_offer_id(&input.offer_id));
+    let pc_subscription_id = errors.check(
+        "pc_subscription_id",
+        parse_optional_guid(&input.pc_subscription_id, "subscription id"),
+    );
+    let tenant_id = errors.check(
+        "tenant_id",
+        parse_optional_guid(&input.tenant_id, "tenant id"),
+    );
+    let quantity = errors.check("quantity", parse_quantity(&input.quantity));
+    let billing_cycle = errors.check(
+        "billing_cycle",
+        parse_choice(&input.billing_cycle, &BILLING_CYCLES, "billing cycle"),
+    );
+    let term = errors.check("term", parse_choice(&input.term, &TERMS, "term"));
+    let status = errors.check(
+        "status",
+        parse_choice(&input.status, &BILLED_STATUSES, "status")
+            .map(|s| s.unwrap_or_else(|| "active".to_owned())),
+    );
+    let auto_renew = errors.check("auto_renew", parse_optional_bool(&input.auto_renew));
+    let unit_price = errors.check("unit_price", parse_price(&input.unit_price));
+    let currency = errors.check("currency", parse_currency(&input.currency));
+    let notes = errors.check("notes", parse_notes(&input.notes));
+    errors.into_result()?;
+    // Every field parsed (into_result said so): the defaults are never used.
+    let (unit_price, currency) = (unit_price.unwrap_or_default(), currency.unwrap_or_default());
+    if unit_price.is_some() && currency.is_none() {
+        return Err(AppError::field(
+            "currency",
+            "Give the currency of the unit price (such as EUR).",
+        ));
+    }
+    Ok(BilledFields {
+        product: product.unwrap_or_default(),
+        offer_id: offer_id.unwrap_or_default(),
+        pc_subscription_id: pc_subscription_id.unwrap_or_default(),
+        tenant_id: tenant_id.unwrap_or_default(),
+        quantity: quantity.unwrap_or_default(),
+        billing_cycle: billing_cycle.unwrap_or_default(),
+        term: term.unwrap_or_default(),
+        status: status.unwrap_or_default(),
+        auto_renew: auto_renew.unwrap_or_default(),
+        unit_price,
+        currency,
+        notes: notes.unwrap_or_default(),
+    })
+}
+
+/// Adds a billed row (`row` is `None`) or changes one that is still at the version the caller
+/// saw (`Some((id, version))`; a stale one is refused with 409 naming who changed it). Returns
+/// the row's id.
+pub async fn save_billed(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+    row: Option<(i64, i64)>,
+    input: &BilledInput,
+) -> Result<i64, AppError> {
+    let fields = parse_billed(input)?;
+    let mut tx = db.begin_write().await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
+    let now = now_millis();
+    let (id, before) = match row {
+        None => (
+            store::billed::insert(&mut tx, customer_id, &fields, &staff.email, now).await?,
+            None,
+        ),
+        Some((id, version)) => {
+            let (current, by, _) = store::billed::find(&mut tx, customer_id, id)
+                .await?
+                .ok_or_else(|| AppError::not_found("That billed row"))?;
+            if !store::billed::update(
+                &mut tx,
+                customer_id,
+                id,
+                version,
+                &fields,
+                &staff.email,
+                now,
+            )
+            .await?
+            {
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "{} was changed by {by} since you opened it (quantity now {}). Look at it again before saving.",
+                        current.product, current.quantity
+                    ),
+                });
+            }
+            (id, Some(audit_json(&BilledFields::of(&current))))
+        }
+    };
+    audit::record(
+        &mut tx,
+        staff,
+        now,
+        Change {
+            action: if before.is_some() {
+                "billed.change"
+            } else {
+                "billed.add"
+            },
+            customer_id: Some(customer_id),
+            subject: &format!("billed row {id}"),
+            before,
+            after: Some(audit_json(&fields)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Acknowledges one difference of the customer's reconciliation as it is now, with a note: it
+/// stays acknowledged until one of its values changes.
+pub async fn acknowledge(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+    row_key: &str,
+    kind: &str,
+    note: &str,
+) -> Result<(), AppError> {
+    let kind = DifferenceKind::parse(kind.trim())
+        .ok_or_else(|| AppError::field("kind", format!("{kind:?} is not a kind of difference.")))?;
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(AppError::field(
+            "note",
+            "Say why the difference is acknowledged.",
+        ));
+    }
+    if note.chars().count() > ACK_NOTE_MAX_CHARS {
+        return Err(AppError::field(
+            "note",
+            format!("The note is too long; {ACK_NOTE_MAX_CHARS} characters at most."),
+        ));
+    }
+    let mut tx = db.begin_write().await?;
+    ensure_visible(&mut tx, staff, customer_id).await?;
+    let (rows, _) = rows(&mut tx, customer_id).await?;
+    let difference = rows
+        .iter()
+        .find(|r| r.key == row_key)
+        .and_then(|r| r.differences.iter().find(|d| d.kind == kind))
+        .ok_or_else(|| AppError::Conflict {
+            message: "That difference is no longer there: the report changed since it was shown."
+                .into(),
+        })?;
+    let ack = Acknowledgement {
+        row_key: row_key.to_owned(),
+        kind,
+        pc: difference.pc.clone(),
+        billed: difference.billed.clone(),
+    };
+    let now = now_millis();
+    store::billed::acknowledge(&mut tx, customer_id, &ack, note, &staff.email, now).await?;
+    audit::record(
+        &mut tx,
+        staff,
+        now,
+        Change {
+            action: "reconciliation.acknowledge",
+            customer_id: Some(customer_id),
+            subject: &format!("{} {}", row_key, kind.as_str()),
+            before: None,
+            after: Some(json!({
+                "kind": kind.as_str(),
+                "pc": ack.pc,
+                "billed": ack.billed,
+                "note": note,
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

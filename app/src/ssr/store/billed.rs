@@ -1,0 +1,320 @@
+//! The billed record (what the partner bills each customer), the acknowledged differences of
+//! the reconciliation, and what the last sync left of Partner Center's side to reconcile with.
+
+use crate::{
+    model::{BilledRecord, DifferenceKind, Millis, PcSubscription},
+    ssr::reconcile::{Acknowledgement, TenantLicences},
+};
+use sqlx::{any::AnyRow, AnyConnection, Row};
+use std::collections::HashMap;
+
+/// A billed row's fields as written (the id, version and stamps are the store's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BilledFields {
+    pub product: String,
+    pub offer_id: Option<String>,
+    /// Lower case.
+    pub pc_subscription_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub quantity: i64,
+    pub billing_cycle: Option<String>,
+    pub term: Option<String>,
+    pub status: String,
+    pub auto_renew: Option<bool>,
+    pub unit_price: Option<String>,
+    pub currency: Option<String>,
+    pub notes: String,
+}
+
+impl BilledFields {
+    /// The fields of a record (as the report shows it).
+    pub fn of(record: &BilledRecord) -> Self {
+        BilledFields {
+            product: record.product.clone(),
+            offer_id: record.offer_id.clone(),
+            pc_subscription_id: record.pc_subscription_id.clone(),
+            tenant_id: record.tenant_id.clone(),
+            quantity: record.quantity,
+            billing_cycle: record.billing_cycle.clone(),
+            term: record.term.clone(),
+            status: record.status.clone(),
+            auto_renew: record.auto_renew,
+            unit_price: record.unit_price.clone(),
+            currency: record.currency.clone(),
+            notes: record.notes.clone(),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, version, product, offer_id, pc_subscription_id, tenant_id, quantity,
+    billing_cycle, term, status, auto_renew, unit_price, currency, notes";
+
+fn record(row: &AnyRow) -> Result<BilledRecord, sqlx::Error> {
+    Ok(BilledRecord {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        product: row.try_get("product")?,
+        offer_id: row.try_get("offer_id")?,
+        pc_subscription_id: row.try_get("pc_subscription_id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        quantity: row.try_get("quantity")?,
+        billing_cycle: row.try_get("billing_cycle")?,
+        term: row.try_get("term")?,
+        status: row.try_get("status")?,
+        auto_renew: row.try_get::<Option<i64>, _>("auto_renew")?.map(|v| v != 0),
+        unit_price: row.try_get("unit_price")?,
+        currency: row.try_get("currency")?,
+        notes: row.try_get("notes")?,
+    })
+}
+
+/// The customer's billed rows, oldest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<BilledRecord>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM billed_subscriptions WHERE customer_id = $1 ORDER BY id"
+    ))
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(record)
+    .collect()
+}
+
+/// One billed row of the customer, with who changed it last and when.
+pub async fn find(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    id: i64,
+) -> Result<Option<(BilledRecord, String, Millis)>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS}, updated_by, updated_at FROM billed_subscriptions
+         WHERE customer_id = $1 AND id = $2"
+    ))
+    .bind(customer_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        Ok((
+            record(&row)?,
+            row.try_get("updated_by")?,
+            row.try_get("updated_at")?,
+        ))
+    })
+    .transpose()
+}
+
+/// Adds a billed row (version 1); returns its id.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    fields: &BilledFields,
+    by: &str,
+    now: Millis,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO billed_subscriptions (customer_id, version, product, offer_id,
+             pc_subscription_id, tenant_id, quantity, billing_cycle, term, status, auto_renew,
+             unit_price, currency, notes, created_at, updated_at, updated_by)
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
+         RETURNING id",
+    )
+    .bind(customer_id)
+    .bind(&fields.product)
+    .bind(&fields.offer_id)
+    .bind(&fields.pc_subscription_id)
+    .bind(&fields.tenant_id)
+    .bind(fields.quantity)
+    .bind(&fields.billing_cycle)
+    .bind(&fields.term)
+    .bind(&fields.status)
+    .bind(fields.auto_renew.map(i64::from))
+    .bind(&fields.unit_price)
+    .bind(&fields.currency)
+    .bind(&fields.notes)
+    .bind(now)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+/// Replaces a billed row's fields if it is still at `version`; false when it is not (changed
+/// meanwhile, or not the customer's).
+pub async fn update(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    id: i64,
+    version: i64,
+    fields: &BilledFields,
+    by: &str,
+    now: Millis,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE billed_subscriptions SET version = version + 1, product = $4, offer_id = $5,
+             pc_subscription_id = $6, tenant_id = $7, quantity = $8, billing_cycle = $9,
+             term = $10, status = $11, auto_renew = $12, unit_price = $13, currency = $14,
+             notes = $15, updated_at = $16, updated_by = $17
+         WHERE customer_id = $1 AND id = $2 AND version = $3",
+    )
+    .bind(customer_id)
+    .bind(id)
+    .bind(version)
+    .bind(&fields.product)
+    .bind(&fields.offer_id)
+    .bind(&fields.pc_subscription_id)
+    .bind(&fields.tenant_id)
+    .bind(fields.quantity)
+    .bind(&fields.billing_cycle)
+    .bind(&fields.term)
+    .bind(&fields.status)
+    .bind(fields.auto_renew.map(i64::from))
+    .bind(&fields.unit_price)
+    .bind(&fields.currency)
+    .bind(&fields.notes)
+    .bind(now)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Partner Center's subscriptions of the customer's linked tenants, as the last sync left them.
+pub async fn pc_subscriptions(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<PcSubscription>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT s.subscription_id, s.tenant_id, s.offer_id, s.offer_name, s.quantity, s.status,
+                s.billing_cycle, s.term_duration, s.auto_renew, s.is_trial, s.commitment_end_date
+         FROM tenant_subscriptions s JOIN tenants t ON t.tenant_id = s.tenant_id
+         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL
+         ORDER BY s.tenant_id, s.subscription_id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(PcSubscription {
+                id: row.try_get("subscription_id")?,
+                tenant_id: row.try_get("tenant_id")?,
+                offer_id: row.try_get("offer_id")?,
+                offer_name: row.try_get("offer_name")?,
+                quantity: row.try_get("quantity")?,
+                status: row.try_get("status")?,
+                billing_cycle: row.try_get("billing_cycle")?,
+                term: row.try_get("term_duration")?,
+                auto_renew: row.try_get::<i64, _>("auto_renew")? != 0,
+                is_trial: row.try_get::<i64, _>("is_trial")? != 0,
+                commitment_end: row.try_get("commitment_end_date")?,
+            })
+        })
+        .collect()
+}
+
+/// Each linked tenant's licence counts (keyed by tenant id in lower case), and the time of the
+/// oldest snapshot among them (`None` when a tenant was never synced).
+pub async fn licences(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<(HashMap<String, TenantLicences>, Option<Millis>), sqlx::Error> {
+    let tenants: Vec<(String, Option<String>, Option<Millis>)> = sqlx::query_as(
+        "SELECT t.tenant_id, s.licences, s.fetched_at FROM tenants t
+         LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
+         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let skus: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT k.tenant_id, k.product_name, k.consumed_units FROM tenant_subscribed_skus k
+         JOIN tenants t ON t.tenant_id = k.tenant_id
+         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_tenant: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+    for (tenant, product, consumed) in skus {
+        by_tenant
+            .entry(tenant.to_lowercase())
+            .or_default()
+            .push((product, consumed));
+    }
+    let mut out = HashMap::new();
+    let mut oldest: Option<Millis> = None;
+    let mut never = tenants.is_empty();
+    for (tenant, state, fetched_at) in tenants {
+        let key = tenant.to_lowercase();
+        match fetched_at {
+            Some(at) => oldest = Some(oldest.map_or(at, |o| o.min(at))),
+            None => never = true,
+        }
+        let licences = match state.as_deref() {
+            Some("counted") => TenantLicences::Counted(by_tenant.remove(&key).unwrap_or_default()),
+            Some("needs_consent") => TenantLicences::NeedsDelegatedConsent,
+            // Failed keeps the last counts, which may be stale: not counted now.
+            _ => TenantLicences::NotCounted,
+        };
+        out.insert(key, licences);
+    }
+    Ok((out, if never { None } else { oldest }))
+}
+
+/// The customer's acknowledged differences.
+pub async fn acknowledgements(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<Acknowledgement>, sqlx::Error> {
+    let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT row_key, kind, pc_value, billed_value FROM reconciliation_acknowledgements
+         WHERE customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(row_key, kind, pc, billed)| {
+            Some(Acknowledgement {
+                row_key,
+                kind: DifferenceKind::parse(&kind)?,
+                pc,
+                billed,
+            })
+        })
+        .collect())
+}
+
+/// Records (or replaces) the acknowledgement of one difference, with its values as seen.
+pub async fn acknowledge(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    ack: &Acknowledgement,
+    note: &str,
+    by: &str,
+    now: Millis,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO reconciliation_acknowledgements
+             (customer_id, row_key, kind, pc_value, billed_value, note, by_email, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (customer_id, row_key, kind) DO UPDATE SET pc_value = $4,
+             billed_value = $5, note = $6, by_email = $7, at = $8",
+    )
+    .bind(customer_id)
+    .bind(&ack.row_key)
+    .bind(ack.kind.as_str())
+    .bind(&ack.pc)
+    .bind(&ack.billed)
+    .bind(note)
+    .bind(by)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
