@@ -18,7 +18,7 @@ use leptos_router::{
 use pages::{
     customer::{
         AccountManagersSectionPage, ConfigurationSectionPage, CustomerLayout, CustomerOverview,
-        TagsSectionPage, TenantsSectionPage,
+        ReconciliationPage, TagsSectionPage, TenantsSectionPage,
     },
     CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, ProviderDirectoryPage,
     SignInPage, SignedInLayout, SyncPage,
@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("configuration") view=ConfigurationSectionPage />
                         <Route path=path!("tenants") view=TenantsSectionPage />
                         <Route path=path!("tags") view=TagsSectionPage />
+                        <Route path=path!("reports/reconciliation") view=ReconciliationPage />
                         <Route path=path!("account-managers") view=AccountManagersSectionPage />
                     </ParentRoute>
                 </ParentRoute>

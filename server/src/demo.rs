@@ -357,6 +357,12 @@ const DEMO_OFFERS: [(&str, &str, &str); 4] = [
     ),
 ];
 
+/// A subscription id as Partner Center writes them (a GUID), made from the tenant's id and the
+/// subscription's number so that every run of the demo gives the same ones.
+fn subscription_id(tenant_id: &str, n: u64) -> String {
+    format!("{}{:012x}", &tenant_id[..24], 0x5ab0_0000_0000 + n)
+}
+
 /// What the demo's Partner Center knows: one entry per demo tenant, with two or three licensed
 /// subscriptions (every third tenant also an Azure plan) and license counts, some of them
 /// over-assigned as in real life.
@@ -374,7 +380,7 @@ pub fn simulator_data(tenants: &[(String, String, String)]) -> SimulatorData {
                 let consumed = quantity - (n % 4) as i64 + if n % 9 == 0 { 2 } else { 0 };
                 let annual = (n + k) % 3 == 0;
                 subscriptions.push(Subscription {
-                    id: format!("{}-{k}", &tenant_id[..8]),
+                    id: subscription_id(tenant_id, k as u64),
                     offer_id: format!("{offer_id}:0001"),
                     offer_name: offer_name.to_owned(),
                     friendly_name: offer_name.to_owned(),
@@ -422,7 +428,7 @@ pub fn simulator_data(tenants: &[(String, String, String)]) -> SimulatorData {
             }
             if n % 3 == 0 {
                 subscriptions.push(Subscription {
-                    id: format!("{}-azure", &tenant_id[..8]),
+                    id: subscription_id(tenant_id, 0xa2),
                     offer_id: "DZH318Z0BPS6:0001".into(),
                     offer_name: "Azure plan".into(),
                     friendly_name: "Azure plan".into(),

@@ -2,11 +2,13 @@
 
 mod account_managers;
 mod configuration;
+mod reconciliation;
 mod tags;
 mod tenants;
 
 pub use account_managers::AccountManagersSectionPage;
 pub use configuration::ConfigurationSectionPage;
+pub use reconciliation::ReconciliationPage;
 pub use tags::TagsSectionPage;
 pub use tenants::{SyncBadgeView, TenantsSectionPage};
 
@@ -32,6 +34,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "tenants",
         "Provider Tenants",
         "The customer's Microsoft tenants (name and tenant ID), their last sync, and Reload Reconciliation.",
+    ),
+    (
+        "reports/reconciliation",
+        "Reports",
+        "License Reconciliation: Partner Center's subscriptions beside the billed record, bought, assigned and billed, every difference typed.",
     ),
     (
         "tags",
@@ -66,10 +73,9 @@ pub fn CustomerLayout() -> impl IntoView {
     // "Customer Configuration · Contoso": the section the address names, then the customer.
     let section_label = move || {
         let path = location.pathname.get();
-        let slug = path.rsplit('/').next().unwrap_or_default().to_owned();
         SECTIONS
             .iter()
-            .find(|(s, ..)| *s == slug)
+            .find(|(slug, ..)| path.ends_with(&format!("/{slug}")))
             .map_or("Overview", |(_, label, _)| *label)
     };
     view! {
