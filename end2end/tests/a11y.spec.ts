@@ -66,6 +66,8 @@ test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testI
     `/customers/${id}/tenants`,
     `/customers/${id}/tags`,
     `/customers/${id}/account-managers`,
+    `/customers/${id}/reports/reconciliation`,
+    `/customers/${id}/reports/reconciliation?edit=new`,
     '/settings/defaults',
     '/settings/defaults?edit=commerce.max_trials',
     '/settings/overrides',

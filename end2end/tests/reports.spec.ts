@@ -1,0 +1,77 @@
+import { dataKey, expect, ready, signIn, snapshot, status, test } from './fixtures';
+
+const customers: Record<string, string> = {
+  'desktop-js': 'Oakridge Financial Advisors',
+  'desktop-nojs': 'Orchard Lane Nursery',
+  'phone-js': 'Pinecrest Retirement Living',
+  'phone-nojs': 'Quarry Hill Stone',
+};
+
+test('finance adopts the billed record, edits a quantity, sees the typed difference and acknowledges it', async ({ page }, testInfo) => {
+  const customer = customers[dataKey(testInfo)];
+  await signIn(page, testInfo, 'finance');
+  await page.getByLabel('Search customers').fill(customer);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: customer }).click();
+
+  // Partner Center's side first: a reload of the customer.
+  await page.getByRole('link', { name: 'Provider Tenants' }).first().click();
+  await ready(page, testInfo);
+  await page.getByRole('button', { name: 'Reload reconciliation' }).click();
+  await expect(status(page)).toContainText(customer);
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('sync-status').locator('.badge')).toHaveText('Synced', { timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+
+  await page.getByRole('link', { name: 'Reports' }).first().click();
+  await expect(page.getByRole('heading', { name: 'License Reconciliation' })).toBeVisible();
+  await ready(page, testInfo);
+  // Nothing is billed yet: every subscription is "Not billed".
+  const notBilled = page.locator('li[data-kind="missing_in_portal"]');
+  const unbilled = await notBilled.count();
+  expect(unbilled).toBeGreaterThan(0);
+  await page.getByRole('button', { name: /^Adopt \d+ unbilled subscriptions? from Partner Center$/ }).click();
+  await expect(status(page)).toHaveText(
+    `Adopted ${unbilled} subscription${unbilled === 1 ? '' : 's'} from Partner Center into the billed record.`,
+  );
+  await expect(notBilled).toHaveCount(0);
+
+  // Billing one fewer than bought: a typed difference with both numbers.
+  const row = page.locator('table.reconciliation tbody tr').first();
+  const bought = Number(await row.locator('td[data-label="Bought"]').innerText());
+  await ready(page, testInfo);
+  await row.getByRole('link', { name: /^Edit billed row/ }).click();
+  await expect(page.getByRole('heading', { name: /^Billed row \d+:/ })).toBeVisible();
+  await ready(page, testInfo);
+  await page.getByLabel('Quantity').fill(String(bought - 1));
+  await page.getByRole('button', { name: 'Save billed row' }).click();
+  await expect(status(page)).toContainText('Saved billed row');
+  const difference = row.locator('li[data-kind="quantity_bought_over_billed"]');
+  await expect(difference).toContainText(`Bought more than billed ${bought} bought, ${bought - 1} billed`);
+  await snapshot(page, testInfo, 'reconciliation');
+
+  // Acknowledged with a note, it leaves the open differences until asked for.
+  await ready(page, testInfo);
+  await difference.getByRole('link', { name: 'Acknowledge: Bought more than billed' }).click();
+  await ready(page, testInfo);
+  await page.getByLabel('Why is it acknowledged?').fill('One seat is free this quarter.');
+  await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+  await expect(status(page)).toHaveText('Difference acknowledged.');
+  await expect(page.locator('li[data-kind="quantity_bought_over_billed"]')).toHaveCount(0);
+  await page.getByRole('link', { name: 'Show acknowledged differences' }).click();
+  await expect(page.locator('li[data-kind="quantity_bought_over_billed"]').first()).toContainText('Acknowledged');
+});
+
+test('a reader sees the reconciliation but no way to change the billed record', async ({ page }, testInfo) => {
+  const customer = customers[dataKey(testInfo)];
+  await signIn(page, testInfo, 'reader');
+  await page.getByLabel('Search customers').fill(customer);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: customer }).click();
+  await page.getByRole('link', { name: 'Reports' }).first().click();
+  await expect(page.getByRole('heading', { name: 'License Reconciliation' })).toBeVisible();
+  await expect(page.getByTestId('read-only')).toContainText('the billed record is kept by System Admin or Finance Admin');
+  await expect(page.getByRole('link', { name: /Edit billed row|Acknowledge/ })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /Adopt/ })).toHaveCount(0);
+});
