@@ -488,8 +488,10 @@ pub async fn start_simulator(
             tenants.push((tenant_id, (*name).to_owned(), (*domain).to_owned()));
         }
     }
+    let data = simulator_data(&tenants);
+    seed_billed(state, &data).await?;
     let options = SimulatorOptions::default();
-    let simulator = Simulator::new(simulator_data(&tenants), options.clone());
+    let simulator = Simulator::new(data, options.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
@@ -507,6 +509,116 @@ pub async fn start_simulator(
     config.refresh_token = Some(Secret::new(options.refresh_token));
     tracing::info!(%addr, tenants = tenants.len(), "demo partner center simulator serving");
     Ok((config, task))
+}
+
+/// The demo's billed record: for each linked customer without one yet, its Partner Center
+/// subscriptions adopted, then a few differences planted the way they happen, so the License
+/// Reconciliation has something to show for every kind:
+/// - the first subscription billed two fewer, one more, or on another billing cycle;
+/// - the second not billed at all;
+/// - a third (where there is one) with auto-renew or the term recorded otherwise, or
+///   suspended in billing while active in Partner Center;
+/// - every fourth customer billed for a product Partner Center does not have;
+/// - every ninth with the first subscription billed twice.
+///
+/// (Licence counts above or below the bought and billed quantities come from the data itself.)
+async fn seed_billed(
+    state: &AppState,
+    data: &SimulatorData,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use app::ssr::{reconcile::adopted, store::billed::BilledFields};
+    let by_tenant: std::collections::HashMap<&str, &SimulatedCustomer> = data
+        .customers
+        .iter()
+        .map(|c| (c.customer.id.as_str(), c))
+        .collect();
+    let mut tx = state.db.begin_write().await?;
+    let customers: Vec<i64> = sqlx::query_scalar(
+        "SELECT c.id FROM customers c WHERE c.deleted_at IS NULL
+             AND EXISTS (SELECT 1 FROM tenants t WHERE t.customer_id = c.id AND t.unlinked_at IS NULL)
+             AND NOT EXISTS (SELECT 1 FROM billed_subscriptions b WHERE b.customer_id = c.id)
+         ORDER BY c.id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let now = now_millis();
+    let by = DEMO_STAFF[0].0;
+    for (i, customer_id) in customers.into_iter().enumerate() {
+        let tenants: Vec<String> = sqlx::query_scalar(
+            "SELECT tenant_id FROM tenants WHERE customer_id = $1 AND unlinked_at IS NULL ORDER BY tenant_id",
+        )
+        .bind(customer_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut subscriptions: Vec<app::model::PcSubscription> = tenants
+            .iter()
+            .filter_map(|t| by_tenant.get(t.as_str()))
+            .flat_map(|c| {
+                c.subscriptions.iter().map(|s| app::model::PcSubscription {
+                    id: s.id.clone(),
+                    tenant_id: c.customer.id.clone(),
+                    offer_id: s.offer_id.clone(),
+                    offer_name: s.offer_name.clone(),
+                    quantity: s.quantity,
+                    status: s.status.clone(),
+                    billing_cycle: s.billing_cycle.clone(),
+                    term: s.term_duration.clone(),
+                    auto_renew: s.auto_renew_enabled,
+                    is_trial: s.is_trial,
+                    commitment_end: s.commitment_end_date.clone(),
+                })
+            })
+            .collect();
+        subscriptions.sort_by(|a, b| a.id.cmp(&b.id));
+        for (k, sub) in subscriptions.iter().enumerate() {
+            let mut row = BilledFields::of(&adopted(sub));
+            match k {
+                0 => match i % 3 {
+                    0 => row.quantity = (row.quantity - 2).max(0),
+                    1 => row.quantity += 1,
+                    _ => {
+                        row.billing_cycle = Some(
+                            if sub.billing_cycle == "annual" {
+                                "monthly"
+                            } else {
+                                "annual"
+                            }
+                            .into(),
+                        )
+                    }
+                },
+                1 => continue,
+                _ => match i % 3 {
+                    0 => row.auto_renew = Some(!sub.auto_renew),
+                    1 => row.term = Some(if sub.term == "P1Y" { "P1M" } else { "P1Y" }.into()),
+                    _ => row.status = "suspended".into(),
+                },
+            }
+            store::billed::insert(&mut tx, customer_id, &row, by, now).await?;
+            if k == 0 && i % 9 == 0 {
+                store::billed::insert(&mut tx, customer_id, &row, by, now).await?;
+            }
+        }
+        if i % 4 == 0 {
+            let extra = BilledFields {
+                product: "Dynamics 365 Business Central Essentials".into(),
+                offer_id: None,
+                pc_subscription_id: None,
+                tenant_id: None,
+                quantity: 3,
+                billing_cycle: Some("monthly".into()),
+                term: Some("P1M".into()),
+                status: "active".into(),
+                auto_renew: Some(true),
+                unit_price: Some("70.00".into()),
+                currency: Some("EUR".into()),
+                notes: "Billed from the old contract.".into(),
+            };
+            store::billed::insert(&mut tx, customer_id, &extra, by, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

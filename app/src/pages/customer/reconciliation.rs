@@ -270,6 +270,9 @@ fn describe(d: &Difference) -> String {
         }
         DifferenceKind::AssignedOverBought => pc,
         DifferenceKind::BilledOverAssigned => format!("{pc} assigned, {billed} billed"),
+        DifferenceKind::DuplicateBilled if billed.starts_with("billed row") => {
+            format!("{billed} also claims subscription {pc}")
+        }
         DifferenceKind::DuplicateBilled => format!("{billed} claim subscription {pc}"),
         DifferenceKind::Status
         | DifferenceKind::BillingCycle
