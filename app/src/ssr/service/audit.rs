@@ -1,6 +1,7 @@
 //! Writes audit lines for changes made by staff.
 
 use crate::{
+    error::AppError,
     model::{Millis, StaffView},
     ssr::store::{self, audit::AuditEntry},
 };
@@ -50,4 +51,45 @@ pub async fn record_by(
         },
     )
     .await
+}
+
+/// Who asked: a staff member, or the command line / a job (named in the audit).
+#[derive(Clone, Copy)]
+pub enum Actor<'a> {
+    Staff(&'a StaffView),
+    System(&'a str),
+}
+
+impl Actor<'_> {
+    pub(crate) fn id_and_email(&self) -> (Option<i64>, &str) {
+        match self {
+            Actor::Staff(staff) => (Some(staff.id), staff.email.as_str()),
+            Actor::System(name) => (None, name),
+        }
+    }
+
+    /// Refuses a customer this actor may not see (the command line sees every customer).
+    pub(crate) async fn ensure_visible(
+        &self,
+        conn: &mut AnyConnection,
+        customer_id: i64,
+    ) -> Result<(), AppError> {
+        match self {
+            Actor::Staff(staff) => super::customers::ensure_visible(conn, staff, customer_id).await,
+            Actor::System(_) => store::customers::find(conn, customer_id)
+                .await?
+                .map(|_| ())
+                .ok_or_else(|| AppError::not_found("The customer")),
+        }
+    }
+
+    pub(crate) async fn audit(
+        &self,
+        conn: &mut AnyConnection,
+        at: Millis,
+        change: Change<'_>,
+    ) -> Result<(), sqlx::Error> {
+        let (actor_id, actor_email) = self.id_and_email();
+        record_by(conn, actor_id, actor_email, at, change).await
+    }
 }

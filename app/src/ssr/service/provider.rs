@@ -55,46 +55,7 @@ impl From<&Customer> for ListedTenant {
     }
 }
 
-/// Who asked: a staff member, or the command line / a job (named in the audit).
-#[derive(Clone, Copy)]
-pub enum Actor<'a> {
-    Staff(&'a StaffView),
-    System(&'a str),
-}
-
-impl Actor<'_> {
-    fn id_and_email(&self) -> (Option<i64>, &str) {
-        match self {
-            Actor::Staff(staff) => (Some(staff.id), staff.email.as_str()),
-            Actor::System(name) => (None, name),
-        }
-    }
-
-    /// Refuses a customer this actor may not see (the command line sees every customer).
-    async fn ensure_visible(
-        &self,
-        conn: &mut AnyConnection,
-        customer_id: i64,
-    ) -> Result<(), AppError> {
-        match self {
-            Actor::Staff(staff) => ensure_visible(conn, staff, customer_id).await,
-            Actor::System(_) => store::customers::find(conn, customer_id)
-                .await?
-                .map(|_| ())
-                .ok_or_else(|| AppError::not_found("The customer")),
-        }
-    }
-
-    async fn audit(
-        &self,
-        conn: &mut AnyConnection,
-        at: Millis,
-        change: Change<'_>,
-    ) -> Result<(), sqlx::Error> {
-        let (actor_id, actor_email) = self.id_and_email();
-        super::audit::record_by(conn, actor_id, actor_email, at, change).await
-    }
-}
+pub use super::audit::Actor;
 
 /// Lists every customer of the partner from Partner Center and applies the difference.
 pub async fn refresh(
