@@ -17,8 +17,8 @@ use leptos_router::{
 };
 use pages::{
     customer::{
-        AccountManagersSectionPage, ConfigurationSectionPage, CustomerLayout, CustomerOverview,
-        ReconciliationPage, TagsSectionPage, TenantsSectionPage,
+        AccountManagersSectionPage, ConfigurationSectionPage, ConsumptionPage, CustomerLayout,
+        CustomerOverview, ReconciliationPage, ReportsLayout, TagsSectionPage, TenantsSectionPage,
     },
     CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, ProviderDirectoryPage,
     SignInPage, SignedInLayout, SyncPage,
@@ -65,7 +65,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("configuration") view=ConfigurationSectionPage />
                         <Route path=path!("tenants") view=TenantsSectionPage />
                         <Route path=path!("tags") view=TagsSectionPage />
-                        <Route path=path!("reports/reconciliation") view=ReconciliationPage />
+                        <ParentRoute path=path!("reports") view=ReportsLayout>
+                            <Route path=path!("") view=ReconciliationPage />
+                            <Route path=path!("reconciliation") view=ReconciliationPage />
+                            <Route path=path!("consumption") view=ConsumptionPage />
+                        </ParentRoute>
                         <Route path=path!("account-managers") view=AccountManagersSectionPage />
                     </ParentRoute>
                 </ParentRoute>

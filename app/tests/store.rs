@@ -1692,7 +1692,7 @@ async fn effective_configuration_covers_a_large_catalog_with_overrides_applied(s
     let all = service::configuration::effective_all(&mut conn, c)
         .await
         .unwrap();
-    assert_eq!(all.len(), 224);
+    assert_eq!(all.len(), 225);
     let cycle = all.iter().find(|s| s.key == "billing.cycle").unwrap();
     assert_eq!(
         (cycle.value.as_str(), cycle.source),

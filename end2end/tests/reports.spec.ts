@@ -75,3 +75,39 @@ test('a reader sees the reconciliation but no way to change the billed record', 
   await expect(page.getByRole('link', { name: /Edit billed row|Acknowledge/ })).toHaveCount(0);
   await expect(page.getByRole('button', { name: /Adopt/ })).toHaveCount(0);
 });
+
+test('the consumption report shows a chart per product and both reports download as CSV', async ({ page }, testInfo) => {
+  const customer = customers[dataKey(testInfo)];
+  await signIn(page, testInfo, 'reader');
+  await page.getByLabel('Search customers').fill(customer);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: customer }).click();
+  await page.getByRole('link', { name: 'Reports' }).first().click();
+  await page.getByRole('link', { name: 'License Consumption' }).click();
+  await expect(page.getByRole('heading', { name: 'License Consumption' })).toBeVisible();
+  await ready(page, testInfo);
+  const bars = page.locator('svg.usage-bar');
+  expect(await bars.count()).toBeGreaterThan(0);
+  await expect(bars.first()).toBeVisible();
+  await expect(bars.first()).toHaveAttribute('aria-label', /assigned of \d+ purchased/);
+  await snapshot(page, testInfo, 'consumption');
+
+  for (const [tab, header] of [
+    ['License Consumption', 'customer_id,customer,tenant_id,product,sku_part_number,purchased,active,warning,suspended,assigned,unassigned,utilisation_percent,over_assigned,under_used,subscription_id,subscription_offer,subscription_quantity,term,billing_cycle,commitment_end,renewal_decision_date'],
+    ['License Reconciliation', 'customer_id,customer,product,offer_id,pc_subscription_id,tenant_id,bought,assigned,billed,billed_row_id,difference,pc_value,billed_value,acknowledged,snapshot_at'],
+  ]) {
+    await page.getByRole('link', { name: tab }).click();
+    await expect(page.getByRole('heading', { name: tab })).toBeVisible();
+    await ready(page, testInfo);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const stream = await download.createReadStream();
+    let text = '';
+    for await (const chunk of stream) text += chunk.toString();
+    expect(text.split('\r\n')[0]).toBe(header);
+    expect(text.split('\r\n').length).toBeGreaterThan(2);
+  }
+});

@@ -6,6 +6,7 @@ pub mod bench_customers;
 pub mod bench_link;
 pub mod bench_sign_in;
 pub mod config;
+pub mod csv_export;
 pub mod demo;
 pub mod gate;
 pub mod headers;

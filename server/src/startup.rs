@@ -9,8 +9,8 @@ use app::{
     App,
 };
 use axum::{
-    extract::{FromRef, Path, State},
-    http::StatusCode,
+    extract::{FromRef, Path, Query, State},
+    http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Extension, Json, Router,
@@ -61,6 +61,18 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
         .route(
             app::api::CUSTOMER_RECONCILIATION_ROUTE,
             get(customer_reconciliation),
+        )
+        .route(
+            app::api::CUSTOMER_RECONCILIATION_CSV_ROUTE,
+            get(customer_reconciliation_csv),
+        )
+        .route(
+            app::api::CUSTOMER_CONSUMPTION_ROUTE,
+            get(customer_consumption),
+        )
+        .route(
+            app::api::CUSTOMER_CONSUMPTION_CSV_ROUTE,
+            get(customer_consumption_csv),
         )
         .leptos_routes_with_context(
             &state,
@@ -158,6 +170,97 @@ async fn customer_reconciliation(
             }))
             .into_response()
         }
+        Err(error) => crate::gate::error_response(error),
+    }
+}
+
+/// The caller, refused unless signed in and allowed to see reports (the gate checked it
+/// already; this checks again).
+fn report_reader(staff: Option<app::model::StaffView>) -> Result<app::model::StaffView, AppError> {
+    let staff = staff.ok_or(AppError::Unauthenticated)?;
+    if !staff.role.allows(Permission::ViewReports) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(staff)
+}
+
+/// `?excel=1`: a CSV for Excel (with a byte order mark).
+#[derive(serde::Deserialize)]
+struct CsvQuery {
+    #[serde(default)]
+    excel: Option<String>,
+}
+
+/// A CSV answer, named after the report, the customer and the day.
+fn csv_response(bytes: Vec<u8>, report: &str, customer: &str) -> Response {
+    let today = app::model::rfc3339(app::ssr::db::now_millis());
+    let name = crate::csv_export::file_name(report, customer, &today[..10]);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// `GET /api/customers/{id}/reports/reconciliation.csv`: the License Reconciliation as CSV.
+async fn customer_reconciliation_csv(
+    State(state): State<AppState>,
+    Path(customer_id): Path<i64>,
+    Query(query): Query<CsvQuery>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+) -> Response {
+    let answer = async {
+        let staff = report_reader(staff)?;
+        app::ssr::service::reports::reconciliation(&state.db, &staff, customer_id).await
+    };
+    match answer.await {
+        Ok(report) => match crate::csv_export::reconciliation(&report, query.excel.is_some()) {
+            Ok(bytes) => csv_response(bytes, "reconciliation", &report.customer_name),
+            Err(e) => crate::gate::error_response(app::ssr::internal_error(&e)),
+        },
+        Err(error) => crate::gate::error_response(error),
+    }
+}
+
+/// `GET /api/customers/{id}/reports/consumption`: the License Consumption as JSON.
+async fn customer_consumption(
+    State(state): State<AppState>,
+    Path(customer_id): Path<i64>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+) -> Response {
+    let answer = async {
+        let staff = report_reader(staff)?;
+        app::ssr::service::reports::consumption(&state.db, &staff, customer_id).await
+    };
+    match answer.await {
+        Ok(report) => Json(report).into_response(),
+        Err(error) => crate::gate::error_response(error),
+    }
+}
+
+/// `GET /api/customers/{id}/reports/consumption.csv`: the License Consumption as CSV.
+async fn customer_consumption_csv(
+    State(state): State<AppState>,
+    Path(customer_id): Path<i64>,
+    Query(query): Query<CsvQuery>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+) -> Response {
+    let answer = async {
+        let staff = report_reader(staff)?;
+        app::ssr::service::reports::consumption(&state.db, &staff, customer_id).await
+    };
+    match answer.await {
+        Ok(report) => match crate::csv_export::consumption(&report, query.excel.is_some()) {
+            Ok(bytes) => csv_response(bytes, "consumption", &report.customer_name),
+            Err(e) => crate::gate::error_response(app::ssr::internal_error(&e)),
+        },
         Err(error) => crate::gate::error_response(error),
     }
 }

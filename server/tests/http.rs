@@ -826,7 +826,7 @@ async fn effective_configuration_is_served_as_json_with_the_same_rules() {
         body["settings"]["billing.cycle"]["source"],
         "global_default"
     );
-    assert_eq!(body["settings"].as_object().unwrap().len(), 24);
+    assert_eq!(body["settings"].as_object().unwrap().len(), 25);
 
     let anonymous = app.client().get(url(north)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
@@ -1094,6 +1094,12 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             format!("/api/customers/{c}/reports/reconciliation"),
             vec![],
         )),
+        "/api/get_consumption" => post(vec![("customer_id", c)]),
+        "/api/customers/{id}/reports/reconciliation.csv"
+        | "/api/customers/{id}/reports/consumption"
+        | "/api/customers/{id}/reports/consumption.csv" => {
+            Some((reqwest::Method::GET, path.replace("{id}", &c), vec![]))
+        }
         _ => None,
     }
 }
@@ -1676,4 +1682,48 @@ async fn the_reconciliation_json_has_the_documented_shape_and_follows_the_access
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn both_reports_download_as_csv_with_their_columns_and_a_named_file() {
+    let app = spawn_app().await;
+    let north = app.customer("North Co", "North").await;
+    let reader = app.signed_in(Role::Reader).await;
+    for (report, header) in [
+        (
+            "consumption",
+            "customer_id,customer,tenant_id,product,sku_part_number,purchased,",
+        ),
+        (
+            "reconciliation",
+            "customer_id,customer,product,offer_id,pc_subscription_id,tenant_id,bought,",
+        ),
+    ] {
+        let url = format!("{}/api/customers/{north}/reports/{report}.csv", app.base);
+        let res = reader.get(&url).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{report}");
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "text/csv; charset=utf-8"
+        );
+        let disposition = res.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            disposition.starts_with(&format!("attachment; filename=\"{report}-north-co-20")),
+            "{disposition}"
+        );
+        let body = res.text().await.unwrap();
+        assert!(body.starts_with(header), "{report}: {body}");
+        let excel = reader.get(format!("{url}?excel=1")).send().await.unwrap();
+        let bytes = excel.bytes().await.unwrap();
+        assert!(
+            bytes.starts_with("\u{feff}customer_id,".as_bytes()),
+            "{report}"
+        );
+        // Anonymous callers get nothing.
+        let res = app.client().get(&url).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
 }

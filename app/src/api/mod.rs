@@ -199,6 +199,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Requires(Permission::ViewReports),
     ),
     Endpoint::customer(
+        reports::GetConsumption::PATH,
+        Access::Requires(Permission::ViewReports),
+    ),
+    Endpoint::customer(
         reports::AdoptBilled::PATH,
         Access::Requires(Permission::ManageBilled),
     ),
@@ -214,6 +218,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
         CUSTOMER_RECONCILIATION_ROUTE,
         Access::Requires(Permission::ViewReports),
     ),
+    Endpoint::customer(
+        CUSTOMER_RECONCILIATION_CSV_ROUTE,
+        Access::Requires(Permission::ViewReports),
+    ),
+    Endpoint::customer(
+        CUSTOMER_CONSUMPTION_ROUTE,
+        Access::Requires(Permission::ViewReports),
+    ),
+    Endpoint::customer(
+        CUSTOMER_CONSUMPTION_CSV_ROUTE,
+        Access::Requires(Permission::ViewReports),
+    ),
 ];
 
 /// `GET`: a customer's effective configuration as JSON, for other systems (a plain JSON route
@@ -222,6 +238,13 @@ pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuratio
 
 /// `GET`: a customer's License Reconciliation as JSON, for other systems.
 pub const CUSTOMER_RECONCILIATION_ROUTE: &str = "/api/customers/{id}/reports/reconciliation";
+/// `GET`: the same as CSV (`?excel=1`: with a byte order mark for Excel).
+pub const CUSTOMER_RECONCILIATION_CSV_ROUTE: &str =
+    "/api/customers/{id}/reports/reconciliation.csv";
+/// `GET`: a customer's License Consumption as JSON.
+pub const CUSTOMER_CONSUMPTION_ROUTE: &str = "/api/customers/{id}/reports/consumption";
+/// `GET`: the same as CSV (`?excel=1`: with a byte order mark for Excel).
+pub const CUSTOMER_CONSUMPTION_CSV_ROUTE: &str = "/api/customers/{id}/reports/consumption.csv";
 
 /// The endpoint a path is (`{id}` in a route stands for a number); `None` for any other path.
 pub fn endpoint_for(path: &str) -> Option<&'static Endpoint> {

@@ -16,8 +16,9 @@ pub use provider::{
 pub use reports::{
     parse_choice, parse_currency, parse_notes, parse_offer_id, parse_optional_bool,
     parse_optional_guid, parse_price, parse_product, parse_quantity, AssignedState, BilledRecord,
-    Difference, DifferenceKind, PcSubscription, ReconciliationReport, ReconciliationRow,
-    BILLED_QUANTITY_MAX, BILLED_STATUSES, BILLING_CYCLES, TERMS,
+    ConsumptionReport, Difference, DifferenceKind, PcSubscription, ProductUsage,
+    ReconciliationReport, ReconciliationRow, UsageSubscription, BILLED_QUANTITY_MAX,
+    BILLED_STATUSES, BILLING_CYCLES, TERMS,
 };
 pub use role::{Permission, Role};
 pub use setting::{resolve, ChoiceOption, SettingKind, ValueSource};

@@ -401,3 +401,54 @@ mod tests {
         assert!(parse_notes(&"x".repeat(1001)).is_err());
     }
 }
+
+/// One subscription behind a product of the License Consumption report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSubscription {
+    pub id: String,
+    pub offer_name: String,
+    pub quantity: i64,
+    pub term: String,
+    pub billing_cycle: String,
+    /// As Partner Center gives it (a date, or a date and time).
+    pub commitment_end: String,
+    /// The date by which to decide on renewing (an annual or three-year commitment ending within
+    /// the customer's renewal reminder days), ISO 8601.
+    pub renewal_decision: Option<String>,
+}
+
+/// One product (subscribed SKU) of a tenant: its licence counts and the subscriptions behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductUsage {
+    pub tenant_id: String,
+    pub product: String,
+    pub sku_part_number: String,
+    pub purchased: i64,
+    pub active: i64,
+    pub warning: i64,
+    pub suspended: i64,
+    pub assigned: i64,
+    pub unassigned: i64,
+    /// Assigned as a share of purchased, in whole percent; `None` with nothing purchased.
+    pub utilisation_percent: Option<i64>,
+    pub over_assigned: bool,
+    pub under_used: bool,
+    pub subscriptions: Vec<UsageSubscription>,
+}
+
+/// The License Consumption report of one customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumptionReport {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub snapshot_at: Option<crate::model::Millis>,
+    pub stale: bool,
+    /// Below this utilisation a product is flagged under-used (the customer's setting).
+    pub under_used_percent: i64,
+    /// Commitments ending within this many days get a renewal decision date (the customer's
+    /// setting; 0: none).
+    pub renewal_reminder_days: i64,
+    /// Tenants whose licence counts need delegated consent (none are shown for them).
+    pub tenants_needing_consent: Vec<String>,
+    pub products: Vec<ProductUsage>,
+}

@@ -1,11 +1,13 @@
-//! Reports: the billed record and the License Reconciliation.
+//! Reports: the billed record, the License Reconciliation and the License Consumption.
 
 mod acknowledge_difference;
 mod adopt_billed;
+mod get_consumption;
 mod get_reconciliation;
 mod save_billed;
 
 pub use acknowledge_difference::*;
 pub use adopt_billed::*;
+pub use get_consumption::*;
 pub use get_reconciliation::*;
 pub use save_billed::*;

@@ -2,13 +2,17 @@
 
 mod account_managers;
 mod configuration;
+mod consumption;
 mod reconciliation;
+mod reports;
 mod tags;
 mod tenants;
 
 pub use account_managers::AccountManagersSectionPage;
 pub use configuration::ConfigurationSectionPage;
+pub use consumption::ConsumptionPage;
 pub use reconciliation::ReconciliationPage;
+pub use reports::ReportsLayout;
 pub use tags::TagsSectionPage;
 pub use tenants::{SyncBadgeView, TenantsSectionPage};
 
@@ -36,9 +40,9 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "The customer's Microsoft tenants (name and tenant ID), their last sync, and Reload Reconciliation.",
     ),
     (
-        "reports/reconciliation",
+        "reports",
         "Reports",
-        "License Reconciliation: Partner Center's subscriptions beside the billed record, bought, assigned and billed, every difference typed.",
+        "License Reconciliation (Partner Center beside the billed record, every difference typed) and License Consumption (licences purchased, assigned and unassigned, as CSV too).",
     ),
     (
         "tags",
@@ -75,7 +79,9 @@ pub fn CustomerLayout() -> impl IntoView {
         let path = location.pathname.get();
         SECTIONS
             .iter()
-            .find(|(slug, ..)| path.ends_with(&format!("/{slug}")))
+            .find(|(slug, ..)| {
+                path.ends_with(&format!("/{slug}")) || path.contains(&format!("/{slug}/"))
+            })
             .map_or("Overview", |(_, label, _)| *label)
     };
     view! {

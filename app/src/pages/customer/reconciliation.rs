@@ -245,6 +245,12 @@ fn Report(
         <div class="directory-head">
             <p data-testid="recon-summary">{summary}</p>
             {toggle}
+            <a class="button" href=format!("/api/customers/{customer_id}/reports/reconciliation.csv") download="" rel="external">
+                "Download CSV"
+            </a>
+            <a class="button" href=format!("/api/customers/{customer_id}/reports/reconciliation.csv?excel=1") download="" rel="external">
+                "CSV for Excel"
+            </a>
         </div>
         <div class="section-actions">{adopt_all} {add_link}</div>
         {editor}

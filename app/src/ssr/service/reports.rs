@@ -10,11 +10,12 @@ use crate::{
     error::{AppError, FieldErrors},
     model::{
         parse_choice, parse_currency, parse_notes, parse_offer_id, parse_optional_bool,
-        parse_optional_guid, parse_price, parse_product, parse_quantity, DifferenceKind,
-        Permission, ReconciliationReport, ReconciliationRow, StaffView, BILLED_STATUSES,
-        BILLING_CYCLES, SYNC_STALE_AFTER_MS, TERMS,
+        parse_optional_guid, parse_price, parse_product, parse_quantity, ConsumptionReport,
+        DifferenceKind, Permission, ReconciliationReport, ReconciliationRow, StaffView,
+        BILLED_STATUSES, BILLING_CYCLES, SYNC_STALE_AFTER_MS, TERMS,
     },
     ssr::{
+        consumption::UsageRules,
         db::{now_millis, Db},
         reconcile::{adopted, apply_acknowledgements, reconcile, Acknowledgement},
         store::{self, billed::BilledFields},
@@ -45,6 +46,68 @@ async fn customer_name(conn: &mut AnyConnection, customer_id: i64) -> Result<Str
         .await?
         .map(|c| c.1)
         .ok_or_else(|| AppError::not_found("The customer"))
+}
+
+/// A whole number setting of the customer (its integer part; `fallback` when unreadable).
+async fn setting_number(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    key: &str,
+    fallback: i64,
+) -> Result<i64, AppError> {
+    let value = super::configuration::effective_one(conn, customer_id, key).await?;
+    Ok(value
+        .and_then(|v| {
+            v.value
+                .split('.')
+                .next()
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(fallback))
+}
+
+/// The License Consumption report of one customer: each product's licences, flags by the
+/// customer's own settings (under-used below `reports.under_used_percent`, renewal decisions
+/// within `notifications.renewal_reminder_days`).
+pub async fn consumption(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<ConsumptionReport, AppError> {
+    let mut conn = db.pool().acquire().await?;
+    ensure_visible(&mut conn, staff, customer_id).await?;
+    let customer_name = customer_name(&mut conn, customer_id).await?;
+    let under_used_percent =
+        setting_number(&mut conn, customer_id, "reports.under_used_percent", 50).await?;
+    let renewal_reminder_days = setting_number(
+        &mut conn,
+        customer_id,
+        "notifications.renewal_reminder_days",
+        30,
+    )
+    .await?;
+    let (skus, tenants_needing_consent) = store::billed::sku_counts(&mut conn, customer_id).await?;
+    let subscriptions = store::billed::pc_subscriptions(&mut conn, customer_id).await?;
+    let (_, snapshot_at) = store::billed::licences(&mut conn, customer_id).await?;
+    let now = now_millis();
+    let today = time::OffsetDateTime::from_unix_timestamp(now / 1000)
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MIN);
+    let rules = UsageRules {
+        under_used_percent,
+        renewal_reminder_days,
+        today,
+    };
+    Ok(ConsumptionReport {
+        customer_id,
+        customer_name,
+        snapshot_at,
+        stale: snapshot_at.is_some_and(|at| now - at > SYNC_STALE_AFTER_MS),
+        under_used_percent,
+        renewal_reminder_days,
+        tenants_needing_consent,
+        products: crate::ssr::consumption::consumption(&skus, &subscriptions, &rules),
+    })
 }
 
 /// The License Reconciliation of one customer.

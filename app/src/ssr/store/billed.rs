@@ -318,3 +318,48 @@ pub async fn acknowledge(
     .await
     .map(|_| ())
 }
+
+/// The licence counts of the customer's linked tenants whose last sync counted them, and the
+/// tenants whose counts need delegated consent.
+pub async fn sku_counts(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<(Vec<crate::ssr::consumption::SkuCounts>, Vec<String>), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT k.tenant_id, k.product_name, k.sku_part_number, k.total_units, k.active_units,
+                k.warning_units, k.suspended_units, k.consumed_units, k.available_units
+         FROM tenant_subscribed_skus k
+         JOIN tenants t ON t.tenant_id = k.tenant_id
+         JOIN tenant_snapshots s ON s.tenant_id = k.tenant_id
+         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL AND s.licences = 'counted'
+         ORDER BY k.product_name, k.tenant_id",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let skus = rows
+        .iter()
+        .map(|row| {
+            Ok(crate::ssr::consumption::SkuCounts {
+                tenant_id: row.try_get("tenant_id")?,
+                product: row.try_get("product_name")?,
+                sku_part_number: row.try_get("sku_part_number")?,
+                total: row.try_get("total_units")?,
+                active: row.try_get("active_units")?,
+                warning: row.try_get("warning_units")?,
+                suspended: row.try_get("suspended_units")?,
+                consumed: row.try_get("consumed_units")?,
+                available: row.try_get("available_units")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let needing_consent: Vec<String> = sqlx::query_scalar(
+        "SELECT t.tenant_id FROM tenants t JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
+         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL AND s.licences = 'needs_consent'
+         ORDER BY t.tenant_id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?;
+    Ok((skus, needing_consent))
+}
