@@ -88,6 +88,8 @@ on_both_backends!(
     adopted_billed_rows_reconcile_and_an_edit_shows_a_typed_difference_acknowledged_until_it_changes,
     billed_rows_are_versioned_and_a_stale_edit_names_who_changed_it,
     an_invalid_billed_row_is_refused_field_by_field_and_nothing_is_saved,
+    an_import_replaces_the_billed_record_of_the_customers_it_names_after_a_dry_run,
+    an_import_with_a_rejected_line_writes_nothing,
     a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_the_billed_record,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
     a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
@@ -1038,6 +1040,138 @@ async fn billed_rows_are_versioned_and_a_stale_edit_names_who_changed_it(state: 
             format!("billed.change billed row {id} by finance@x.test"),
         ]
     );
+}
+
+fn import_file(text: &str) -> Vec<service::billed_import::ImportLine> {
+    service::billed_import::read(text.as_bytes()).unwrap()
+}
+
+async fn billed_rows(state: &AppState, customer: i64) -> Vec<(String, i64, String, i64)> {
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::billed::list(&mut conn, customer)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.product, b.quantity, b.status, b.version))
+        .collect()
+}
+
+async fn an_import_replaces_the_billed_record_of_the_customers_it_names_after_a_dry_run(
+    state: AppState,
+) {
+    use service::billed_import::{import, LineAction};
+    use service::provider::Actor;
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let finance = staff(&state, "finance@x.test", Role::Finance).await;
+    let a =
+        customer_with_tenants(&state, "Contoso", &["11111111-0000-4000-8000-00000000000a"]).await;
+    let b = customer(&state, "Fabrikam", "fabrikam.test").await;
+    for (c, product, quantity) in [
+        (a, "Office 365 E3", "25"),
+        (a, "Visio Plan 2", "2"),
+        (b, "Teams", "9"),
+    ] {
+        service::reports::save_billed(&state.db, &admin, c, None, &billed_input(product, quantity))
+            .await
+            .unwrap();
+    }
+    // Contoso named by id and by its tenant: E3 changes, Project is new, Visio is ended.
+    let file = format!(
+        "customer,product,quantity,unit_price,currency\n{a},office 365 e3,30,,\n11111111-0000-4000-8000-00000000000A,Project Plan 3,4,12.50,EUR\n"
+    );
+    let lines = import_file(&file);
+    let plan = import(&state.db, Actor::Staff(&finance), &lines, true)
+        .await
+        .unwrap();
+    assert_eq!(plan.rejected(), 0);
+    assert!(
+        matches!(&plan.lines[0].2, LineAction::Change { changes, .. } if *changes == ["product", "quantity"]),
+        "{plan:?}"
+    );
+    assert_eq!(plan.lines[1].2, LineAction::Create);
+    assert_eq!(plan.ended.len(), 1);
+    assert_eq!(plan.ended[0].2, "Visio Plan 2");
+    // A dry run writes nothing.
+    assert_eq!(
+        billed_rows(&state, a).await,
+        [
+            ("Office 365 E3".to_owned(), 25, "active".to_owned(), 1),
+            ("Visio Plan 2".to_owned(), 2, "active".to_owned(), 1)
+        ]
+    );
+    import(&state.db, Actor::Staff(&finance), &lines, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        billed_rows(&state, a).await,
+        [
+            ("office 365 e3".to_owned(), 30, "active".to_owned(), 2),
+            ("Visio Plan 2".to_owned(), 2, "ended".to_owned(), 2),
+            ("Project Plan 3".to_owned(), 4, "active".to_owned(), 1)
+        ]
+    );
+    // Fabrikam was not named: untouched.
+    assert_eq!(
+        billed_rows(&state, b).await,
+        [("Teams".to_owned(), 9, "active".to_owned(), 1)]
+    );
+    // Again: nothing changes, nothing more is ended.
+    let again = import(&state.db, Actor::System("command line"), &lines, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.created(), again.changed(), again.ended.len()),
+        (0, 0, 0)
+    );
+    let actions = audit_actions(&state, a).await;
+    for action in [
+        "billed.import_change",
+        "billed.import_add",
+        "billed.import_end",
+    ] {
+        assert!(
+            actions
+                .iter()
+                .any(|x| x.starts_with(action) && x.ends_with("by finance@x.test")),
+            "{action}: {actions:?}"
+        );
+    }
+}
+
+async fn an_import_with_a_rejected_line_writes_nothing(state: AppState) {
+    use service::billed_import::{import, LineAction};
+    use service::provider::Actor;
+    let a = customer(&state, "Contoso", "contoso.test").await;
+    let file = format!(
+        "customer,product,quantity,billing_cycle\n{a},Office 365 E3,25,monthly\n{a},Visio,-1,weekly\n999999,Teams,3,\nnobody,Teams,3,\n"
+    );
+    let plan = import(
+        &state.db,
+        Actor::System("command line"),
+        &import_file(&file),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(plan.rejected(), 3);
+    let why: Vec<String> = plan
+        .lines
+        .iter()
+        .filter_map(|(line, _, a)| match a {
+            LineAction::Reject(why) => Some(format!("{line}: {why}")),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        why[0].starts_with("3: quantity:") && why[0].contains("billing_cycle:"),
+        "{why:?}"
+    );
+    assert!(
+        why[1].starts_with("4: there is no customer 999999"),
+        "{why:?}"
+    );
+    assert!(why[2].starts_with("5: \"nobody\" is neither"), "{why:?}");
+    assert!(billed_rows(&state, a).await.is_empty(), "nothing written");
 }
 
 async fn an_invalid_billed_row_is_refused_field_by_field_and_nothing_is_saved(state: AppState) {

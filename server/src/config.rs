@@ -47,6 +47,9 @@ pub enum Command {
     /// The provider directory: the partner's customer tenants as Partner Center lists them.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// The billed record: what the partner bills its customers.
+    #[command(subcommand)]
+    Billed(BilledCommand),
     /// Serve with demo data: seeds customers and one user per role (idempotent), on plain HTTP.
     Demo(ServeOptions),
     /// Run the Partner Center simulator: the same API as Microsoft's, from a data file.
@@ -258,6 +261,21 @@ impl Default for ServeOptions {
             partner_center: PartnerCenterOptions::default(),
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BilledCommand {
+    /// Import a billing system's CSV export: each customer it names gets the billed record the
+    /// file gives (lines matched to rows by subscription id, offer id, then product; rows no line
+    /// matches are ended); customers it does not name are untouched. All or nothing: with any
+    /// line rejected nothing is written. Prints what each line does. Audited as the command line.
+    Import {
+        /// The CSV file (UTF-8; columns in the README).
+        file: std::path::PathBuf,
+        /// Say what the import would do, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

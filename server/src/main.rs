@@ -7,8 +7,8 @@ use app::{
 use clap::Parser;
 use server::{
     config::{
-        Cli, Command, GlobalOptions, LinkOptions, ProviderCommand, ProviderOptions, ServeOptions,
-        SimulatorArgs, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
+        BilledCommand, Cli, Command, GlobalOptions, LinkOptions, ProviderCommand, ProviderOptions,
+        ServeOptions, SimulatorArgs, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
     },
     demo, simulator,
     startup::{self, leptos_options, open_database, redact_url, shutdown_signal},
@@ -41,6 +41,9 @@ async fn main() -> ExitCode {
         }
         Some(Command::Provider(ProviderCommand::Link(options))) => {
             link_tenants(&cli.global, options).await
+        }
+        Some(Command::Billed(BilledCommand::Import { file, dry_run })) => {
+            import_billed(&cli.global, &file, dry_run).await
         }
         Some(Command::BenchSync(args)) => server::bench::run(args).await,
         Some(Command::BenchLink(args)) => server::bench_link::run(args).await,
@@ -359,6 +362,61 @@ async fn link_tenants(global: &GlobalOptions, mut options: LinkOptions) -> Resul
     };
     db.close().await;
     result.map_err(Into::into)
+}
+
+async fn import_billed(
+    global: &GlobalOptions,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> Result<(), Error> {
+    use service::billed_import::{import, read, LineAction};
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let lines =
+        read(&bytes).map_err(|e| format!("{}: {e}; nothing was imported", file.display()))?;
+    let db = open_database(&global.database_url()).await?;
+    let plan = import(
+        &db,
+        service::provider::Actor::System("command line"),
+        &lines,
+        dry_run,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    db.close().await;
+    for (line, customer, action) in &plan.lines {
+        let customer = customer.map_or_else(|| "-".to_owned(), |c| format!("customer {c}"));
+        match action {
+            LineAction::Create => println!("line {line}: {customer}: new billed row"),
+            LineAction::Change { id, changes } if changes.is_empty() => {
+                println!("line {line}: {customer}: billed row {id} unchanged")
+            }
+            LineAction::Change { id, changes } => println!(
+                "line {line}: {customer}: billed row {id}: {} changed",
+                changes.join(", ")
+            ),
+            LineAction::Reject(why) => println!("line {line}: {customer}: rejected: {why}"),
+        }
+    }
+    for (customer, id, product) in &plan.ended {
+        println!("customer {customer}: billed row {id} ({product}) ended: no line names it");
+    }
+    let summary = format!(
+        "{} lines: {} new, {} changed, {} rejected; {} rows ended",
+        plan.lines.len(),
+        plan.created(),
+        plan.changed(),
+        plan.rejected(),
+        plan.ended.len()
+    );
+    if plan.rejected() > 0 {
+        return Err(format!("{summary}. Nothing was imported: correct the rejected lines.").into());
+    }
+    if dry_run {
+        println!("{summary}. A dry run: nothing was written.");
+    } else {
+        println!("{summary}. Imported.");
+    }
+    Ok(())
 }
 
 async fn migrate(global: &GlobalOptions) -> Result<(), Error> {

@@ -3,6 +3,7 @@
 
 pub mod account_managers;
 pub mod audit;
+pub mod billed_import;
 pub mod configuration;
 pub mod customers;
 pub mod provider;
