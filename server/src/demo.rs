@@ -357,6 +357,13 @@ const DEMO_OFFERS: [(&str, &str, &str); 4] = [
     ),
 ];
 
+/// A commitment end `days` from today, as Partner Center writes it.
+fn commitment_end(days: i64) -> String {
+    let day = app::ssr::db::now_millis() / 86_400_000 + days;
+    let date = app::model::rfc3339(day * 86_400_000);
+    format!("{}T00:00:00Z", &date[..10])
+}
+
 /// A subscription id as Partner Center writes them (a GUID), made from the tenant's id and the
 /// subscription's number so that every run of the demo gives the same ones.
 fn subscription_id(tenant_id: &str, n: u64) -> String {
@@ -388,12 +395,13 @@ pub fn simulator_data(tenants: &[(String, String, String)]) -> SimulatorData {
                     unit_type: "Licenses".into(),
                     creation_date: "2025-03-01T00:00:00Z".into(),
                     effective_start_date: "2025-03-01T00:00:00Z".into(),
-                    commitment_end_date: if annual {
-                        "2026-02-28T00:00:00Z"
+                    // Annual commitments end spread over the next months (some within the
+                    // renewal reminder); monthly ones at the end of this month.
+                    commitment_end_date: commitment_end(if annual {
+                        5 + ((n * 13 + k * 7) % 120) as i64
                     } else {
-                        "2026-12-01T00:00:00Z"
-                    }
-                    .into(),
+                        30
+                    }),
                     status: if (n + k) % 6 == 5 {
                         "suspended"
                     } else {
