@@ -58,6 +58,8 @@ pub enum Command {
     BenchSync(crate::bench::BenchArgs),
     /// Benchmark the customer list and its search at scale, on SQLite or PostgreSQL.
     BenchCustomers(crate::bench_customers::BenchCustomersArgs),
+    /// Benchmark importing a billing export: reading, dry run, import, a second import.
+    BenchImport(crate::bench_import::BenchImportArgs),
     /// Benchmark Link to Provider at scale: directory refresh, suggestions, /provider, Link Multiple.
     BenchLink(crate::bench_link::BenchLinkArgs),
     /// Benchmark a flood of concurrent sign-ins: answers, health during it, peak memory.

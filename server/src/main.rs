@@ -46,6 +46,7 @@ async fn main() -> ExitCode {
             import_billed(&cli.global, &file, dry_run).await
         }
         Some(Command::BenchSync(args)) => server::bench::run(args).await,
+        Some(Command::BenchImport(args)) => server::bench_import::run(args).await,
         Some(Command::BenchLink(args)) => server::bench_link::run(args).await,
         Some(Command::BenchSignIn(args)) => server::bench_sign_in::run(args).await,
         Some(Command::BenchCustomers(args)) => server::bench_customers::run(args).await,

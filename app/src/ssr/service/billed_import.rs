@@ -121,9 +121,10 @@ pub fn read(bytes: &[u8]) -> Result<Vec<ImportLine>, FileError> {
         });
     }
     let mut lines = Vec::new();
+    let mut counter = Lines::default();
     for record in reader.records() {
         let record = record.map_err(|e| file_error(bytes, &e, 0))?;
-        let line = record.position().map_or(0, |p| line_at(bytes, p));
+        let line = record.position().map_or(0, |p| counter.line_of(bytes, p));
         let field = |name: &str| {
             index
                 .get(name)
@@ -156,19 +157,38 @@ pub fn read(bytes: &[u8]) -> Result<Vec<ImportLine>, FileError> {
     Ok(lines)
 }
 
-/// The line a record starts on: the lines before its first character, plus one. (The reader's
-/// own count and byte offset can sit on the line ends before a record after CRLF lines or an
-/// empty line, so those are stepped over first.)
-fn line_at(bytes: &[u8], position: &csv::Position) -> u64 {
-    let mut start = (position.byte() as usize).min(bytes.len());
-    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-        start += 1;
+/// Where records start, as line numbers: the lines before a record's first character, plus
+/// one. Records come in order, so each count goes on from the last one (the reader's own line
+/// count and byte offset can sit on the line ends before a record after CRLF lines or an empty
+/// line, so those are stepped over first).
+#[derive(Default)]
+struct Lines {
+    at: usize,
+    newlines: u64,
+}
+
+impl Lines {
+    fn line_of(&mut self, bytes: &[u8], position: &csv::Position) -> u64 {
+        let mut start = (position.byte() as usize).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start < self.at {
+            *self = Lines::default();
+        }
+        self.newlines += bytes[self.at..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u64;
+        self.at = start;
+        1 + self.newlines
     }
-    1 + bytes[..start].iter().filter(|b| **b == b'\n').count() as u64
 }
 
 fn file_error(bytes: &[u8], e: &csv::Error, fallback_line: u64) -> FileError {
-    let line = e.position().map_or(fallback_line, |p| line_at(bytes, p));
+    let line = e
+        .position()
+        .map_or(fallback_line, |p| Lines::default().line_of(bytes, p));
     let message = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
