@@ -191,8 +191,13 @@ struct CsvQuery {
     excel: Option<String>,
 }
 
-/// A CSV answer, named after the report, the customer and the day.
-fn csv_response(bytes: Vec<u8>, report: &str, customer: &str) -> Response {
+/// A CSV answer, named after the report, the customer and the day (or the error that stopped
+/// it being written).
+fn csv_response(bytes: Result<Vec<u8>, csv::Error>, report: &str, customer: &str) -> Response {
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(e) => return crate::gate::error_response(app::ssr::internal_error(&e)),
+    };
     let today = app::model::rfc3339(app::ssr::db::now_millis());
     let name = crate::csv_export::file_name(report, customer, &today[..10]);
     (
@@ -221,10 +226,11 @@ async fn customer_reconciliation_csv(
         app::ssr::service::reports::reconciliation(&state.db, &staff, customer_id).await
     };
     match answer.await {
-        Ok(report) => match crate::csv_export::reconciliation(&report, query.excel.is_some()) {
-            Ok(bytes) => csv_response(bytes, "reconciliation", &report.customer_name),
-            Err(e) => crate::gate::error_response(app::ssr::internal_error(&e)),
-        },
+        Ok(report) => csv_response(
+            crate::csv_export::reconciliation(&report, query.excel.is_some()),
+            "reconciliation",
+            &report.customer_name,
+        ),
         Err(error) => crate::gate::error_response(error),
     }
 }
@@ -257,10 +263,11 @@ async fn customer_consumption_csv(
         app::ssr::service::reports::consumption(&state.db, &staff, customer_id).await
     };
     match answer.await {
-        Ok(report) => match crate::csv_export::consumption(&report, query.excel.is_some()) {
-            Ok(bytes) => csv_response(bytes, "consumption", &report.customer_name),
-            Err(e) => crate::gate::error_response(app::ssr::internal_error(&e)),
-        },
+        Ok(report) => csv_response(
+            crate::csv_export::consumption(&report, query.excel.is_some()),
+            "consumption",
+            &report.customer_name,
+        ),
         Err(error) => crate::gate::error_response(error),
     }
 }
