@@ -108,6 +108,26 @@ pub async fn find(
     .transpose()
 }
 
+/// Binds a billed row's twelve fields, in the order both statements below name them.
+fn bind_fields<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    fields: &'q BilledFields,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(&fields.product)
+        .bind(&fields.offer_id)
+        .bind(&fields.pc_subscription_id)
+        .bind(&fields.tenant_id)
+        .bind(fields.quantity)
+        .bind(&fields.billing_cycle)
+        .bind(&fields.term)
+        .bind(&fields.status)
+        .bind(fields.auto_renew.map(i64::from))
+        .bind(&fields.unit_price)
+        .bind(&fields.currency)
+        .bind(&fields.notes)
+}
+
 /// Adds a billed row (version 1); returns its id.
 pub async fn insert(
     conn: &mut AnyConnection,
@@ -116,30 +136,22 @@ pub async fn insert(
     by: &str,
     now: Millis,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO billed_subscriptions (customer_id, version, product, offer_id,
-             pc_subscription_id, tenant_id, quantity, billing_cycle, term, status, auto_renew,
-             unit_price, currency, notes, created_at, updated_at, updated_by)
-         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15)
-         RETURNING id",
+    let row = bind_fields(
+        sqlx::query(
+            "INSERT INTO billed_subscriptions (customer_id, product, offer_id,
+                 pc_subscription_id, tenant_id, quantity, billing_cycle, term, status, auto_renew,
+                 unit_price, currency, notes, version, created_at, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $14, $15)
+             RETURNING id",
+        )
+        .bind(customer_id),
+        fields,
     )
-    .bind(customer_id)
-    .bind(&fields.product)
-    .bind(&fields.offer_id)
-    .bind(&fields.pc_subscription_id)
-    .bind(&fields.tenant_id)
-    .bind(fields.quantity)
-    .bind(&fields.billing_cycle)
-    .bind(&fields.term)
-    .bind(&fields.status)
-    .bind(fields.auto_renew.map(i64::from))
-    .bind(&fields.unit_price)
-    .bind(&fields.currency)
-    .bind(&fields.notes)
     .bind(now)
     .bind(by)
     .fetch_one(conn)
-    .await
+    .await?;
+    row.try_get("id")
 }
 
 /// Replaces a billed row's fields if it is still at `version`; false when it is not (changed
@@ -153,28 +165,19 @@ pub async fn update(
     by: &str,
     now: Millis,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE billed_subscriptions SET version = version + 1, product = $4, offer_id = $5,
-             pc_subscription_id = $6, tenant_id = $7, quantity = $8, billing_cycle = $9,
-             term = $10, status = $11, auto_renew = $12, unit_price = $13, currency = $14,
-             notes = $15, updated_at = $16, updated_by = $17
-         WHERE customer_id = $1 AND id = $2 AND version = $3",
+    let done = bind_fields(
+        sqlx::query(
+            "UPDATE billed_subscriptions SET product = $4, offer_id = $5, pc_subscription_id = $6,
+                 tenant_id = $7, quantity = $8, billing_cycle = $9, term = $10, status = $11,
+                 auto_renew = $12, unit_price = $13, currency = $14, notes = $15,
+                 version = version + 1, updated_at = $16, updated_by = $17
+             WHERE customer_id = $1 AND id = $2 AND version = $3",
+        )
+        .bind(customer_id)
+        .bind(id)
+        .bind(version),
+        fields,
     )
-    .bind(customer_id)
-    .bind(id)
-    .bind(version)
-    .bind(&fields.product)
-    .bind(&fields.offer_id)
-    .bind(&fields.pc_subscription_id)
-    .bind(&fields.tenant_id)
-    .bind(fields.quantity)
-    .bind(&fields.billing_cycle)
-    .bind(&fields.term)
-    .bind(&fields.status)
-    .bind(fields.auto_renew.map(i64::from))
-    .bind(&fields.unit_price)
-    .bind(&fields.currency)
-    .bind(&fields.notes)
     .bind(now)
     .bind(by)
     .execute(conn)
@@ -216,14 +219,30 @@ pub async fn pc_subscriptions(
         .collect()
 }
 
-/// Each linked tenant's licence counts (keyed by tenant id in lower case), and the time of the
-/// oldest snapshot among them (`None` when a tenant was never synced).
+/// When the oldest snapshot of the customer's linked tenants was taken; `None` when one was
+/// never synced (or the customer has no tenant).
+pub async fn snapshot_at(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Option<Millis>, sqlx::Error> {
+    let (oldest, tenants, synced): (Option<Millis>, i64, i64) = sqlx::query_as(
+        "SELECT MIN(s.fetched_at), COUNT(*), COUNT(s.fetched_at) FROM tenants t
+         LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
+         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL",
+    )
+    .bind(customer_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(oldest.filter(|_| tenants > 0 && synced == tenants))
+}
+
+/// Each linked tenant's licence counts, keyed by tenant id in lower case.
 pub async fn licences(
     conn: &mut AnyConnection,
     customer_id: i64,
-) -> Result<(HashMap<String, TenantLicences>, Option<Millis>), sqlx::Error> {
-    let tenants: Vec<(String, Option<String>, Option<Millis>)> = sqlx::query_as(
-        "SELECT t.tenant_id, s.licences, s.fetched_at FROM tenants t
+) -> Result<HashMap<String, TenantLicences>, sqlx::Error> {
+    let tenants: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT t.tenant_id, s.licences FROM tenants t
          LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
          WHERE t.customer_id = $1 AND t.unlinked_at IS NULL",
     )
@@ -246,14 +265,8 @@ pub async fn licences(
             .push((product, consumed));
     }
     let mut out = HashMap::new();
-    let mut oldest: Option<Millis> = None;
-    let mut never = tenants.is_empty();
-    for (tenant, state, fetched_at) in tenants {
+    for (tenant, state) in tenants {
         let key = tenant.to_lowercase();
-        match fetched_at {
-            Some(at) => oldest = Some(oldest.map_or(at, |o| o.min(at))),
-            None => never = true,
-        }
         let licences = match state.as_deref() {
             Some("counted") => TenantLicences::Counted(by_tenant.remove(&key).unwrap_or_default()),
             Some("needs_consent") => TenantLicences::NeedsDelegatedConsent,
@@ -262,7 +275,7 @@ pub async fn licences(
         };
         out.insert(key, licences);
     }
-    Ok((out, if never { None } else { oldest }))
+    Ok(out)
 }
 
 /// The customer's acknowledged differences.
