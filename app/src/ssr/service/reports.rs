@@ -33,7 +33,8 @@ async fn rows(
     customer_id: i64,
 ) -> Result<(Vec<ReconciliationRow>, Option<i64>), AppError> {
     let pc = store::billed::pc_subscriptions(conn, customer_id).await?;
-    let (licences, snapshot_at) = store::billed::licences(conn, customer_id).await?;
+    let licences = store::billed::licences(conn, customer_id).await?;
+    let snapshot_at = store::billed::snapshot_at(conn, customer_id).await?;
     let billed = store::billed::list(conn, customer_id).await?;
     let acks = store::billed::acknowledgements(conn, customer_id).await?;
     let mut rows = reconcile(&pc, &licences, &billed);
@@ -88,7 +89,7 @@ pub async fn consumption(
     .await?;
     let (skus, tenants_needing_consent) = store::billed::sku_counts(&mut conn, customer_id).await?;
     let subscriptions = store::billed::pc_subscriptions(&mut conn, customer_id).await?;
-    let (_, snapshot_at) = store::billed::licences(&mut conn, customer_id).await?;
+    let snapshot_at = store::billed::snapshot_at(&mut conn, customer_id).await?;
     let now = now_millis();
     let today = time::OffsetDateTime::from_unix_timestamp(now / 1000)
         .map(|t| t.date())
