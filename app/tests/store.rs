@@ -90,6 +90,7 @@ on_both_backends!(
     an_invalid_billed_row_is_refused_field_by_field_and_nothing_is_saved,
     an_import_replaces_the_billed_record_of_the_customers_it_names_after_a_dry_run,
     an_import_with_a_rejected_line_writes_nothing,
+    consumption_flags_products_by_the_customers_own_threshold_and_names_tenants_without_consent,
     a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_the_billed_record,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
     a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
@@ -1136,6 +1137,73 @@ async fn an_import_replaces_the_billed_record_of_the_customers_it_names_after_a_
             "{action}: {actions:?}"
         );
     }
+}
+
+async fn consumption_flags_products_by_the_customers_own_threshold_and_names_tenants_without_consent(
+    state: AppState,
+) {
+    use service::reports::consumption;
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let reader = staff(&state, "reader@x.test", Role::Reader).await;
+    let ids = customers_with_tenants(&state, 2).await;
+    service::sync::sync_customer(&state.db, &FakeSource::default(), ids[0])
+        .await
+        .unwrap();
+    let app_only = FakeSource {
+        app_only: true,
+        ..Default::default()
+    };
+    service::sync::sync_customer(&state.db, &app_only, ids[1])
+        .await
+        .unwrap();
+
+    // 12 of 10 assigned: over-assigned, 120 %, not under-used at the default 50 %.
+    let report = consumption(&state.db, &reader, ids[0]).await.unwrap();
+    assert!(report.snapshot_at.is_some() && report.tenants_needing_consent.is_empty());
+    assert_eq!(report.under_used_percent, 50);
+    let p = &report.products[0];
+    assert_eq!(
+        (
+            p.purchased,
+            p.assigned,
+            p.unassigned,
+            p.utilisation_percent,
+            p.over_assigned,
+            p.under_used
+        ),
+        (10, 12, -2, Some(120), true, false)
+    );
+    // At 6 of 10 (60 %), the default 50 % does not flag it; the customer's own 70 % does (a
+    // setting of the catalog, overridden for this customer only).
+    sqlx::query("UPDATE tenant_subscribed_skus SET consumed_units = 6, available_units = 4")
+        .execute(state.db.pool())
+        .await
+        .unwrap();
+    let report = consumption(&state.db, &reader, ids[0]).await.unwrap();
+    assert_eq!(
+        (
+            report.products[0].utilisation_percent,
+            report.products[0].under_used
+        ),
+        (Some(60), false)
+    );
+    service::configuration::save_override(
+        &state.db,
+        &admin,
+        ids[0],
+        "reports.under_used_percent",
+        "70",
+        0,
+    )
+    .await
+    .unwrap();
+    let report = consumption(&state.db, &reader, ids[0]).await.unwrap();
+    assert_eq!(report.under_used_percent, 70);
+    assert!(report.products[0].under_used);
+    // Without delegated consent there are no counts to show, and the tenant is named.
+    let report = consumption(&state.db, &reader, ids[1]).await.unwrap();
+    assert!(report.products.is_empty());
+    assert_eq!(report.tenants_needing_consent, ["t-1"]);
 }
 
 async fn an_import_with_a_rejected_line_writes_nothing(state: AppState) {
