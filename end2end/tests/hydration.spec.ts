@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { expect, jsEnabled, navigate, ready, signIn, test } from './fixtures';
 
 // Every page state a link can open directly (a reload, a shared link, a tap before the client
@@ -54,4 +55,49 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
     await expect(item.locator('.history')).toHaveCount(0);
     await expect(page).not.toHaveURL(/history=/);
   }
+});
+
+/** Holds the client back until the returned function is called, so a test can act on the
+ * server-rendered page before hydration, as a person on a slow phone does. */
+async function holdClient(page: Page): Promise<() => void> {
+  let release: () => void = () => {};
+  const acted = new Promise<void>((resolve) => (release = resolve));
+  await page.route(
+    '**/pkg/portal.wasm',
+    async (route) => {
+      await acted;
+      await route.continue();
+    },
+    { times: 1 },
+  );
+  return release;
+}
+
+test('what a person ticks, types or chooses before the page is hydrated survives it', async ({ page }, testInfo) => {
+  test.skip(!jsEnabled(testInfo), 'hydration needs JavaScript');
+  await signIn(page, testInfo, 'admin');
+  const href = (await page.locator('table a[href^="/customers/"]').first().getAttribute('href')) ?? '';
+
+  // A tick box and a search box of the provider directory.
+  let release = await holdClient(page);
+  await page.goto('/provider');
+  const box = page.locator('table.directory input[name="select"]').first();
+  await box.check();
+  const all = page.getByRole('checkbox', { name: /^All [\d,]+ matching tenants/ });
+  await all.check();
+  await page.getByLabel('Search', { exact: true }).fill('typed early');
+  release();
+  await ready(page, testInfo);
+  await expect(box).toBeChecked();
+  await expect(all).toBeChecked();
+  await expect(page.getByLabel('Search', { exact: true })).toHaveValue('typed early');
+
+  // A choice in a setting's editor.
+  release = await holdClient(page);
+  await page.goto(`${href}/configuration?edit=portal.language`);
+  const choice = page.getByLabel('New value for Language');
+  await choice.selectOption('Nederlands');
+  release();
+  await ready(page, testInfo);
+  await expect(choice.locator('option:checked')).toHaveText('Nederlands');
 });
