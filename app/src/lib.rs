@@ -20,8 +20,8 @@ use pages::{
         AccountManagersSectionPage, ConfigurationSectionPage, ConsumptionPage, CustomerLayout,
         CustomerOverview, ReconciliationPage, ReportsLayout, TagsSectionPage, TenantsSectionPage,
     },
-    CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, ProviderDirectoryPage,
-    SignInPage, SignedInLayout, SyncPage,
+    CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage,
+    PartnerReconciliationPage, ProviderDirectoryPage, SignInPage, SignedInLayout, SyncPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/overrides") view=OverrideMatrixPage />
                     <Route path=path!("/sync") view=SyncPage />
                     <Route path=path!("/provider") view=ProviderDirectoryPage />
+                    <Route path=path!("/reports/reconciliation") view=PartnerReconciliationPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
                         <Route path=path!("") view=CustomerOverview />
                         <Route path=path!("configuration") view=ConfigurationSectionPage />

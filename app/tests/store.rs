@@ -92,6 +92,7 @@ on_both_backends!(
     an_import_with_a_rejected_line_writes_nothing,
     consumption_flags_products_by_the_customers_own_threshold_and_names_tenants_without_consent,
     a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_the_billed_record,
+    the_partner_reconciliation_lists_customers_by_money_at_stake_in_scope_and_by_filter,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
     a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
     every_catalog_default_is_a_valid_value_of_its_kind,
@@ -1290,6 +1291,158 @@ async fn a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+}
+
+fn priced(product: &str, quantity: &str, price: &str) -> service::reports::BilledInput {
+    service::reports::BilledInput {
+        unit_price: price.into(),
+        currency: if price.is_empty() { "" } else { "EUR" }.into(),
+        ..billed_input(product, quantity)
+    }
+}
+
+async fn the_partner_reconciliation_lists_customers_by_money_at_stake_in_scope_and_by_filter(
+    state: AppState,
+) {
+    use service::reports::{partner_reconciliation, PartnerQuery};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let finance = staff(&state, "finance@x.test", Role::Finance).await;
+    let (alpha, bravo, charlie, delta) = (
+        customer(&state, "Alpha", "alpha.test").await,
+        customer(&state, "Bravo", "bravo.test").await,
+        customer(&state, "Charlie", "charlie.test").await,
+        customer(&state, "Delta", "delta.test").await,
+    );
+    for (c, region) in [
+        (alpha, "North"),
+        (bravo, "South"),
+        (charlie, "North"),
+        (delta, "North"),
+    ] {
+        tag(&state, &admin, c, "Region", region).await;
+    }
+    // Billed rows Partner Center does not have: all of each is at stake, where it has a price.
+    let save = |c: i64, input: service::reports::BilledInput| {
+        let (db, finance) = (state.db.clone(), finance.clone());
+        async move { save_billed_ok(&db, &finance, c, &input).await }
+    };
+    save(alpha, priced("Office 365 E3", "10", "20.00")).await;
+    let bravo_row = save(bravo, priced("Office 365 E5", "5", "100.5")).await;
+    save(charlie, priced("Visio Plan 2", "3", "")).await;
+    save(charlie, priced("Project Plan 3", "1", "")).await;
+    // Delta has nothing to reconcile.
+
+    let all = |query: PartnerQuery| {
+        let (db, who) = (state.db.clone(), finance.clone());
+        async move { partner_reconciliation(&db, &who, &query).await }
+    };
+    let names = |r: &app::model::PartnerReconciliation| {
+        r.rows
+            .iter()
+            .map(|l| l.customer_name.clone())
+            .collect::<Vec<_>>()
+    };
+    let report = all(PartnerQuery::default()).await.unwrap();
+    assert_eq!(names(&report), ["Bravo", "Alpha", "Charlie"]);
+    assert_eq!((report.customers, report.customers_listed), (3, 3));
+    assert_eq!(
+        report.totals,
+        [(app::model::DifferenceKind::MissingInPartnerCenter, 4)]
+    );
+    let money = |r: &app::model::PartnerReconciliation, i: usize| {
+        r.rows[i]
+            .money_at_stake
+            .iter()
+            .map(|m| format!("{} {}", m.currency, m.amount))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(money(&report, 0), ["EUR 502.50"]);
+    assert_eq!(money(&report, 1), ["EUR 200.00"]);
+    assert!(money(&report, 2).is_empty());
+    assert_eq!(report.rows[2].differences, 2);
+
+    // By tag; by kind (the totals stay those of every customer looked at).
+    let north = all(PartnerQuery {
+        tag: "region=North".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(names(&north), ["Alpha", "Charlie"]);
+    let status = all(PartnerQuery {
+        kind: "status".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert!(status.rows.is_empty() && status.customers_listed == 0);
+    assert_eq!(status.totals, report.totals);
+    let err = all(PartnerQuery {
+        kind: "bogus".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(err.field_message("kind").is_some(), "{err:?}");
+    let err = all(PartnerQuery {
+        tag: "North".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(err.field_message("tag").is_some(), "{err:?}");
+
+    // Acknowledged, Bravo's difference leaves the list, and comes back when asked for.
+    service::reports::acknowledge(
+        &state.db,
+        &finance,
+        bravo,
+        &format!("billed:{bravo_row}"),
+        "missing_in_partner_center",
+        "Bought through another distributor.",
+    )
+    .await
+    .unwrap();
+    let report = all(PartnerQuery::default()).await.unwrap();
+    assert_eq!(names(&report), ["Alpha", "Charlie"]);
+    let with_acknowledged = all(PartnerQuery {
+        include_acknowledged: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(names(&with_acknowledged), ["Alpha", "Charlie", "Bravo"]);
+
+    // A Help Desk user sees the customers of their scope only.
+    let helpdesk = staff(&state, "hd@x.test", Role::Helpdesk).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "South")
+        .await
+        .unwrap();
+    drop(conn);
+    let scoped = partner_reconciliation(
+        &state.db,
+        &helpdesk,
+        &PartnerQuery {
+            include_acknowledged: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(names(&scoped), ["Bravo"]);
+    assert_eq!(scoped.customers, 1);
+}
+
+async fn save_billed_ok(
+    db: &app::ssr::db::Db,
+    who: &StaffView,
+    customer_id: i64,
+    input: &service::reports::BilledInput,
+) -> i64 {
+    service::reports::save_billed(db, who, customer_id, None, input)
+        .await
+        .unwrap()
 }
 
 async fn concurrent_writes_that_read_first_all_succeed(state: AppState) {

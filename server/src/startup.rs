@@ -59,6 +59,10 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
             get(customer_configuration),
         )
         .route(
+            app::api::PARTNER_RECONCILIATION_ROUTE,
+            get(partner_reconciliation),
+        )
+        .route(
             app::api::CUSTOMER_RECONCILIATION_ROUTE,
             get(customer_reconciliation),
         )
@@ -170,6 +174,42 @@ async fn customer_reconciliation(
             }))
             .into_response()
         }
+        Err(error) => crate::gate::error_response(error),
+    }
+}
+
+/// The filters of the partner-wide reconciliation, as the page's address has them.
+#[derive(serde::Deserialize)]
+struct PartnerQueryParams {
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    acknowledged: Option<String>,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+/// `GET /api/reports/reconciliation`: the partner-wide License Reconciliation as JSON (the
+/// page's data: one line per customer with differences, counts per kind, money at stake).
+async fn partner_reconciliation(
+    State(state): State<AppState>,
+    Query(params): Query<PartnerQueryParams>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+) -> Response {
+    let answer = async {
+        let staff = report_reader(staff)?;
+        let query = app::ssr::service::reports::PartnerQuery {
+            tag: params.tag,
+            kind: params.kind,
+            include_acknowledged: params.acknowledged.is_some_and(|a| a == "1" || a == "true"),
+            page: params.page.unwrap_or(1),
+        };
+        app::ssr::service::reports::partner_reconciliation(&state.db, &staff, &query).await
+    };
+    match answer.await {
+        Ok(report) => Json(report).into_response(),
         Err(error) => crate::gate::error_response(error),
     }
 }

@@ -202,6 +202,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         reports::GetConsumption::PATH,
         Access::Requires(Permission::ViewReports),
     ),
+    Endpoint::global(
+        reports::GetPartnerReconciliation::PATH,
+        Access::Requires(Permission::ViewReports),
+    ),
+    Endpoint::global(
+        PARTNER_RECONCILIATION_ROUTE,
+        Access::Requires(Permission::ViewReports),
+    ),
     Endpoint::customer(
         reports::AdoptBilled::PATH,
         Access::Requires(Permission::ManageBilled),
@@ -235,6 +243,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
 /// `GET`: a customer's effective configuration as JSON, for other systems (a plain JSON route
 /// beside the server functions).
 pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
+
+/// The plain JSON and CSV routes beside the server functions (served by the axum host).
+pub const PLAIN_ROUTES: [&str; 6] = [
+    CUSTOMER_CONFIGURATION_ROUTE,
+    PARTNER_RECONCILIATION_ROUTE,
+    CUSTOMER_RECONCILIATION_ROUTE,
+    CUSTOMER_RECONCILIATION_CSV_ROUTE,
+    CUSTOMER_CONSUMPTION_ROUTE,
+    CUSTOMER_CONSUMPTION_CSV_ROUTE,
+];
+
+/// `GET`: the partner-wide License Reconciliation as JSON (`?tag=Name=Value&kind=...&acknowledged=1
+/// &page=N`), for other systems.
+pub const PARTNER_RECONCILIATION_ROUTE: &str = "/api/reports/reconciliation";
 
 /// `GET`: a customer's License Reconciliation as JSON, for other systems.
 pub const CUSTOMER_RECONCILIATION_ROUTE: &str = "/api/customers/{id}/reports/reconciliation";

@@ -452,3 +452,50 @@ pub struct ConsumptionReport {
     pub tenants_needing_consent: Vec<String>,
     pub products: Vec<ProductUsage>,
 }
+
+/// An amount of money in one currency: an exact decimal as text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub currency: String,
+    pub amount: String,
+}
+
+/// One customer's line of the partner-wide reconciliation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerDifferences {
+    pub customer_id: i64,
+    pub customer_name: String,
+    /// How many differences of each kind (those with none left out), in kind order.
+    pub counts: Vec<(DifferenceKind, i64)>,
+    /// All of them.
+    pub differences: i64,
+    /// What they put at stake per currency, largest first (only where billed rows have prices).
+    pub money_at_stake: Vec<Money>,
+    pub snapshot_at: Option<crate::model::Millis>,
+    pub stale: bool,
+}
+
+/// The License Reconciliation of every customer the caller may see, one line per customer with
+/// differences, those with the most money at stake first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerReconciliation {
+    /// Customers looked at: those in the caller's scope (and the tag filter) with a billed
+    /// record or a Partner Center subscription.
+    pub customers: i64,
+    /// Of those, the ones listed (with a difference, of the kind asked for if any).
+    pub customers_listed: i64,
+    /// Differences of each kind over all customers looked at (the kind filter aside).
+    pub totals: Vec<(DifferenceKind, i64)>,
+    /// This page of the listed customers.
+    pub rows: Vec<CustomerDifferences>,
+    /// 1-based page number, and how many pages there are.
+    pub page: i64,
+    pub pages: i64,
+    /// The filters as understood: tag `Name=Value` (or empty), kind, acknowledged included.
+    pub tag: String,
+    pub kind: Option<DifferenceKind>,
+    pub include_acknowledged: bool,
+}
+
+/// Customers per page of the partner-wide reconciliation.
+pub const PARTNER_REPORT_PAGE_SIZE: i64 = 50;

@@ -87,6 +87,10 @@ pub fn SignedInLayout() -> impl IntoView {
                                     .role
                                     .allows(Permission::ViewProviderDirectory)
                                     .then(|| view! { <A href="/provider">"Provider directory"</A> });
+                                let reports = staff
+                                    .role
+                                    .allows(Permission::ViewReports)
+                                    .then(|| view! { <A href="/reports/reconciliation">"Reports"</A> });
                                 let sync = staff
                                     .role
                                     .allows(Permission::ReloadAllCustomers)
@@ -95,6 +99,7 @@ pub fn SignedInLayout() -> impl IntoView {
                                     <nav class="main-nav" aria-label="Main">
                                         <A href="/customers">"Customers"</A>
                                         {provider}
+                                        {reports}
                                         {defaults}
                                         {matrix}
                                         {sync}

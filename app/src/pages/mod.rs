@@ -4,6 +4,7 @@ pub mod customer;
 mod customer_list;
 mod layout;
 mod provider;
+mod reports;
 mod settings;
 mod sign_in;
 mod sync;
@@ -14,6 +15,7 @@ pub use sync::SyncPage;
 pub use customer_list::CustomerListPage;
 pub use layout::SignedInLayout;
 pub use provider::ProviderDirectoryPage;
+pub use reports::PartnerReconciliationPage;
 pub use sign_in::SignInPage;
 
 use crate::model::SettingView;

@@ -478,5 +478,57 @@ pub fn apply_acknowledgements(rows: &mut [ReconciliationRow], acks: &[Acknowledg
     }
 }
 
+/// A price as exact ten-thousandths (`12.5` is 125,000); `None` when it is not a price.
+pub fn ten_thousandths(price: &str) -> Option<i128> {
+    let (whole, fraction) = price.trim().split_once('.').unwrap_or((price.trim(), ""));
+    if whole.is_empty() || fraction.len() > 4 {
+        return None;
+    }
+    let whole: i128 = whole.parse().ok()?;
+    let fraction: i128 = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<4}").parse().ok()?
+    };
+    Some(whole * 10_000 + fraction)
+}
+
+/// An amount in ten-thousandths as a decimal with two places, or up to four when it has them
+/// (`1250.00`, `0.125`... never a float).
+pub fn format_ten_thousandths(amount: i128) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    let (whole, fraction) = (amount.abs() / 10_000, amount.abs() % 10_000);
+    let fraction = format!("{fraction:04}");
+    let fraction = fraction.trim_end_matches('0');
+    format!("{sign}{whole}.{fraction:0<2}")
+}
+
+/// What a row's open (unacknowledged) differences put at stake, as (currency, ten-thousandths)
+/// of the billed row's unit price: the billed quantity above Partner Center's (refund risk) or
+/// below it (unbilled margin), all of a billed row Partner Center lacks, all of a second billed
+/// row for one subscription. `None` when nothing is at stake or the billed row has no price and
+/// currency. The product-wide `billed_over_assigned` is left out: it is shown on each of the
+/// product's rows and would be counted more than once.
+pub fn money_at_stake(row: &ReconciliationRow) -> Option<(String, i128)> {
+    let billed = row.billed_record.as_ref()?;
+    let price = ten_thousandths(billed.unit_price.as_deref()?)?;
+    let currency = billed.currency.clone()?;
+    let gap = row
+        .differences
+        .iter()
+        .filter(|d| !d.acknowledged)
+        .filter_map(|d| match d.kind {
+            DifferenceKind::QuantityBoughtOverBilled | DifferenceKind::QuantityBilledOverBought => {
+                Some((row.bought? - row.billed?).abs())
+            }
+            DifferenceKind::MissingInPartnerCenter => row.billed,
+            // Said on the subscription's row and on the second billed row: counted on the second.
+            DifferenceKind::DuplicateBilled if row.pc.is_none() => row.billed,
+            _ => None,
+        })
+        .max()?;
+    (gap > 0).then(|| (currency, i128::from(gap) * price))
+}
+
 #[cfg(test)]
 mod tests;

@@ -767,3 +767,101 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn prices_are_exact_ten_thousandths_and_print_back_as_decimals() {
+    assert_eq!(ten_thousandths("12.5"), Some(125_000));
+    assert_eq!(ten_thousandths("12"), Some(120_000));
+    assert_eq!(ten_thousandths("0.0001"), Some(1));
+    assert_eq!(
+        ten_thousandths("999999999999.9999"),
+        Some(9_999_999_999_999_999)
+    );
+    for bad in ["", ".5", "1.23456", "abc", "1.x"] {
+        assert_eq!(ten_thousandths(bad), None, "{bad:?}");
+    }
+    assert_eq!(format_ten_thousandths(5_025_000), "502.50");
+    assert_eq!(format_ten_thousandths(1_250), "0.125");
+    assert_eq!(format_ten_thousandths(1), "0.0001");
+    assert_eq!(format_ten_thousandths(0), "0.00");
+    assert_eq!(format_ten_thousandths(-25_000), "-2.50");
+}
+
+fn priced(b: BilledRecord, price: &str) -> BilledRecord {
+    withb(b, |b| {
+        b.unit_price = Some(price.into());
+        b.currency = Some("EUR".into());
+    })
+}
+
+#[test]
+fn money_at_stake_is_the_quantity_gap_times_the_billed_price() {
+    let id = "aaaaaaaa-1111-4000-8000-000000000001";
+    let stake = |pc: Vec<PcSubscription>, billed: Vec<BilledRecord>| {
+        reconcile(&pc, &HashMap::new(), &billed)
+            .iter()
+            .filter_map(money_at_stake)
+            .collect::<Vec<_>>()
+    };
+    // Bought 25, billed 20 at 10.50: 5 unbilled seats.
+    assert_eq!(
+        stake(
+            vec![sub(id, "Office 365 E3", 25)],
+            vec![priced(by_id(1, id, 20), "10.50")]
+        ),
+        [("EUR".to_owned(), 525_000)]
+    );
+    // Billed 30 of 25 bought: 5 at risk of a refund.
+    assert_eq!(
+        stake(
+            vec![sub(id, "Office 365 E3", 25)],
+            vec![priced(by_id(1, id, 30), "10.50")]
+        ),
+        [("EUR".to_owned(), 525_000)]
+    );
+    // A billed row Partner Center lacks: all of it; a second billed row of one subscription: all
+    // of the second.
+    assert_eq!(
+        stake(vec![], vec![priced(bill(1, "Visio Plan 2", 4), "2.5")]),
+        [("EUR".to_owned(), 100_000)]
+    );
+    assert_eq!(
+        stake(
+            vec![sub(id, "Office 365 E3", 25)],
+            vec![priced(by_id(1, id, 25), "1"), priced(by_id(2, id, 3), "1")]
+        ),
+        [("EUR".to_owned(), 30_000)]
+    );
+    // Equal quantities, no price, or a difference without a quantity: nothing at stake.
+    assert!(stake(
+        vec![sub(id, "Office 365 E3", 25)],
+        vec![priced(by_id(1, id, 25), "10")]
+    )
+    .is_empty());
+    assert!(stake(vec![sub(id, "Office 365 E3", 25)], vec![by_id(1, id, 20)]).is_empty());
+    assert!(stake(
+        vec![sub(id, "Office 365 E3", 25)],
+        vec![priced(
+            withb(by_id(1, id, 25), |b| b.billing_cycle =
+                Some("annual".into())),
+            "10"
+        )]
+    )
+    .is_empty());
+    // An acknowledged difference puts nothing at stake.
+    let mut rows = reconcile(
+        &[sub(id, "Office 365 E3", 25)],
+        &HashMap::new(),
+        &[priced(by_id(1, id, 20), "10")],
+    );
+    apply_acknowledgements(
+        &mut rows,
+        &[Acknowledgement {
+            row_key: format!("pc:{id}"),
+            kind: QuantityBoughtOverBilled,
+            pc: Some("25".into()),
+            billed: Some("20".into()),
+        }],
+    );
+    assert_eq!(money_at_stake(&rows[0]), None);
+}

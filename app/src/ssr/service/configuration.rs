@@ -460,15 +460,8 @@ pub async fn matrix(
     staff: &StaffView,
     query: &MatrixQuery,
 ) -> Result<OverrideMatrix, AppError> {
-    let (tag_name_key, tag_value) = match query.tag.trim() {
-        "" => (String::new(), String::new()),
-        tag => {
-            let (name, value) = tag.split_once('=').ok_or_else(|| {
-                AppError::field("tag", "Write the tag as Name=Value, e.g. Region=North.")
-            })?;
-            (store::fold(name.trim()), value.trim().to_owned())
-        }
-    };
+    let (tag_name_key, tag_value) =
+        super::customers::parse_tag_filter(&query.tag)?.unwrap_or_default();
     let mut conn = db.pool().acquire().await?;
     let catalog: BTreeMap<String, SettingRow> = store::settings::catalog(&mut conn)
         .await?

@@ -20,6 +20,20 @@ pub fn scope_of(staff: &StaffView) -> Option<i64> {
     staff.role.is_scoped_by_tags().then_some(staff.id)
 }
 
+/// A customer tag filter written `Name=Value` (as the matrix and the reports take it): the
+/// folded name key and the value; `None` for an empty text.
+pub fn parse_tag_filter(text: &str) -> Result<Option<(String, String)>, AppError> {
+    match text.trim() {
+        "" => Ok(None),
+        tag => {
+            let (name, value) = tag.split_once('=').ok_or_else(|| {
+                AppError::field("tag", "Write the tag as Name=Value, e.g. Region=North.")
+            })?;
+            Ok(Some((store::fold(name.trim()), value.trim().to_owned())))
+        }
+    }
+}
+
 /// One page of the customers `staff` may see, matching `search` in the name or domain (or a
 /// tenant id, exactly or by prefix). At most six queries whatever the page size: the cursor, the
 /// page, the count of the whole list ("of 1,204": counted up to 1,000, then "more than 1,000";

@@ -4,25 +4,33 @@
 
 use super::{
     audit::{self, Change},
-    customers::ensure_visible,
+    customers::{ensure_visible, parse_tag_filter, scope_of},
 };
 use crate::{
     error::{AppError, FieldErrors},
     model::{
         parse_choice, parse_currency, parse_notes, parse_offer_id, parse_optional_bool,
         parse_optional_guid, parse_price, parse_product, parse_quantity, ConsumptionReport,
-        DifferenceKind, Permission, ReconciliationReport, ReconciliationRow, StaffView,
-        BILLED_STATUSES, BILLING_CYCLES, SYNC_STALE_AFTER_MS, TERMS,
+        CustomerDifferences, DifferenceKind, Money, PartnerReconciliation, Permission,
+        ReconciliationReport, ReconciliationRow, StaffView, BILLED_STATUSES, BILLING_CYCLES,
+        PARTNER_REPORT_PAGE_SIZE, SYNC_STALE_AFTER_MS, TERMS,
     },
     ssr::{
         consumption::UsageRules,
         db::{now_millis, Db},
-        reconcile::{adopted, apply_acknowledgements, reconcile, Acknowledgement},
-        store::{self, billed::BilledFields},
+        reconcile::{
+            adopted, apply_acknowledgements, format_ten_thousandths, money_at_stake, reconcile,
+            Acknowledgement,
+        },
+        store::{
+            self,
+            billed::{BilledFields, ReportScope},
+        },
     },
 };
 use serde_json::json;
 use sqlx::AnyConnection;
+use std::collections::{BTreeMap, HashMap};
 
 /// The longest note an acknowledgement may carry.
 pub const ACK_NOTE_MAX_CHARS: usize = 500;
@@ -130,6 +138,146 @@ pub async fn reconciliation(
         rows,
         can_edit_billed: staff.role.allows(Permission::ManageBilled),
         can_acknowledge: staff.role.allows(Permission::AcknowledgeDifferences),
+    })
+}
+
+/// What the partner-wide reconciliation is filtered by; empty texts switch a filter off.
+#[derive(Clone, Debug, Default)]
+pub struct PartnerQuery {
+    /// `Name=Value`.
+    pub tag: String,
+    /// A difference kind's name (`quantity_bought_over_billed`...).
+    pub kind: String,
+    pub include_acknowledged: bool,
+    /// 1-based.
+    pub page: i64,
+}
+
+/// Groups (customer id, item) pairs by customer.
+fn by_customer<T>(pairs: Vec<(i64, T)>) -> HashMap<i64, Vec<T>> {
+    let mut out: HashMap<i64, Vec<T>> = HashMap::new();
+    for (customer_id, item) in pairs {
+        out.entry(customer_id).or_default().push(item);
+    }
+    out
+}
+
+/// The License Reconciliation of every customer `staff` may see (of a tag, if asked): one line
+/// per customer with differences (of a kind, if asked), counts per kind and the money at stake,
+/// most money first, then most differences. Each customer's rows are the ones its own report
+/// shows: the same [`reconcile`] over the same inputs, read for all customers at once.
+pub async fn partner_reconciliation(
+    db: &Db,
+    staff: &StaffView,
+    query: &PartnerQuery,
+) -> Result<PartnerReconciliation, AppError> {
+    let tag = parse_tag_filter(&query.tag)?;
+    let kind = match query.kind.trim() {
+        "" => None,
+        name => Some(DifferenceKind::parse(name).ok_or_else(|| {
+            AppError::field("kind", format!("{name:?} is not a kind of difference."))
+        })?),
+    };
+    let scope = ReportScope::Partner {
+        scoped_to_staff: scope_of(staff),
+        tag: tag
+            .as_ref()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    };
+    let mut conn = db.pool().acquire().await?;
+    let customers = store::billed::customers_in(&mut conn, scope).await?;
+    let mut pc = by_customer(store::billed::pc_subscriptions_in(&mut conn, scope).await?);
+    let mut billed = by_customer(store::billed::list_in(&mut conn, scope).await?);
+    let acks = by_customer(store::billed::acknowledgements_in(&mut conn, scope).await?);
+    let mut licences = store::billed::licences_in(&mut conn, scope).await?;
+    let snapshots = store::billed::snapshots_in(&mut conn, scope).await?;
+    let now = now_millis();
+
+    let mut totals: BTreeMap<DifferenceKind, i64> = BTreeMap::new();
+    // (money sort key, line)
+    let mut lines: Vec<(i128, CustomerDifferences)> = Vec::new();
+    let mut looked_at = 0;
+    for (customer_id, customer_name) in customers {
+        let (subscriptions, records) = (
+            pc.remove(&customer_id).unwrap_or_default(),
+            billed.remove(&customer_id).unwrap_or_default(),
+        );
+        if subscriptions.is_empty() && records.is_empty() {
+            continue;
+        }
+        looked_at += 1;
+        let mut rows = reconcile(
+            &subscriptions,
+            &licences.remove(&customer_id).unwrap_or_default(),
+            &records,
+        );
+        if let Some(acks) = acks.get(&customer_id) {
+            apply_acknowledgements(&mut rows, acks);
+        }
+        let mut counts: BTreeMap<DifferenceKind, i64> = BTreeMap::new();
+        let mut money: BTreeMap<String, i128> = BTreeMap::new();
+        for row in &rows {
+            for d in &row.differences {
+                if query.include_acknowledged || !d.acknowledged {
+                    *counts.entry(d.kind).or_default() += 1;
+                }
+            }
+            if let Some((currency, amount)) = money_at_stake(row) {
+                *money.entry(currency).or_default() += amount;
+            }
+        }
+        for (k, n) in &counts {
+            *totals.entry(*k).or_default() += n;
+        }
+        if counts.is_empty() || kind.is_some_and(|k| !counts.contains_key(&k)) {
+            continue;
+        }
+        let mut money: Vec<(String, i128)> = money.into_iter().collect();
+        money.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let snapshot_at = snapshots.get(&customer_id).copied().flatten();
+        lines.push((
+            money.iter().map(|(_, amount)| amount).sum(),
+            CustomerDifferences {
+                customer_id,
+                customer_name,
+                differences: counts.values().sum(),
+                counts: counts.into_iter().collect(),
+                money_at_stake: money
+                    .into_iter()
+                    .map(|(currency, amount)| Money {
+                        currency,
+                        amount: format_ten_thousandths(amount),
+                    })
+                    .collect(),
+                snapshot_at,
+                stale: snapshot_at.is_some_and(|at| now - at > SYNC_STALE_AFTER_MS),
+            },
+        ));
+    }
+    // The list's own order (by name) breaks ties, as the sort is stable.
+    lines.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| b.1.differences.cmp(&a.1.differences))
+    });
+    let listed = lines.len() as i64;
+    let pages = ((listed + PARTNER_REPORT_PAGE_SIZE - 1) / PARTNER_REPORT_PAGE_SIZE).max(1);
+    let page = query.page.clamp(1, pages);
+    let rows = lines
+        .into_iter()
+        .skip(((page - 1) * PARTNER_REPORT_PAGE_SIZE) as usize)
+        .take(PARTNER_REPORT_PAGE_SIZE as usize)
+        .map(|(_, line)| line)
+        .collect();
+    Ok(PartnerReconciliation {
+        customers: looked_at,
+        customers_listed: listed,
+        totals: totals.into_iter().collect(),
+        rows,
+        page,
+        pages,
+        tag: query.tag.trim().to_owned(),
+        kind,
+        include_acknowledged: query.include_acknowledged,
     })
 }
 

@@ -8,6 +8,62 @@ use crate::{
 use sqlx::{any::AnyRow, AnyConnection, Row};
 use std::collections::HashMap;
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Whose rows a report query reads.
+#[derive(Clone, Copy, Debug)]
+pub enum ReportScope<'a> {
+    /// One customer (the caller has checked that it may be seen).
+    Customer(i64),
+    /// Every customer that is not deleted and that `scoped_to_staff` may see (all when `None`),
+    /// only those with the tag (name key, value) when one is given.
+    Partner {
+        scoped_to_staff: Option<i64>,
+        tag: Option<(&'a str, &'a str)>,
+    },
+}
+
+impl ReportScope<'_> {
+    /// The condition that `column` (a customer id) is in the scope; its values are bound by
+    /// [`ReportScope::bind`] as `$1`, `$2` and `$3`.
+    fn condition(&self, column: &str) -> String {
+        match self {
+            ReportScope::Customer(_) => format!("{column} = $1"),
+            ReportScope::Partner { .. } => format!(
+                "{column} IN (SELECT c.id FROM customers c WHERE c.deleted_at IS NULL
+                   AND ($1 = 0 OR EXISTS (
+                        SELECT 1 FROM customer_tags ct
+                        JOIN staff_tag_scopes sc ON sc.tag_name_key = ct.name_key AND sc.tag_value = ct.value
+                        WHERE ct.customer_id = c.id AND sc.staff_id = $1))
+                   AND ($2 = '' OR EXISTS (
+                        SELECT 1 FROM customer_tags tg
+                        WHERE tg.customer_id = c.id AND tg.name_key = $2 AND tg.value = $3)))"
+            ),
+        }
+    }
+
+    fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        match *self {
+            ReportScope::Customer(id) => query.bind(id),
+            ReportScope::Partner {
+                scoped_to_staff,
+                tag,
+            } => {
+                let (name, value) = tag.unwrap_or(("", ""));
+                query
+                    .bind(scoped_to_staff.unwrap_or(0))
+                    .bind(name.to_owned())
+                    .bind(value.to_owned())
+            }
+        }
+    }
+}
+
+/// The rows of a per-customer result, in their order, without the customer ids.
+fn of_one<T>(rows: Vec<(i64, T)>) -> Vec<T> {
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
 /// A billed row's fields as written (the id, version and stamps are the store's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BilledFields {
@@ -73,15 +129,27 @@ pub async fn list(
     conn: &mut AnyConnection,
     customer_id: i64,
 ) -> Result<Vec<BilledRecord>, sqlx::Error> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM billed_subscriptions WHERE customer_id = $1 ORDER BY id"
+    Ok(of_one(
+        list_in(conn, ReportScope::Customer(customer_id)).await?,
     ))
-    .bind(customer_id)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(record)
-    .collect()
+}
+
+/// The billed rows of the customers in scope, (customer id, row) by customer then oldest first.
+pub async fn list_in(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+) -> Result<Vec<(i64, BilledRecord)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT customer_id, {COLUMNS} FROM billed_subscriptions WHERE {} ORDER BY customer_id, id",
+        scope.condition("customer_id")
+    );
+    scope
+        .bind(sqlx::query(&sql))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("customer_id")?, record(row)?)))
+        .collect()
 }
 
 /// One billed row of the customer, with who changed it last and when.
@@ -190,31 +258,45 @@ pub async fn pc_subscriptions(
     conn: &mut AnyConnection,
     customer_id: i64,
 ) -> Result<Vec<PcSubscription>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT s.subscription_id, s.tenant_id, s.offer_id, s.offer_name, s.quantity, s.status,
-                s.billing_cycle, s.term_duration, s.auto_renew, s.is_trial, s.commitment_end_date
+    Ok(of_one(
+        pc_subscriptions_in(conn, ReportScope::Customer(customer_id)).await?,
+    ))
+}
+
+/// The Partner Center subscriptions of the customers in scope, (customer id, subscription) by
+/// customer, tenant and subscription id.
+pub async fn pc_subscriptions_in(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+) -> Result<Vec<(i64, PcSubscription)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT t.customer_id, s.subscription_id, s.tenant_id, s.offer_id, s.offer_name, s.quantity,
+                s.status, s.billing_cycle, s.term_duration, s.auto_renew, s.is_trial,
+                s.commitment_end_date
          FROM tenant_subscriptions s JOIN tenants t ON t.tenant_id = s.tenant_id
-         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL
-         ORDER BY s.tenant_id, s.subscription_id",
-    )
-    .bind(customer_id)
-    .fetch_all(conn)
-    .await?;
+         WHERE t.unlinked_at IS NULL AND {}
+         ORDER BY t.customer_id, s.tenant_id, s.subscription_id",
+        scope.condition("t.customer_id")
+    );
+    let rows = scope.bind(sqlx::query(&sql)).fetch_all(conn).await?;
     rows.iter()
         .map(|row| {
-            Ok(PcSubscription {
-                id: row.try_get("subscription_id")?,
-                tenant_id: row.try_get("tenant_id")?,
-                offer_id: row.try_get("offer_id")?,
-                offer_name: row.try_get("offer_name")?,
-                quantity: row.try_get("quantity")?,
-                status: row.try_get("status")?,
-                billing_cycle: row.try_get("billing_cycle")?,
-                term: row.try_get("term_duration")?,
-                auto_renew: row.try_get::<i64, _>("auto_renew")? != 0,
-                is_trial: row.try_get::<i64, _>("is_trial")? != 0,
-                commitment_end: row.try_get("commitment_end_date")?,
-            })
+            Ok((
+                row.try_get("customer_id")?,
+                PcSubscription {
+                    id: row.try_get("subscription_id")?,
+                    tenant_id: row.try_get("tenant_id")?,
+                    offer_id: row.try_get("offer_id")?,
+                    offer_name: row.try_get("offer_name")?,
+                    quantity: row.try_get("quantity")?,
+                    status: row.try_get("status")?,
+                    billing_cycle: row.try_get("billing_cycle")?,
+                    term: row.try_get("term_duration")?,
+                    auto_renew: row.try_get::<i64, _>("auto_renew")? != 0,
+                    is_trial: row.try_get::<i64, _>("is_trial")? != 0,
+                    commitment_end: row.try_get("commitment_end_date")?,
+                },
+            ))
         })
         .collect()
 }
@@ -225,15 +307,39 @@ pub async fn snapshot_at(
     conn: &mut AnyConnection,
     customer_id: i64,
 ) -> Result<Option<Millis>, sqlx::Error> {
-    let (oldest, tenants, synced): (Option<Millis>, i64, i64) = sqlx::query_as(
-        "SELECT MIN(s.fetched_at), COUNT(*), COUNT(s.fetched_at) FROM tenants t
-         LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
-         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL",
-    )
-    .bind(customer_id)
-    .fetch_one(conn)
-    .await?;
-    Ok(oldest.filter(|_| tenants > 0 && synced == tenants))
+    Ok(snapshots_in(conn, ReportScope::Customer(customer_id))
+        .await?
+        .remove(&customer_id)
+        .flatten())
+}
+
+/// [`snapshot_at`] of every customer in scope that has a linked tenant.
+pub async fn snapshots_in(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+) -> Result<HashMap<i64, Option<Millis>>, sqlx::Error> {
+    let sql = format!(
+        "SELECT t.customer_id, MIN(s.fetched_at) AS oldest, COUNT(*) AS tenants,
+                COUNT(s.fetched_at) AS synced
+         FROM tenants t LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
+         WHERE t.unlinked_at IS NULL AND {}
+         GROUP BY t.customer_id",
+        scope.condition("t.customer_id")
+    );
+    scope
+        .bind(sqlx::query(&sql))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let oldest: Option<Millis> = row.try_get("oldest")?;
+            let (tenants, synced): (i64, i64) = (row.try_get("tenants")?, row.try_get("synced")?);
+            Ok((
+                row.try_get("customer_id")?,
+                oldest.filter(|_| tenants > 0 && synced == tenants),
+            ))
+        })
+        .collect()
 }
 
 /// Each linked tenant's licence counts, keyed by tenant id in lower case.
@@ -241,39 +347,50 @@ pub async fn licences(
     conn: &mut AnyConnection,
     customer_id: i64,
 ) -> Result<HashMap<String, TenantLicences>, sqlx::Error> {
-    let tenants: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT t.tenant_id, s.licences FROM tenants t
+    Ok(licences_in(conn, ReportScope::Customer(customer_id))
+        .await?
+        .remove(&customer_id)
+        .unwrap_or_default())
+}
+
+/// [`licences`] of every customer in scope, by customer id.
+pub async fn licences_in(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+) -> Result<HashMap<i64, HashMap<String, TenantLicences>>, sqlx::Error> {
+    let sql = format!(
+        "SELECT t.customer_id, t.tenant_id, s.licences FROM tenants t
          LEFT JOIN tenant_snapshots s ON s.tenant_id = t.tenant_id
-         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL",
-    )
-    .bind(customer_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let skus: Vec<(String, String, i64)> = sqlx::query_as(
+         WHERE t.unlinked_at IS NULL AND {}",
+        scope.condition("t.customer_id")
+    );
+    let tenants = scope.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
+    let sql = format!(
         "SELECT k.tenant_id, k.product_name, k.consumed_units FROM tenant_subscribed_skus k
          JOIN tenants t ON t.tenant_id = k.tenant_id
-         WHERE t.customer_id = $1 AND t.unlinked_at IS NULL",
-    )
-    .bind(customer_id)
-    .fetch_all(&mut *conn)
-    .await?;
+         WHERE t.unlinked_at IS NULL AND {}",
+        scope.condition("t.customer_id")
+    );
+    let skus = scope.bind(sqlx::query(&sql)).fetch_all(&mut *conn).await?;
     let mut by_tenant: HashMap<String, Vec<(String, i64)>> = HashMap::new();
-    for (tenant, product, consumed) in skus {
+    for row in &skus {
+        let tenant: String = row.try_get("tenant_id")?;
         by_tenant
             .entry(tenant.to_lowercase())
             .or_default()
-            .push((product, consumed));
+            .push((row.try_get("product_name")?, row.try_get("consumed_units")?));
     }
-    let mut out = HashMap::new();
-    for (tenant, state) in tenants {
-        let key = tenant.to_lowercase();
-        let licences = match state.as_deref() {
+    let mut out: HashMap<i64, HashMap<String, TenantLicences>> = HashMap::new();
+    for row in &tenants {
+        let customer_id: i64 = row.try_get("customer_id")?;
+        let key = row.try_get::<String, _>("tenant_id")?.to_lowercase();
+        let licences = match row.try_get::<Option<String>, _>("licences")?.as_deref() {
             Some("counted") => TenantLicences::Counted(by_tenant.remove(&key).unwrap_or_default()),
             Some("needs_consent") => TenantLicences::NeedsDelegatedConsent,
             // Failed keeps the last counts, which may be stale: not counted now.
             _ => TenantLicences::NotCounted,
         };
-        out.insert(key, licences);
+        out.entry(customer_id).or_default().insert(key, licences);
     }
     Ok(out)
 }
@@ -283,24 +400,58 @@ pub async fn acknowledgements(
     conn: &mut AnyConnection,
     customer_id: i64,
 ) -> Result<Vec<Acknowledgement>, sqlx::Error> {
-    let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT row_key, kind, pc_value, billed_value FROM reconciliation_acknowledgements
-         WHERE customer_id = $1",
-    )
-    .bind(customer_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(row_key, kind, pc, billed)| {
-            Some(Acknowledgement {
-                row_key,
-                kind: DifferenceKind::parse(&kind)?,
-                pc,
-                billed,
-            })
-        })
-        .collect())
+    Ok(of_one(
+        acknowledgements_in(conn, ReportScope::Customer(customer_id)).await?,
+    ))
+}
+
+/// The acknowledged differences of the customers in scope, (customer id, acknowledgement).
+pub async fn acknowledgements_in(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+) -> Result<Vec<(i64, Acknowledgement)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT customer_id, row_key, kind, pc_value, billed_value
+         FROM reconciliation_acknowledgements WHERE {}",
+        scope.condition("customer_id")
+    );
+    let rows = scope.bind(sqlx::query(&sql)).fetch_all(conn).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let kind: String = row.try_get("kind")?;
+        // A kind this version does not know is left out.
+        let Some(kind) = DifferenceKind::parse(&kind) else {
+            continue;
+        };
+        out.push((
+            row.try_get("customer_id")?,
+            Acknowledgement {
+                row_key: row.try_get("row_key")?,
+                kind,
+                pc: row.try_get("pc_value")?,
+                billed: row.try_get("billed_value")?,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// (id, name) of every customer in scope, in list order (name, then id).
+pub async fn customers_in(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT id, name FROM customers WHERE deleted_at IS NULL AND {} ORDER BY name_key, id",
+        scope.condition("id")
+    );
+    scope
+        .bind(sqlx::query(&sql))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("name")?)))
+        .collect()
 }
 
 /// Records (or replaces) the acknowledgement of one difference, with its values as seen.

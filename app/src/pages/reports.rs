@@ -1,0 +1,241 @@
+//! `/reports/reconciliation`: the License Reconciliation of every customer the staff member may
+//! see, one line per customer with differences, the most money at stake first. Filters (tag,
+//! kind of difference, acknowledged included) and the page are in the address, so it works
+//! without JavaScript and can be shared.
+
+use crate::{
+    api::reports::get_partner_reconciliation,
+    components::{ErrorMessage, FocusPoint},
+    model::{format_time, thousands, CustomerDifferences, DifferenceKind, PartnerReconciliation},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{hooks::use_query_map, location::Url};
+
+/// The filters as the address has them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Filters {
+    tag: String,
+    kind: String,
+    acknowledged: bool,
+}
+
+impl Filters {
+    /// The page's address with these filters, on page `page` (1: none).
+    fn href(&self, page: i64) -> String {
+        let mut pairs = Vec::new();
+        if !self.tag.is_empty() {
+            pairs.push(format!("tag={}", Url::escape(&self.tag)));
+        }
+        if !self.kind.is_empty() {
+            pairs.push(format!("kind={}", Url::escape(&self.kind)));
+        }
+        if self.acknowledged {
+            pairs.push("acknowledged=1".to_owned());
+        }
+        if page > 1 {
+            pairs.push(format!("page={page}"));
+        }
+        if pairs.is_empty() {
+            "/reports/reconciliation".to_owned()
+        } else {
+            format!("/reports/reconciliation?{}", pairs.join("&"))
+        }
+    }
+}
+
+#[component]
+pub fn PartnerReconciliationPage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        let q = query.read();
+        Filters {
+            tag: q.get("tag").unwrap_or_default(),
+            kind: q.get("kind").unwrap_or_default(),
+            acknowledged: q.get("acknowledged").is_some(),
+        }
+    });
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+    });
+    let report = Resource::new(
+        move || (filters.get(), page.get()),
+        |(f, page)| get_partner_reconciliation(f.tag, f.kind, f.acknowledged, page),
+    );
+    view! {
+        <Title text="License Reconciliation, all customers" />
+        <h1 tabindex="-1">"License Reconciliation"</h1>
+        <p class="muted intro">
+            "Every customer whose Partner Center subscriptions, licence counts and billed record disagree, the most money at stake first (where billed rows have a price)."
+        </p>
+        <Transition fallback=|| view! { <p class="muted">"Loading the reconciliation…"</p> }>
+            {move || {
+                let filters = filters.get();
+                Suspend::new(async move {
+                    match report.await {
+                        Ok(report) => view! {
+                            <PartnerFilters filters=filters.clone() />
+                            <PartnerTable report filters />
+                            <FocusPoint />
+                        }
+                        .into_any(),
+                        Err(error) => view! {
+                            <PartnerFilters filters />
+                            <ErrorMessage error />
+                        }
+                        .into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn PartnerFilters(filters: Filters) -> impl IntoView {
+    view! {
+        <leptos_router::components::Form method="GET" action="/reports/reconciliation" attr:class="filters card">
+            <div class="field">
+                <label for="filter-tag">"Customer tag"</label>
+                <input id="filter-tag" name="tag" value=filters.tag.clone() placeholder="Name=Value, e.g. Region=North" />
+            </div>
+            <div class="field">
+                <label for="filter-kind">"Kind of difference"</label>
+                <select id="filter-kind" name="kind">
+                    <option value="" selected=filters.kind.is_empty()>"Any kind"</option>
+                    {DifferenceKind::ALL
+                        .iter()
+                        .map(|k| {
+                            let selected = k.as_str() == filters.kind;
+                            view! { <option value=k.as_str() selected=selected>{k.label()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <label class="check-line">
+                <input type="checkbox" name="acknowledged" value="1" checked=filters.acknowledged prop:checked=filters.acknowledged />
+                "Include acknowledged differences"
+            </label>
+            <div class="form-actions">
+                <button type="submit" class="primary">"Filter"</button>
+                <a class="button" href="/reports/reconciliation">"Clear"</a>
+            </div>
+        </leptos_router::components::Form>
+    }
+}
+
+#[component]
+fn PartnerTable(report: PartnerReconciliation, filters: Filters) -> impl IntoView {
+    let summary = format!(
+        "{} of {} customers with a billed record or a Partner Center subscription {} {}.",
+        thousands(report.customers_listed),
+        thousands(report.customers),
+        if report.customers_listed == 1 {
+            "has"
+        } else {
+            "have"
+        },
+        match report.kind {
+            Some(kind) => format!("a difference “{}”", kind.label()),
+            None => "differences".to_owned(),
+        }
+    );
+    let totals = (!report.totals.is_empty()).then(|| {
+        view! {
+            <ul class="kind-totals" aria-label="Differences by kind, over all these customers">
+                {report
+                    .totals
+                    .iter()
+                    .map(|(kind, n)| {
+                        let href = Filters { kind: kind.as_str().to_owned(), ..filters.clone() }.href(1);
+                        let current = report.kind == Some(*kind);
+                        view! {
+                            <li>
+                                <a href=href aria-current=current.then_some("true") data-kind=kind.as_str()>
+                                    {format!("{} {}", thousands(*n), kind.label())}
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    });
+    let rows = report
+        .rows
+        .into_iter()
+        .map(|line| view! { <PartnerLine line /> })
+        .collect_view();
+    let previous = (report.page > 1).then(|| filters.href(report.page - 1));
+    let next = (report.page < report.pages).then(|| filters.href(report.page + 1));
+    let pager = (report.pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {previous.map(|href| view! { <a href=href rel="prev">"« Previous page"</a> })}
+                <span class="muted">{format!("Page {} of {}", report.page, report.pages)}</span>
+                {next.map(|href| view! { <a href=href rel="next">"Next page »"</a> })}
+            </nav>
+        }
+    });
+    view! {
+        <p data-testid="partner-summary">{summary}</p>
+        {totals}
+        <table class="customers partner-recon">
+            <thead>
+                <tr>
+                    <th scope="col">"Customer"</th>
+                    <th scope="col">"Differences"</th>
+                    <th scope="col">"By kind"</th>
+                    <th scope="col">"Money at stake"</th>
+                    <th scope="col">"Partner Center as synced"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+        {pager}
+    }
+}
+
+#[component]
+fn PartnerLine(line: CustomerDifferences) -> impl IntoView {
+    let money = if line.money_at_stake.is_empty() {
+        view! { <span class="muted">"No price recorded"</span> }.into_any()
+    } else {
+        line.money_at_stake
+            .iter()
+            .map(|m| view! { <span class="money">{format!("{} {}", m.currency, m.amount)}</span> " " })
+            .collect_view()
+            .into_any()
+    };
+    let synced = match line.snapshot_at {
+        Some(at) if line.stale => {
+            view! { <span class="badge sync-stale">{format!("{} (stale)", format_time(at))}</span> }
+                .into_any()
+        }
+        Some(at) => view! { <span>{format_time(at)}</span> }.into_any(),
+        None => view! { <span class="muted">"Not fully synced"</span> }.into_any(),
+    };
+    view! {
+        <tr data-customer=line.customer_id>
+            <td class="name" data-label="Customer">
+                <a href=format!("/customers/{}/reports/reconciliation", line.customer_id)>{line.customer_name}</a>
+            </td>
+            <td data-label="Differences"><strong>{thousands(line.differences)}</strong></td>
+            <td data-label="By kind">
+                <ul class="kind-counts">
+                    {line
+                        .counts
+                        .into_iter()
+                        .map(|(kind, n)| view! { <li data-kind=kind.as_str()>{format!("{} {}", thousands(n), kind.label())}</li> })
+                        .collect_view()}
+                </ul>
+            </td>
+            <td data-label="Money at stake">{money}</td>
+            <td data-label="Synced">{synced}</td>
+        </tr>
+    }
+}
