@@ -60,6 +60,8 @@ pub enum Command {
     BenchCustomers(crate::bench_customers::BenchCustomersArgs),
     /// Benchmark importing a billing export: reading, dry run, import, a second import.
     BenchImport(crate::bench_import::BenchImportArgs),
+    /// Benchmark the partner-wide License Reconciliation over many customers.
+    BenchReports(crate::bench_reports::BenchReportsArgs),
     /// Benchmark Link to Provider at scale: directory refresh, suggestions, /provider, Link Multiple.
     BenchLink(crate::bench_link::BenchLinkArgs),
     /// Benchmark a flood of concurrent sign-ins: answers, health during it, peak memory.

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_customers;
 pub mod bench_import;
 pub mod bench_link;
+pub mod bench_reports;
 pub mod bench_sign_in;
 pub mod config;
 pub mod csv_export;
