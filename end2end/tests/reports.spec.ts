@@ -1,4 +1,4 @@
-import { dataKey, expect, jsEnabled, ready, signIn, snapshot, status, test } from './fixtures';
+import { dataKey, expect, jsEnabled, navigate, ready, signIn, snapshot, status, test } from './fixtures';
 
 const customers: Record<string, string> = {
   'desktop-js': 'Oakridge Financial Advisors',
@@ -118,4 +118,34 @@ test('the consumption report shows a chart per product and both reports download
     expect(text.split('\r\n')[0]).toBe(header);
     expect(text.split('\r\n').length).toBeGreaterThan(2);
   }
+});
+
+test('the partner-wide reconciliation lists customers with differences, filters them by kind and opens one', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'finance');
+  await navigate(page, 'Reports');
+  await expect(page.getByRole('heading', { level: 1, name: 'License Reconciliation' })).toBeVisible();
+  // (With JavaScript the lines arrive after the heading: wait for them before counting.)
+  await expect(page.getByTestId('partner-summary')).toContainText('have differences');
+  const lines = page.locator('table.partner-recon tbody tr');
+  expect(await lines.count()).toBeGreaterThan(0);
+
+  await ready(page, testInfo);
+  await page.getByLabel('Kind of difference').selectOption({ label: 'Billed, not in Partner Center' });
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/kind=missing_in_partner_center/);
+  await expect(page.getByTestId('partner-summary')).toContainText('a difference “Billed, not in Partner Center”');
+  const first = lines.first();
+  await expect(first.locator('li[data-kind="missing_in_partner_center"]')).toBeVisible();
+  // The demo's billed rows have prices: the first line says what is at stake.
+  await expect(first.locator('td[data-label="Money at stake"]')).toContainText(/[A-Z]{3} \d+\.\d{2}/);
+  await snapshot(page, testInfo, 'partner-reconciliation');
+  await ready(page, testInfo);
+  await first.locator('td.name a').click();
+  await expect(page).toHaveURL(/\/customers\/\d+\/reports\/reconciliation$/);
+  await expect(page.getByTestId('recon-summary')).toBeVisible();
+
+  // A tag filter that cannot be read is said next to its field.
+  await page.goto('/reports/reconciliation?tag=North');
+  await expect(page.locator('#filter-tag-error')).toHaveText('Write the tag as Name=Value, e.g. Region=North.');
+  await expect(page.getByLabel('Customer tag')).toHaveAttribute('aria-invalid', 'true');
 });

@@ -6,6 +6,7 @@
 use crate::{
     api::reports::get_partner_reconciliation,
     components::{ErrorMessage, FocusPoint},
+    error::AppError,
     model::{format_time, thousands, CustomerDifferences, DifferenceKind, PartnerReconciliation},
 };
 use leptos::prelude::*;
@@ -78,13 +79,19 @@ pub fn PartnerReconciliationPage() -> impl IntoView {
                 Suspend::new(async move {
                     match report.await {
                         Ok(report) => view! {
-                            <PartnerFilters filters=filters.clone() />
+                            <PartnerFilters filters=filters.clone() error=None />
                             <PartnerTable report filters />
                             <FocusPoint />
                         }
                         .into_any(),
+                        // A filter that cannot be read is said next to its field.
+                        Err(error) if error.field_message("tag").is_some()
+                            || error.field_message("kind").is_some() => view! {
+                            <PartnerFilters filters error=Some(error) />
+                        }
+                        .into_any(),
                         Err(error) => view! {
-                            <PartnerFilters filters />
+                            <PartnerFilters filters error=None />
                             <ErrorMessage error />
                         }
                         .into_any(),
@@ -96,16 +103,36 @@ pub fn PartnerReconciliationPage() -> impl IntoView {
 }
 
 #[component]
-fn PartnerFilters(filters: Filters) -> impl IntoView {
+fn PartnerFilters(filters: Filters, error: Option<AppError>) -> impl IntoView {
+    let message = |field: &str| {
+        error
+            .as_ref()
+            .and_then(|e| e.field_message(field))
+            .map(str::to_owned)
+    };
+    let (tag_error, kind_error) = (message("tag"), message("kind"));
     view! {
         <leptos_router::components::Form method="GET" action="/reports/reconciliation" attr:class="filters card">
             <div class="field">
                 <label for="filter-tag">"Customer tag"</label>
-                <input id="filter-tag" name="tag" value=filters.tag.clone() placeholder="Name=Value, e.g. Region=North" />
+                <input
+                    id="filter-tag"
+                    name="tag"
+                    value=filters.tag.clone()
+                    placeholder="Name=Value, e.g. Region=North"
+                    aria-invalid=tag_error.is_some().then_some("true")
+                    aria-describedby=tag_error.is_some().then_some("filter-tag-error")
+                />
+                {tag_error.map(|m| view! { <p class="field-error" id="filter-tag-error" role="alert">{m}</p> })}
             </div>
             <div class="field">
                 <label for="filter-kind">"Kind of difference"</label>
-                <select id="filter-kind" name="kind">
+                <select
+                    id="filter-kind"
+                    name="kind"
+                    aria-invalid=kind_error.is_some().then_some("true")
+                    aria-describedby=kind_error.is_some().then_some("filter-kind-error")
+                >
                     <option value="" selected=filters.kind.is_empty()>"Any kind"</option>
                     {DifferenceKind::ALL
                         .iter()
@@ -115,6 +142,7 @@ fn PartnerFilters(filters: Filters) -> impl IntoView {
                         })
                         .collect_view()}
                 </select>
+                {kind_error.map(|m| view! { <p class="field-error" id="filter-kind-error" role="alert">{m}</p> })}
             </div>
             <label class="check-line">
                 <input type="checkbox" name="acknowledged" value="1" checked=filters.acknowledged prop:checked=filters.acknowledged />
