@@ -60,6 +60,8 @@ pub enum Command {
     BenchCustomers(crate::bench_customers::BenchCustomersArgs),
     /// Benchmark importing a billing export: reading, dry run, import, a second import.
     BenchImport(crate::bench_import::BenchImportArgs),
+    /// Benchmark the partner-wide License Consumption CSV: memory and throughput against sqlite3.
+    BenchCsv(crate::bench_csv::BenchCsvArgs),
     /// Benchmark the partner-wide License Reconciliation over many customers.
     BenchReports(crate::bench_reports::BenchReportsArgs),
     /// Benchmark Link to Provider at scale: directory refresh, suggestions, /provider, Link Multiple.

@@ -5,7 +5,7 @@
 //! mark when asked for Excel, and formula injection neutralised: a cell that starts with `=`,
 //! `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, unless it is a plain number.
 
-use app::model::{ConsumptionReport, ReconciliationReport};
+use app::model::{ConsumptionReport, ProductUsage, ReconciliationReport};
 use std::borrow::Cow;
 
 /// The consumption CSV's columns.
@@ -72,6 +72,25 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// The partner-wide consumption CSV's columns: one line per tenant product, the per-customer
+/// file's product columns.
+pub const PARTNER_CONSUMPTION_COLUMNS: [&str; 14] = [
+    "customer_id",
+    "customer",
+    "tenant_id",
+    "product",
+    "sku_part_number",
+    "purchased",
+    "active",
+    "warning",
+    "suspended",
+    "assigned",
+    "unassigned",
+    "utilisation_percent",
+    "over_assigned",
+    "under_used",
+];
+
 fn write<I>(columns: &[&str], lines: I, excel: bool) -> Result<Vec<u8>, csv::Error>
 where
     I: IntoIterator<Item = Vec<String>>,
@@ -98,26 +117,31 @@ fn optional(n: Option<i64>) -> String {
     n.map(number).unwrap_or_default()
 }
 
+/// The consumption columns of one product (the first 14 of [`CONSUMPTION_COLUMNS`]).
+pub fn product_cells(customer_id: i64, customer: &str, p: &ProductUsage) -> Vec<String> {
+    vec![
+        number(customer_id),
+        customer.to_owned(),
+        p.tenant_id.clone(),
+        p.product.clone(),
+        p.sku_part_number.clone(),
+        number(p.purchased),
+        number(p.active),
+        number(p.warning),
+        number(p.suspended),
+        number(p.assigned),
+        number(p.unassigned),
+        optional(p.utilisation_percent),
+        p.over_assigned.to_string(),
+        p.under_used.to_string(),
+    ]
+}
+
 /// The License Consumption report as CSV.
 pub fn consumption(report: &ConsumptionReport, excel: bool) -> Result<Vec<u8>, csv::Error> {
     let mut lines = Vec::new();
     for p in &report.products {
-        let product = vec![
-            number(report.customer_id),
-            report.customer_name.clone(),
-            p.tenant_id.clone(),
-            p.product.clone(),
-            p.sku_part_number.clone(),
-            number(p.purchased),
-            number(p.active),
-            number(p.warning),
-            number(p.suspended),
-            number(p.assigned),
-            number(p.unassigned),
-            optional(p.utilisation_percent),
-            p.over_assigned.to_string(),
-            p.under_used.to_string(),
-        ];
+        let product = product_cells(report.customer_id, &report.customer_name, p);
         if p.subscriptions.is_empty() {
             let mut line = product.clone();
             line.extend(std::iter::repeat_n(String::new(), 7));

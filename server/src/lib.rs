@@ -2,6 +2,7 @@
 //! demo data, and start-up. `main.rs` is only the command line.
 
 pub mod bench;
+pub mod bench_csv;
 pub mod bench_customers;
 pub mod bench_import;
 pub mod bench_link;
@@ -9,6 +10,7 @@ pub mod bench_reports;
 pub mod bench_sign_in;
 pub mod config;
 pub mod csv_export;
+pub mod csv_stream;
 pub mod demo;
 pub mod gate;
 pub mod headers;

@@ -49,6 +49,7 @@ async fn main() -> ExitCode {
         Some(Command::BenchImport(args)) => server::bench_import::run(args).await,
         Some(Command::BenchLink(args)) => server::bench_link::run(args).await,
         Some(Command::BenchReports(args)) => server::bench_reports::run(args).await,
+        Some(Command::BenchCsv(args)) => server::bench_csv::run(args).await,
         Some(Command::BenchSignIn(args)) => server::bench_sign_in::run(args).await,
         Some(Command::BenchCustomers(args)) => server::bench_customers::run(args).await,
     };

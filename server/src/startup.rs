@@ -63,6 +63,10 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
             get(partner_reconciliation),
         )
         .route(
+            app::api::PARTNER_CONSUMPTION_CSV_ROUTE,
+            get(partner_consumption_csv),
+        )
+        .route(
             app::api::CUSTOMER_RECONCILIATION_ROUTE,
             get(customer_reconciliation),
         )
@@ -210,6 +214,56 @@ async fn partner_reconciliation(
     };
     match answer.await {
         Ok(report) => Json(report).into_response(),
+        Err(error) => crate::gate::error_response(error),
+    }
+}
+
+/// `?tag=Name=Value&excel=1` of the partner-wide consumption CSV.
+#[derive(serde::Deserialize)]
+struct PartnerCsvQuery {
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
+    excel: Option<String>,
+}
+
+/// `GET /api/reports/consumption.csv`: every visible customer's licence counts, one line per
+/// tenant product, streamed from the database cursor.
+async fn partner_consumption_csv(
+    State(state): State<AppState>,
+    Query(query): Query<PartnerCsvQuery>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+) -> Response {
+    let answer = async {
+        let staff = report_reader(staff)?;
+        let tag = app::ssr::service::customers::parse_tag_filter(&query.tag)?;
+        let thresholds = crate::csv_stream::Thresholds::load(&state.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok::<_, AppError>(crate::csv_stream::PartnerExport {
+            scoped_to_staff: app::ssr::service::customers::scope_of(&staff),
+            tag,
+            excel: query.excel.is_some(),
+        })
+        .map(|export| (export, thresholds))
+    };
+    match answer.await {
+        Ok((export, thresholds)) => {
+            let today = app::model::rfc3339(app::ssr::db::now_millis());
+            let name = crate::csv_export::file_name("consumption", "all customers", &today[..10]);
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+                crate::csv_stream::body(state.db.clone(), export, thresholds),
+            )
+                .into_response()
+        }
         Err(error) => crate::gate::error_response(error),
     }
 }

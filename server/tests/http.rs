@@ -1084,6 +1084,11 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             ("acknowledged", "false".into()),
             ("page", "1".into()),
         ]),
+        "/api/reports/consumption.csv" => Some((
+            reqwest::Method::GET,
+            "/api/reports/consumption.csv".to_owned(),
+            vec![],
+        )),
         "/api/reports/reconciliation" => Some((
             reqwest::Method::GET,
             "/api/reports/reconciliation".to_owned(),
@@ -1737,4 +1742,120 @@ async fn both_reports_download_as_csv_with_their_columns_and_a_named_file() {
         let res = app.client().get(&url).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
+}
+
+/// A linked, counted tenant of the customer with one licence line of `product`.
+async fn counted_licence(app: &TestApp, customer_id: i64, tenant: &str, product: &str) {
+    let mut conn = app.state.db.pool().acquire().await.unwrap();
+    store::customers::insert_tenant(&mut conn, customer_id, tenant, "T", "t.example", 0)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO tenant_snapshots (tenant_id, fetched_at, company_name, domain, profile_json, licences)
+         VALUES ($1, 0, 'T', 't.example', '{}', 'counted')",
+    )
+    .bind(tenant)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO tenant_subscribed_skus (tenant_id, sku_id, sku_part_number, product_name,
+             total_units, active_units, consumed_units, available_units, suspended_units,
+             warning_units, capability_status, fetched_at)
+         VALUES ($1, 'sku-1', 'SKU_1', $2, 20, 20, 5, 15, 0, 0, 'Enabled', 0)",
+    )
+    .bind(tenant)
+    .bind(product)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_partner_consumption_csv_streams_the_licences_of_every_customer_in_scope() {
+    let app = spawn_app().await;
+    let north = app.customer("North Co", "North").await;
+    let south = app.customer("South Co", "South").await;
+    let hostile = "=cmd|' /C calc'!A0, \"quoted\"\nnext line";
+    counted_licence(&app, north, "aaaaaaaa-0000-4000-8000-000000000001", hostile).await;
+    counted_licence(
+        &app,
+        south,
+        "bbbbbbbb-0000-4000-8000-000000000002",
+        "Office 365 E3",
+    )
+    .await;
+    let url = format!("{}/api/reports/consumption.csv", app.base);
+    let read = |body: String| {
+        let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let lines: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        (header, lines)
+    };
+
+    let reader = app.signed_in(Role::Reader).await;
+    let res = reader.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"consumption-all-customers-20"),
+        "{disposition}"
+    );
+    let (header, lines) = read(res.text().await.unwrap());
+    assert_eq!(header, server::csv_export::PARTNER_CONSUMPTION_COLUMNS);
+    assert_eq!(
+        header[..],
+        server::csv_export::CONSUMPTION_COLUMNS[..14],
+        "the per-customer file's product columns"
+    );
+    let customers: Vec<&str> = lines.iter().map(|l| l[1].as_str()).collect();
+    assert_eq!(customers, ["North Co", "South Co"]);
+    // The hostile product name comes back whole, as text a spreadsheet will not run.
+    assert_eq!(lines[0][3], format!("'{hostile}"));
+    assert_eq!(
+        lines[1][5..14],
+        ["20", "20", "0", "0", "5", "15", "25", "false", "true"]
+    );
+
+    // Help Desk: its tag's customers only; a tag filter narrows anyone's file.
+    let helpdesk = app.signed_in(Role::Helpdesk).await;
+    let (_, lines) = read(
+        helpdesk
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0][1], "North Co");
+    let (_, lines) = read(
+        reader
+            .get(format!("{url}?tag=Region%3DSouth"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0][1], "South Co");
+    let res = reader.get(format!("{url}?tag=South")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = app.client().get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

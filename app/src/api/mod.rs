@@ -210,6 +210,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         PARTNER_RECONCILIATION_ROUTE,
         Access::Requires(Permission::ViewReports),
     ),
+    Endpoint::global(
+        PARTNER_CONSUMPTION_CSV_ROUTE,
+        Access::Requires(Permission::ViewReports),
+    ),
     Endpoint::customer(
         reports::AdoptBilled::PATH,
         Access::Requires(Permission::ManageBilled),
@@ -245,9 +249,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
 pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
 
 /// The plain JSON and CSV routes beside the server functions (served by the axum host).
-pub const PLAIN_ROUTES: [&str; 6] = [
+pub const PLAIN_ROUTES: [&str; 7] = [
     CUSTOMER_CONFIGURATION_ROUTE,
     PARTNER_RECONCILIATION_ROUTE,
+    PARTNER_CONSUMPTION_CSV_ROUTE,
     CUSTOMER_RECONCILIATION_ROUTE,
     CUSTOMER_RECONCILIATION_CSV_ROUTE,
     CUSTOMER_CONSUMPTION_ROUTE,
@@ -257,6 +262,10 @@ pub const PLAIN_ROUTES: [&str; 6] = [
 /// `GET`: the partner-wide License Reconciliation as JSON (`?tag=Name=Value&kind=...&acknowledged=1
 /// &page=N`), for other systems.
 pub const PARTNER_RECONCILIATION_ROUTE: &str = "/api/reports/reconciliation";
+
+/// `GET`: the licence counts of every customer the caller may see as CSV, one line per tenant
+/// product, streamed (`?tag=Name=Value`; `?excel=1`: with a byte order mark for Excel).
+pub const PARTNER_CONSUMPTION_CSV_ROUTE: &str = "/api/reports/consumption.csv";
 
 /// `GET`: a customer's License Reconciliation as JSON, for other systems.
 pub const CUSTOMER_RECONCILIATION_ROUTE: &str = "/api/customers/{id}/reports/reconciliation";

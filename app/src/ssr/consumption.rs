@@ -88,25 +88,7 @@ pub fn consumption(
                     renewal_decision: renewal_decision(s, rules).map(|d| d.to_string()),
                 })
                 .collect();
-            let utilisation = (sku.total > 0).then(|| {
-                // Whole percent, rounded half up, in integers (no float).
-                (sku.consumed.max(0) * 200 + sku.total) / (sku.total * 2)
-            });
-            ProductUsage {
-                tenant_id: sku.tenant_id.clone(),
-                product: sku.product.clone(),
-                sku_part_number: sku.sku_part_number.clone(),
-                purchased: sku.total,
-                active: sku.active,
-                warning: sku.warning,
-                suspended: sku.suspended,
-                assigned: sku.consumed,
-                unassigned: sku.available,
-                utilisation_percent: utilisation,
-                over_assigned: sku.consumed > sku.total,
-                under_used: utilisation.is_some_and(|u| u < rules.under_used_percent),
-                subscriptions: behind,
-            }
+            product_usage(sku, behind, rules)
         })
         .collect();
     products.sort_by(|a, b| {
@@ -114,6 +96,34 @@ pub fn consumption(
             .cmp(&(normalise_product(&b.product), &b.tenant_id))
     });
     products
+}
+
+/// One product of a tenant: its counts, utilisation and flags by the customer's rules, with the
+/// subscriptions behind it.
+pub fn product_usage(
+    sku: &SkuCounts,
+    subscriptions: Vec<UsageSubscription>,
+    rules: &UsageRules,
+) -> ProductUsage {
+    let utilisation = (sku.total > 0).then(|| {
+        // Whole percent, rounded half up, in integers (no float).
+        (sku.consumed.max(0) * 200 + sku.total) / (sku.total * 2)
+    });
+    ProductUsage {
+        tenant_id: sku.tenant_id.clone(),
+        product: sku.product.clone(),
+        sku_part_number: sku.sku_part_number.clone(),
+        purchased: sku.total,
+        active: sku.active,
+        warning: sku.warning,
+        suspended: sku.suspended,
+        assigned: sku.consumed,
+        unassigned: sku.available,
+        utilisation_percent: utilisation,
+        over_assigned: sku.consumed > sku.total,
+        under_used: utilisation.is_some_and(|u| u < rules.under_used_percent),
+        subscriptions,
+    }
 }
 
 #[cfg(test)]

@@ -115,6 +115,20 @@ pub async fn effective_one(
         .transpose()
 }
 
+/// Every customer's override of one setting that is in force: (customer id, value).
+pub async fn overrides_of(
+    conn: &mut AnyConnection,
+    key: &str,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT customer_id, value FROM setting_overrides
+         WHERE setting_key = $1 AND value IS NOT NULL",
+    )
+    .bind(key)
+    .fetch_all(conn)
+    .await
+}
+
 /// A catalog entry by key.
 pub async fn find(conn: &mut AnyConnection, key: &str) -> Result<Option<SettingRow>, sqlx::Error> {
     let sql = format!("SELECT {SETTING_COLUMNS} FROM settings s WHERE s.key = $1");

@@ -1,0 +1,168 @@
+//! The partner-wide License Consumption as CSV, streamed: the database cursor is read line by
+//! line, each line written by the `csv` crate with the per-customer file's rules (see
+//! [`crate::csv_export`]) and sent in chunks of about 64 KB as they fill, so memory stays flat
+//! however many licence lines there are. A download the client abandons stops the read.
+
+use crate::csv_export::{neutralise, product_cells, PARTNER_CONSUMPTION_COLUMNS};
+use app::ssr::{
+    consumption::{product_usage, UsageRules},
+    db::Db,
+    store,
+};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use tokio::sync::mpsc;
+
+/// The setting that flags a product under-used.
+const UNDER_USED_KEY: &str = "reports.under_used_percent";
+/// Bytes gathered before a chunk is sent.
+const CHUNK: usize = 64 * 1024;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Which licence lines to write, and how.
+#[derive(Clone, Debug)]
+pub struct PartnerExport {
+    /// The staff member whose tag scopes limit the customers (`None`: every customer).
+    pub scoped_to_staff: Option<i64>,
+    /// Only customers with this tag (name key, value).
+    pub tag: Option<(String, String)>,
+    /// A byte order mark first, for Excel.
+    pub excel: bool,
+}
+
+/// Each customer's under-used threshold: the global default and the customers' overrides.
+#[derive(Clone, Debug, Default)]
+pub struct Thresholds {
+    default: i64,
+    overrides: HashMap<i64, i64>,
+}
+
+fn whole_number(value: &str) -> Option<i64> {
+    value.split('.').next()?.trim().parse().ok()
+}
+
+impl Thresholds {
+    /// Reads the default and every override of `reports.under_used_percent` (one small query
+    /// each, before the lines are streamed).
+    pub async fn load(db: &Db) -> Result<Thresholds, sqlx::Error> {
+        let mut conn = db.pool().acquire().await?;
+        let default = store::settings::find(&mut conn, UNDER_USED_KEY)
+            .await?
+            .and_then(|s| whole_number(&s.default_value))
+            .unwrap_or(50);
+        let overrides = store::settings::overrides_of(&mut conn, UNDER_USED_KEY)
+            .await?
+            .into_iter()
+            .filter_map(|(customer, value)| Some((customer, whole_number(&value)?)))
+            .collect();
+        Ok(Thresholds { default, overrides })
+    }
+
+    fn of(&self, customer_id: i64) -> i64 {
+        self.overrides
+            .get(&customer_id)
+            .copied()
+            .unwrap_or(self.default)
+    }
+}
+
+/// Writes the CSV into `out` chunk by chunk; returns how many licence lines were written.
+/// Stops early (without an error) when the receiver is gone.
+pub async fn write(
+    db: &Db,
+    export: &PartnerExport,
+    thresholds: &Thresholds,
+    out: &mpsc::Sender<Vec<u8>>,
+) -> Result<u64, Error> {
+    let mut conn = db.pool().acquire().await?;
+    let mut first = Vec::with_capacity(CHUNK + 8 * 1024);
+    if export.excel {
+        first.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut writer = chunk_writer(first);
+    writer.write_record(PARTNER_CONSUMPTION_COLUMNS)?;
+    let tag = export
+        .tag
+        .as_ref()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    let lines = store::billed::partner_licences(&mut conn, export.scoped_to_staff, tag);
+    futures_util::pin_mut!(lines);
+    let mut written = 0u64;
+    // Renewals are not part of this file: the rules only flag under-use.
+    let mut rules = UsageRules {
+        under_used_percent: thresholds.default,
+        renewal_reminder_days: 0,
+        today: time::Date::MIN,
+    };
+    while let Some(line) = lines.next().await {
+        let (customer_id, customer, sku) = line?;
+        rules.under_used_percent = thresholds.of(customer_id);
+        let usage = product_usage(&sku, Vec::new(), &rules);
+        for cell in product_cells(customer_id, &customer, &usage) {
+            writer.write_field(neutralise(&cell).as_bytes())?;
+        }
+        writer.write_record(None::<&[u8]>)?;
+        written += 1;
+        if writer.get_ref().len() >= CHUNK {
+            let chunk = finish(writer)?;
+            writer = chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024));
+            if out.send(chunk).await.is_err() {
+                return Ok(written);
+            }
+        }
+    }
+    let rest = finish(writer)?;
+    if !rest.is_empty() {
+        let _ = out.send(rest).await;
+    }
+    Ok(written)
+}
+
+/// A CSV writer (RFC 4180, CRLF lines) that appends to `buffer`.
+fn chunk_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(buffer)
+}
+
+/// The bytes a writer holds, its own buffer flushed into them.
+fn finish(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, Error> {
+    writer.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// The CSV as a response body, written by a task of its own while the client reads it.
+pub fn body(db: Db, export: PartnerExport, thresholds: Thresholds) -> axum::body::Body {
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<(), std::io::Error>>();
+    tokio::spawn(async move {
+        let result = write(&db, &export, &thresholds, &tx).await;
+        drop(tx);
+        let _ = done_tx.send(match result {
+            Ok(lines) => {
+                tracing::info!(lines, "partner-wide consumption CSV written");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "partner-wide consumption CSV stopped");
+                Err(std::io::Error::other(
+                    "the export stopped; download it again",
+                ))
+            }
+        });
+    });
+    // The chunks, then the task's outcome: an error ends the response abnormally, so the client
+    // sees a broken download rather than a short file that looks complete.
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+    });
+    let outcome = futures_util::stream::once(async move {
+        match done_rx.await {
+            Ok(Err(e)) => Err(e),
+            _ => Ok(Vec::new()),
+        }
+    });
+    axum::body::Body::from_stream(chunks.chain(outcome))
+}
