@@ -20,7 +20,7 @@ use pages::{
         AccountManagersSectionPage, ConfigurationSectionPage, ConsumptionPage, CustomerLayout,
         CustomerOverview, ReconciliationPage, ReportsLayout, TagsSectionPage, TenantsSectionPage,
     },
-    CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage,
+    CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, PartnerConsumptionPage,
     PartnerReconciliationPage, ProviderDirectoryPage, SignInPage, SignedInLayout, SyncPage,
 };
 
@@ -60,7 +60,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/overrides") view=OverrideMatrixPage />
                     <Route path=path!("/sync") view=SyncPage />
                     <Route path=path!("/provider") view=ProviderDirectoryPage />
+                    <Route path=path!("/reports") view=PartnerReconciliationPage />
                     <Route path=path!("/reports/reconciliation") view=PartnerReconciliationPage />
+                    <Route path=path!("/reports/consumption") view=PartnerConsumptionPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
                         <Route path=path!("") view=CustomerOverview />
                         <Route path=path!("configuration") view=ConfigurationSectionPage />

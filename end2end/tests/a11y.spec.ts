@@ -72,6 +72,8 @@ test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testI
     '/reports/reconciliation',
     '/reports/reconciliation?kind=missing_in_partner_center&acknowledged=1',
     '/reports/reconciliation?tag=North',
+    '/reports/consumption',
+    '/reports/consumption?tag=North',
     '/settings/defaults',
     '/settings/defaults?edit=commerce.max_trials',
     '/settings/overrides',

@@ -26,6 +26,8 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
   for (const state of ['', '?kind=missing_in_partner_center&acknowledged=1&page=2', '?tag=North']) {
     await page.goto(`/reports/reconciliation${state}`);
     await ready(page, testInfo);
+    await page.goto(`/reports/consumption${state}`);
+    await ready(page, testInfo);
   }
   await page.goto('/settings/defaults?edit=billing.currency');
   await ready(page, testInfo);

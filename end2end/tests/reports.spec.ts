@@ -28,7 +28,7 @@ test('finance adopts the billed record, edits a quantity, sees the typed differe
   }
   await expect(page.getByTestId('sync-status').locator('.badge')).toHaveText('Synced', { timeout: 30_000 });
 
-  await page.getByRole('link', { name: 'Reports' }).first().click();
+  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Reports' }).click();
   await expect(page.getByRole('heading', { name: 'License Reconciliation' })).toBeVisible();
   await ready(page, testInfo);
   // The demo bills most subscriptions; some are "Not billed". (With JavaScript the report
@@ -67,6 +67,21 @@ test('finance adopts the billed record, edits a quantity, sees the typed differe
   await expect(difference).toHaveCount(0);
   await page.getByRole('link', { name: 'Show acknowledged differences' }).click();
   await expect(difference).toContainText('Acknowledged');
+
+  // The synced customer's licences count in the partner-wide consumption, and in its CSV.
+  await navigate(page, 'Reports');
+  await ready(page, testInfo);
+  await page.getByRole('link', { name: 'License Consumption' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'License Consumption' })).toBeVisible();
+  await expect(page.locator('li.usage').first()).toBeVisible();
+  await expect(page.locator('li.usage svg.usage-bar').first()).toBeVisible();
+  const csv = await page.request.get('/api/reports/consumption.csv');
+  expect(csv.status()).toBe(200);
+  const text = await csv.text();
+  expect(text.split('\r\n')[0]).toBe(
+    'customer_id,customer,tenant_id,product,sku_part_number,purchased,active,warning,suspended,assigned,unassigned,utilisation_percent,over_assigned,under_used',
+  );
+  expect(text).toContain(customer);
 });
 
 test('a reader sees the reconciliation but no way to change the billed record', async ({ page }, testInfo) => {
@@ -75,7 +90,7 @@ test('a reader sees the reconciliation but no way to change the billed record', 
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: customer }).click();
-  await page.getByRole('link', { name: 'Reports' }).first().click();
+  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Reports' }).click();
   await expect(page.getByRole('heading', { name: 'License Reconciliation' })).toBeVisible();
   await expect(page.getByTestId('read-only')).toContainText('the billed record is kept by System Admin or Finance Admin');
   // The report is there (the finance test billed this customer), without a way to change it.
@@ -90,7 +105,7 @@ test('the consumption report shows a chart per product and both reports download
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('link', { name: customer }).click();
-  await page.getByRole('link', { name: 'Reports' }).first().click();
+  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Reports' }).click();
   await page.getByRole('link', { name: 'License Consumption' }).click();
   await expect(page.getByRole('heading', { name: 'License Consumption' })).toBeVisible();
   await ready(page, testInfo);

@@ -53,8 +53,13 @@ pub async fn run(args: BenchCsvArgs) -> Result<(), Error> {
             .env("PORTAL_LOG", "warn")
             .stderr(Stdio::inherit())
             .output()?;
+        // Its figures are its last line (a slow-statement warning may come before).
         let said = String::from_utf8_lossy(&output.stdout).to_string();
         let figures: Vec<f64> = said
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
             .split_whitespace()
             .filter_map(|w| w.parse().ok())
             .collect();

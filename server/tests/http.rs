@@ -1078,6 +1078,7 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             vec![],
         )),
         "/api/get_reconciliation" | "/api/adopt_billed" => post(vec![("customer_id", c)]),
+        "/api/get_partner_consumption" => post(vec![("tag", String::new())]),
         "/api/get_partner_reconciliation" => post(vec![
             ("tag", String::new()),
             ("kind", String::new()),

@@ -207,6 +207,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Requires(Permission::ViewReports),
     ),
     Endpoint::global(
+        reports::GetPartnerConsumption::PATH,
+        Access::Requires(Permission::ViewReports),
+    ),
+    Endpoint::global(
         PARTNER_RECONCILIATION_ROUTE,
         Access::Requires(Permission::ViewReports),
     ),

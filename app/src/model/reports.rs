@@ -499,3 +499,31 @@ pub struct PartnerReconciliation {
 
 /// Customers per page of the partner-wide reconciliation.
 pub const PARTNER_REPORT_PAGE_SIZE: i64 = 50;
+
+/// One product's licences summed over every customer looked at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductTotals {
+    pub product: String,
+    /// Customers and tenants that have it.
+    pub customers: i64,
+    pub tenants: i64,
+    pub purchased: i64,
+    pub active: i64,
+    pub warning: i64,
+    pub suspended: i64,
+    pub assigned: i64,
+    pub unassigned: i64,
+    /// Assigned as a share of purchased, in whole percent; `None` with nothing purchased.
+    pub utilisation_percent: Option<i64>,
+    /// Tenants with more of it assigned than purchased.
+    pub over_assigned_tenants: i64,
+}
+
+/// License Consumption over every customer the caller may see (of a tag, if asked): totals per
+/// product.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerConsumption {
+    /// The tag filter as understood (`Name=Value`, or empty).
+    pub tag: String,
+    pub products: Vec<ProductTotals>,
+}

@@ -90,7 +90,7 @@ pub fn SignedInLayout() -> impl IntoView {
                                 let reports = staff
                                     .role
                                     .allows(Permission::ViewReports)
-                                    .then(|| view! { <A href="/reports/reconciliation">"Reports"</A> });
+                                    .then(|| view! { <A href="/reports">"Reports"</A> });
                                 let sync = staff
                                     .role
                                     .allows(Permission::ReloadAllCustomers)

@@ -15,7 +15,7 @@ pub use sync::SyncPage;
 pub use customer_list::CustomerListPage;
 pub use layout::SignedInLayout;
 pub use provider::ProviderDirectoryPage;
-pub use reports::PartnerReconciliationPage;
+pub use reports::{PartnerConsumptionPage, PartnerReconciliationPage};
 pub use sign_in::SignInPage;
 
 use crate::model::SettingView;

@@ -1,17 +1,21 @@
-//! `/reports/reconciliation`: the License Reconciliation of every customer the staff member may
-//! see, one line per customer with differences, the most money at stake first. Filters (tag,
-//! kind of difference, acknowledged included) and the page are in the address, so it works
-//! without JavaScript and can be shared.
+//! The partner-wide reports. `/reports/reconciliation`: the License Reconciliation of every
+//! customer the staff member may see, one line per customer with differences, the most money at
+//! stake first; `/reports/consumption`: each product's licences summed over those customers.
+//! Filters (tag, kind of difference, acknowledged included) and the page are in the address, so
+//! they work without JavaScript and can be shared.
 
 use crate::{
-    api::reports::get_partner_reconciliation,
+    api::reports::{get_partner_consumption, get_partner_reconciliation},
     components::{ErrorMessage, FocusPoint},
     error::AppError,
-    model::{format_time, thousands, CustomerDifferences, DifferenceKind, PartnerReconciliation},
+    model::{
+        count_of, format_time, thousands, CustomerDifferences, DifferenceKind, PartnerConsumption,
+        PartnerReconciliation, ProductUsage,
+    },
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{hooks::use_query_map, location::Url};
+use leptos_router::{components::A, hooks::use_query_map, location::Url};
 
 /// The filters as the address has them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -70,6 +74,7 @@ pub fn PartnerReconciliationPage() -> impl IntoView {
     view! {
         <Title text="License Reconciliation, all customers" />
         <h1 tabindex="-1">"License Reconciliation"</h1>
+        <PartnerReportTabs />
         <p class="muted intro">
             "Every customer whose Partner Center subscriptions, licence counts and billed record disagree, the most money at stake first (where billed rows have a price)."
         </p>
@@ -266,4 +271,175 @@ fn PartnerLine(line: CustomerDifferences) -> impl IntoView {
             <td data-label="Synced">{synced}</td>
         </tr>
     }
+}
+
+/// `/reports/consumption`: License Consumption over every customer the staff member may see,
+/// each product's licences summed, with a bar per product; the tag filter is in the address.
+#[component]
+pub fn PartnerConsumptionPage() -> impl IntoView {
+    let query = use_query_map();
+    let tag = Memo::new(move |_| query.read().get("tag").unwrap_or_default());
+    let report = Resource::new(move || tag.get(), get_partner_consumption);
+    view! {
+        <Title text="License Consumption, all customers" />
+        <h1 tabindex="-1">"License Consumption"</h1>
+        <PartnerReportTabs />
+        <p class="muted intro">
+            "Licences purchased, assigned and unassigned per product, summed over every customer's tenants as last synced."
+        </p>
+        <Transition fallback=|| view! { <p class="muted">"Loading the consumption…"</p> }>
+            {move || {
+                let tag = tag.get();
+                Suspend::new(async move {
+                    match report.await {
+                        Ok(report) => view! {
+                            <TagFilter action="/reports/consumption" tag=tag.clone() error=None />
+                            <PartnerProducts report />
+                            <FocusPoint />
+                        }
+                        .into_any(),
+                        Err(error) if error.field_message("tag").is_some() => view! {
+                            <TagFilter action="/reports/consumption" tag error=Some(error) />
+                        }
+                        .into_any(),
+                        Err(error) => view! {
+                            <TagFilter action="/reports/consumption" tag error=None />
+                            <ErrorMessage error />
+                        }
+                        .into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// The two partner-wide reports.
+#[component]
+fn PartnerReportTabs() -> impl IntoView {
+    view! {
+        <nav class="sections report-tabs" aria-label="Reports">
+            <A href="/reports/reconciliation">"License Reconciliation"</A>
+            <A href="/reports/consumption">"License Consumption"</A>
+        </nav>
+    }
+}
+
+#[component]
+fn TagFilter(action: &'static str, tag: String, error: Option<AppError>) -> impl IntoView {
+    let message = error
+        .as_ref()
+        .and_then(|e| e.field_message("tag"))
+        .map(str::to_owned);
+    view! {
+        <leptos_router::components::Form method="GET" action=action attr:class="filters card">
+            <div class="field">
+                <label for="filter-tag">"Customer tag"</label>
+                <input
+                    id="filter-tag"
+                    name="tag"
+                    value=tag
+                    placeholder="Name=Value, e.g. Region=North"
+                    aria-invalid=message.is_some().then_some("true")
+                    aria-describedby=message.is_some().then_some("filter-tag-error")
+                />
+                {message.map(|m| view! { <p class="field-error" id="filter-tag-error" role="alert">{m}</p> })}
+            </div>
+            <div class="form-actions">
+                <button type="submit" class="primary">"Filter"</button>
+                <a class="button" href=action>"Clear"</a>
+            </div>
+        </leptos_router::components::Form>
+    }
+}
+
+#[component]
+fn PartnerProducts(report: PartnerConsumption) -> impl IntoView {
+    let csv = if report.tag.is_empty() {
+        "/api/reports/consumption.csv".to_owned()
+    } else {
+        format!(
+            "/api/reports/consumption.csv?tag={}",
+            Url::escape(&report.tag)
+        )
+    };
+    let excel = format!("{csv}{}excel=1", if csv.contains('?') { "&" } else { "?" });
+    let downloads = view! {
+        <p class="section-actions">
+            <a class="button" href=csv download>"Download every licence line (CSV)"</a>
+            <a class="button" href=excel download>"CSV for Excel"</a>
+        </p>
+    };
+    if report.products.is_empty() {
+        return view! {
+            {downloads}
+            <p class="empty">"No licence counts yet: they come with each customer's sync (and need delegated consent)."</p>
+        }
+        .into_any();
+    }
+    let products = report
+        .products
+        .into_iter()
+        .map(|p| {
+            // The bar of the per-customer report, drawn for the totals.
+            let usage = ProductUsage {
+                tenant_id: String::new(),
+                product: p.product.clone(),
+                sku_part_number: String::new(),
+                purchased: p.purchased,
+                active: p.active,
+                warning: p.warning,
+                suspended: p.suspended,
+                assigned: p.assigned,
+                unassigned: p.unassigned,
+                utilisation_percent: p.utilisation_percent,
+                over_assigned: p.over_assigned_tenants > 0,
+                under_used: false,
+                subscriptions: Vec::new(),
+            };
+            let utilisation = p
+                .utilisation_percent
+                .map_or_else(|| "—".to_owned(), |u| format!("{u} %"));
+            let over = (p.over_assigned_tenants > 0).then(|| {
+                view! {
+                    <span class="badge sync-failed">
+                        {format!("Over-assigned in {}", count_of(p.over_assigned_tenants as usize, "tenant", "tenants"))}
+                    </span>
+                }
+            });
+            let figures = [
+                ("Purchased", p.purchased),
+                ("Active", p.active),
+                ("Warning", p.warning),
+                ("Suspended", p.suspended),
+                ("Assigned", p.assigned),
+                ("Unassigned", p.unassigned),
+            ];
+            view! {
+                <li class="card usage" data-product=p.product.clone()>
+                    <h2>{p.product.clone()} " " {over}</h2>
+                    <p class="muted small-text">
+                        {format!(
+                            "{} · {}",
+                            count_of(p.customers as usize, "customer", "customers"),
+                            count_of(p.tenants as usize, "tenant", "tenants")
+                        )}
+                    </p>
+                    {crate::pages::customer::usage_bar(&usage)}
+                    <dl class="usage-figures">
+                        {figures
+                            .into_iter()
+                            .map(|(label, n)| view! { <div><dt>{label}</dt><dd>{thousands(n)}</dd></div> })
+                            .collect_view()}
+                        <div><dt>"Utilisation"</dt><dd>{utilisation}</dd></div>
+                    </dl>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        {downloads}
+        <ul class="usage-list">{products}</ul>
+    }
+    .into_any()
 }

@@ -3,6 +3,7 @@
 mod acknowledge_difference;
 mod adopt_billed;
 mod get_consumption;
+mod get_partner_consumption;
 mod get_partner_reconciliation;
 mod get_reconciliation;
 mod save_billed;
@@ -10,6 +11,7 @@ mod save_billed;
 pub use acknowledge_difference::*;
 pub use adopt_billed::*;
 pub use get_consumption::*;
+pub use get_partner_consumption::*;
 pub use get_partner_reconciliation::*;
 pub use get_reconciliation::*;
 pub use save_billed::*;

@@ -88,7 +88,7 @@ fn Consumption(report: ConsumptionReport) -> impl IntoView {
 
 /// The bar: assigned within what was purchased, unassigned, and assigned beyond it, each a
 /// share of the larger of purchased and assigned.
-fn bar(p: &ProductUsage) -> impl IntoView {
+pub(crate) fn usage_bar(p: &ProductUsage) -> impl IntoView {
     let within = p.assigned.clamp(0, p.purchased.max(0));
     let free = p.unassigned.max(0);
     let over = (p.assigned - p.purchased).max(0);
@@ -171,7 +171,7 @@ fn Product(product: ProductUsage) -> impl IntoView {
         <li class="card usage">
             <h3>{p.product.clone()} " " {flags}</h3>
             <p class="muted small-text">{format!("{} · tenant {}", p.sku_part_number, p.tenant_id)}</p>
-            {bar(&p)}
+            {usage_bar(&p)}
             <dl class="usage-figures">
                 {figures
                     .into_iter()

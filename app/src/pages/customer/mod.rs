@@ -10,6 +10,7 @@ mod tenants;
 
 pub use account_managers::AccountManagersSectionPage;
 pub use configuration::ConfigurationSectionPage;
+pub(crate) use consumption::usage_bar;
 pub use consumption::ConsumptionPage;
 pub use reconciliation::ReconciliationPage;
 pub use reports::ReportsLayout;

@@ -11,9 +11,9 @@ use crate::{
     model::{
         parse_choice, parse_currency, parse_notes, parse_offer_id, parse_optional_bool,
         parse_optional_guid, parse_price, parse_product, parse_quantity, ConsumptionReport,
-        CustomerDifferences, DifferenceKind, Money, PartnerReconciliation, Permission,
-        ReconciliationReport, ReconciliationRow, StaffView, BILLED_STATUSES, BILLING_CYCLES,
-        PARTNER_REPORT_PAGE_SIZE, SYNC_STALE_AFTER_MS, TERMS,
+        CustomerDifferences, DifferenceKind, Money, PartnerConsumption, PartnerReconciliation,
+        Permission, ReconciliationReport, ReconciliationRow, StaffView, BILLED_STATUSES,
+        BILLING_CYCLES, PARTNER_REPORT_PAGE_SIZE, SYNC_STALE_AFTER_MS, TERMS,
     },
     ssr::{
         consumption::UsageRules,
@@ -151,6 +151,28 @@ pub struct PartnerQuery {
     pub include_acknowledged: bool,
     /// 1-based.
     pub page: i64,
+}
+
+/// License Consumption over every customer `staff` may see (of a tag, if asked): each
+/// product's licences summed, with how many customers and tenants have it and how many tenants
+/// are over-assigned.
+pub async fn partner_consumption(
+    db: &Db,
+    staff: &StaffView,
+    tag: &str,
+) -> Result<PartnerConsumption, AppError> {
+    let parsed = parse_tag_filter(tag)?;
+    let scope = ReportScope::Partner {
+        scoped_to_staff: scope_of(staff),
+        tag: parsed
+            .as_ref()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    };
+    let mut conn = db.pool().acquire().await?;
+    Ok(PartnerConsumption {
+        tag: tag.trim().to_owned(),
+        products: store::billed::product_totals_in(&mut conn, scope).await?,
+    })
 }
 
 /// Groups (customer id, item) pairs by customer.

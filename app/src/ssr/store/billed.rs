@@ -585,3 +585,54 @@ pub fn partner_licences<'c>(
 pub fn partner_licences_sql() -> &'static str {
     PARTNER_LICENCES_SQL.as_str()
 }
+
+/// Each product's licence counts summed over the customers in scope, by product name:
+/// (product, customers, tenants, purchased, active, warning, suspended, assigned, unassigned,
+/// tenants over-assigned).
+pub async fn product_totals_in(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+) -> Result<Vec<crate::model::ProductTotals>, sqlx::Error> {
+    let sql = format!(
+        "SELECT k.product_name,
+                COUNT(DISTINCT t.customer_id) AS customers, COUNT(*) AS tenants,
+                CAST(SUM(k.total_units) AS BIGINT) AS purchased,
+                CAST(SUM(k.active_units) AS BIGINT) AS active,
+                CAST(SUM(k.warning_units) AS BIGINT) AS warning,
+                CAST(SUM(k.suspended_units) AS BIGINT) AS suspended,
+                CAST(SUM(k.consumed_units) AS BIGINT) AS assigned,
+                CAST(SUM(k.available_units) AS BIGINT) AS unassigned,
+                CAST(SUM(CASE WHEN k.consumed_units > k.total_units THEN 1 ELSE 0 END) AS BIGINT) AS over
+         FROM tenant_subscribed_skus k
+         JOIN tenants t ON t.tenant_id = k.tenant_id
+         JOIN tenant_snapshots s ON s.tenant_id = k.tenant_id
+         WHERE t.unlinked_at IS NULL AND s.licences = 'counted' AND {}
+         GROUP BY k.product_name
+         ORDER BY k.product_name",
+        scope.condition("t.customer_id")
+    );
+    scope
+        .bind(sqlx::query(&sql))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let (purchased, assigned): (i64, i64) =
+                (row.try_get("purchased")?, row.try_get("assigned")?);
+            Ok(crate::model::ProductTotals {
+                product: row.try_get("product_name")?,
+                customers: row.try_get("customers")?,
+                tenants: row.try_get("tenants")?,
+                purchased,
+                active: row.try_get("active")?,
+                warning: row.try_get("warning")?,
+                suspended: row.try_get("suspended")?,
+                assigned,
+                unassigned: row.try_get("unassigned")?,
+                utilisation_percent: (purchased > 0)
+                    .then(|| (assigned.max(0) * 200 + purchased) / (purchased * 2)),
+                over_assigned_tenants: row.try_get("over")?,
+            })
+        })
+        .collect()
+}
