@@ -91,6 +91,7 @@ on_both_backends!(
     an_import_replaces_the_billed_record_of_the_customers_it_names_after_a_dry_run,
     an_import_with_a_rejected_line_writes_nothing,
     consumption_flags_products_by_the_customers_own_threshold_and_names_tenants_without_consent,
+    the_partner_consumption_sums_each_product_over_the_customers_in_scope,
     a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_the_billed_record,
     the_partner_reconciliation_lists_customers_by_money_at_stake_in_scope_and_by_filter,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
@@ -1205,6 +1206,70 @@ async fn consumption_flags_products_by_the_customers_own_threshold_and_names_ten
     let report = consumption(&state.db, &reader, ids[1]).await.unwrap();
     assert!(report.products.is_empty());
     assert_eq!(report.tenants_needing_consent, ["t-1"]);
+}
+
+async fn the_partner_consumption_sums_each_product_over_the_customers_in_scope(state: AppState) {
+    use service::reports::partner_consumption;
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let reader = staff(&state, "reader@x.test", Role::Reader).await;
+    let ids = customers_with_tenants(&state, 3).await;
+    for &id in &ids[..2] {
+        service::sync::sync_customer(&state.db, &FakeSource::default(), id)
+            .await
+            .unwrap();
+    }
+    let app_only = FakeSource {
+        app_only: true,
+        ..Default::default()
+    };
+    service::sync::sync_customer(&state.db, &app_only, ids[2])
+        .await
+        .unwrap();
+    tag(&state, &admin, ids[0], "Region", "North").await;
+    tag(&state, &admin, ids[1], "Region", "South").await;
+    // The first tenant keeps 12 of 10 assigned; the second assigns 6.
+    sqlx::query(
+        "UPDATE tenant_subscribed_skus SET consumed_units = 6, available_units = 4 WHERE tenant_id = 't-1'",
+    )
+    .execute(state.db.pool())
+    .await
+    .unwrap();
+    let totals = |r: &app::model::PartnerConsumption| {
+        r.products
+            .iter()
+            .map(|p| {
+                (
+                    p.customers,
+                    p.tenants,
+                    p.purchased,
+                    p.assigned,
+                    p.unassigned,
+                    p.utilisation_percent,
+                    p.over_assigned_tenants,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // The tenant without delegated consent has no counts to add.
+    let all = partner_consumption(&state.db, &reader, "").await.unwrap();
+    assert_eq!(totals(&all), [(2, 2, 20, 18, 2, Some(90), 1)]);
+    let north = partner_consumption(&state.db, &reader, "Region=North")
+        .await
+        .unwrap();
+    assert_eq!(totals(&north), [(1, 1, 10, 12, -2, Some(120), 1)]);
+    let err = partner_consumption(&state.db, &reader, "North")
+        .await
+        .unwrap_err();
+    assert!(err.field_message("tag").is_some(), "{err:?}");
+    // A Help Desk user adds up the customers of their scope only.
+    let helpdesk = staff(&state, "hd@x.test", Role::Helpdesk).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "South")
+        .await
+        .unwrap();
+    drop(conn);
+    let scoped = partner_consumption(&state.db, &helpdesk, "").await.unwrap();
+    assert_eq!(totals(&scoped), [(1, 1, 10, 6, 4, Some(60), 0)]);
 }
 
 async fn an_import_with_a_rejected_line_writes_nothing(state: AppState) {
