@@ -73,23 +73,8 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 }
 
 /// The partner-wide consumption CSV's columns: one line per tenant product, the per-customer
-/// file's product columns.
-pub const PARTNER_CONSUMPTION_COLUMNS: [&str; 14] = [
-    "customer_id",
-    "customer",
-    "tenant_id",
-    "product",
-    "sku_part_number",
-    "purchased",
-    "active",
-    "warning",
-    "suspended",
-    "assigned",
-    "unassigned",
-    "utilisation_percent",
-    "over_assigned",
-    "under_used",
-];
+/// file's product columns (its first 14).
+pub const PARTNER_CONSUMPTION_COLUMNS: &[&str] = CONSUMPTION_COLUMNS.split_at(14).0;
 
 fn write<I>(columns: &[&str], lines: I, excel: bool) -> Result<Vec<u8>, csv::Error>
 where

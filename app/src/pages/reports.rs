@@ -397,9 +397,6 @@ fn PartnerProducts(report: PartnerConsumption) -> impl IntoView {
                 under_used: false,
                 subscriptions: Vec::new(),
             };
-            let utilisation = p
-                .utilisation_percent
-                .map_or_else(|| "—".to_owned(), |u| format!("{u} %"));
             let over = (p.over_assigned_tenants > 0).then(|| {
                 view! {
                     <span class="badge sync-failed">
@@ -407,14 +404,6 @@ fn PartnerProducts(report: PartnerConsumption) -> impl IntoView {
                     </span>
                 }
             });
-            let figures = [
-                ("Purchased", p.purchased),
-                ("Active", p.active),
-                ("Warning", p.warning),
-                ("Suspended", p.suspended),
-                ("Assigned", p.assigned),
-                ("Unassigned", p.unassigned),
-            ];
             view! {
                 <li class="card usage" data-product=p.product.clone()>
                     <h2>{p.product.clone()} " " {over}</h2>
@@ -426,13 +415,7 @@ fn PartnerProducts(report: PartnerConsumption) -> impl IntoView {
                         )}
                     </p>
                     {crate::pages::customer::usage_bar(&usage)}
-                    <dl class="usage-figures">
-                        {figures
-                            .into_iter()
-                            .map(|(label, n)| view! { <div><dt>{label}</dt><dd>{thousands(n)}</dd></div> })
-                            .collect_view()}
-                        <div><dt>"Utilisation"</dt><dd>{utilisation}</dd></div>
-                    </dl>
+                    {crate::pages::customer::usage_figures(&usage)}
                 </li>
             }
         })

@@ -117,16 +117,11 @@ pub(crate) fn usage_bar(p: &ProductUsage) -> impl IntoView {
     }
 }
 
-#[component]
-fn Product(product: ProductUsage) -> impl IntoView {
-    let p = product;
+/// A product's figures: purchased to unassigned, and the utilisation.
+pub(crate) fn usage_figures(p: &ProductUsage) -> impl IntoView {
     let utilisation = p
         .utilisation_percent
         .map_or_else(|| "—".to_owned(), |u| format!("{u} %"));
-    let flags = view! {
-        {p.over_assigned.then(|| view! { <span class="badge sync-failed">"Over-assigned"</span> })}
-        {p.under_used.then(|| view! { <span class="badge sync-stale">"Under-used"</span> })}
-    };
     let figures = [
         ("Purchased", p.purchased),
         ("Active", p.active),
@@ -135,6 +130,24 @@ fn Product(product: ProductUsage) -> impl IntoView {
         ("Assigned", p.assigned),
         ("Unassigned", p.unassigned),
     ];
+    view! {
+        <dl class="usage-figures">
+            {figures
+                .into_iter()
+                .map(|(label, n)| view! { <div><dt>{label}</dt><dd>{thousands(n)}</dd></div> })
+                .collect_view()}
+            <div><dt>"Utilisation"</dt><dd>{utilisation}</dd></div>
+        </dl>
+    }
+}
+
+#[component]
+fn Product(product: ProductUsage) -> impl IntoView {
+    let p = product;
+    let flags = view! {
+        {p.over_assigned.then(|| view! { <span class="badge sync-failed">"Over-assigned"</span> })}
+        {p.under_used.then(|| view! { <span class="badge sync-stale">"Under-used"</span> })}
+    };
     let subscriptions = (!p.subscriptions.is_empty()).then(|| {
         view! {
             <ul class="usage-subscriptions">
@@ -172,13 +185,7 @@ fn Product(product: ProductUsage) -> impl IntoView {
             <h3>{p.product.clone()} " " {flags}</h3>
             <p class="muted small-text">{format!("{} · tenant {}", p.sku_part_number, p.tenant_id)}</p>
             {usage_bar(&p)}
-            <dl class="usage-figures">
-                {figures
-                    .into_iter()
-                    .map(|(label, n)| view! { <div><dt>{label}</dt><dd>{thousands(n)}</dd></div> })
-                    .collect_view()}
-                <div><dt>"Utilisation"</dt><dd>{utilisation}</dd></div>
-            </dl>
+            {usage_figures(&p)}
             {subscriptions}
         </li>
     }

@@ -10,8 +10,8 @@ mod tenants;
 
 pub use account_managers::AccountManagersSectionPage;
 pub use configuration::ConfigurationSectionPage;
-pub(crate) use consumption::usage_bar;
 pub use consumption::ConsumptionPage;
+pub(crate) use consumption::{usage_bar, usage_figures};
 pub use reconciliation::ReconciliationPage;
 pub use reports::ReportsLayout;
 pub use tags::TagsSectionPage;

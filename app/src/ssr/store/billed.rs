@@ -62,6 +62,22 @@ impl ReportScope<'_> {
     }
 }
 
+/// Runs `sql` (whose condition came from `scope`) with the scope's values, each row mapped.
+async fn fetch_in<T, C: FromIterator<T>>(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+    sql: &str,
+    map: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<C, sqlx::Error> {
+    scope
+        .bind(sqlx::query(sql))
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(map)
+        .collect()
+}
+
 /// The rows of a per-customer result, in their order, without the customer ids.
 fn of_one<T>(rows: Vec<(i64, T)>) -> Vec<T> {
     rows.into_iter().map(|(_, row)| row).collect()
@@ -146,13 +162,10 @@ pub async fn list_in(
         "SELECT customer_id, {COLUMNS} FROM billed_subscriptions WHERE {} ORDER BY customer_id, id",
         scope.condition("customer_id")
     );
-    scope
-        .bind(sqlx::query(&sql))
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get("customer_id")?, record(row)?)))
-        .collect()
+    fetch_in(conn, scope, &sql, |row| {
+        Ok((row.try_get("customer_id")?, record(row)?))
+    })
+    .await
 }
 
 /// One billed row of the customer, with who changed it last and when.
@@ -281,27 +294,25 @@ pub async fn pc_subscriptions_in(
          ORDER BY t.customer_id, s.tenant_id, s.subscription_id",
         scope.condition("t.customer_id")
     );
-    let rows = scope.bind(sqlx::query(&sql)).fetch_all(conn).await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                row.try_get("customer_id")?,
-                PcSubscription {
-                    id: row.try_get("subscription_id")?,
-                    tenant_id: row.try_get("tenant_id")?,
-                    offer_id: row.try_get("offer_id")?,
-                    offer_name: row.try_get("offer_name")?,
-                    quantity: row.try_get("quantity")?,
-                    status: row.try_get("status")?,
-                    billing_cycle: row.try_get("billing_cycle")?,
-                    term: row.try_get("term_duration")?,
-                    auto_renew: row.try_get::<i64, _>("auto_renew")? != 0,
-                    is_trial: row.try_get::<i64, _>("is_trial")? != 0,
-                    commitment_end: row.try_get("commitment_end_date")?,
-                },
-            ))
-        })
-        .collect()
+    fetch_in(conn, scope, &sql, |row| {
+        Ok((
+            row.try_get("customer_id")?,
+            PcSubscription {
+                id: row.try_get("subscription_id")?,
+                tenant_id: row.try_get("tenant_id")?,
+                offer_id: row.try_get("offer_id")?,
+                offer_name: row.try_get("offer_name")?,
+                quantity: row.try_get("quantity")?,
+                status: row.try_get("status")?,
+                billing_cycle: row.try_get("billing_cycle")?,
+                term: row.try_get("term_duration")?,
+                auto_renew: row.try_get::<i64, _>("auto_renew")? != 0,
+                is_trial: row.try_get::<i64, _>("is_trial")? != 0,
+                commitment_end: row.try_get("commitment_end_date")?,
+            },
+        ))
+    })
+    .await
 }
 
 /// When the oldest snapshot of the customer's linked tenants was taken; `None` when one was
@@ -329,20 +340,15 @@ pub async fn snapshots_in(
          GROUP BY t.customer_id",
         scope.condition("t.customer_id")
     );
-    scope
-        .bind(sqlx::query(&sql))
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| {
-            let oldest: Option<Millis> = row.try_get("oldest")?;
-            let (tenants, synced): (i64, i64) = (row.try_get("tenants")?, row.try_get("synced")?);
-            Ok((
-                row.try_get("customer_id")?,
-                oldest.filter(|_| tenants > 0 && synced == tenants),
-            ))
-        })
-        .collect()
+    fetch_in(conn, scope, &sql, |row| {
+        let oldest: Option<Millis> = row.try_get("oldest")?;
+        let (tenants, synced): (i64, i64) = (row.try_get("tenants")?, row.try_get("synced")?);
+        Ok((
+            row.try_get("customer_id")?,
+            oldest.filter(|_| tenants > 0 && synced == tenants),
+        ))
+    })
+    .await
 }
 
 /// Each linked tenant's licence counts, keyed by tenant id in lower case.
@@ -448,13 +454,10 @@ pub async fn customers_in(
         "SELECT id, name FROM customers WHERE deleted_at IS NULL AND {} ORDER BY name_key, id",
         scope.condition("id")
     );
-    scope
-        .bind(sqlx::query(&sql))
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get("id")?, row.try_get("name")?)))
-        .collect()
+    fetch_in(conn, scope, &sql, |row| {
+        Ok((row.try_get("id")?, row.try_get("name")?))
+    })
+    .await
 }
 
 /// Records (or replaces) the acknowledgement of one difference, with its values as seen.
@@ -611,28 +614,23 @@ pub async fn product_totals_in(
          ORDER BY k.product_name",
         scope.condition("t.customer_id")
     );
-    scope
-        .bind(sqlx::query(&sql))
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| {
-            let (purchased, assigned): (i64, i64) =
-                (row.try_get("purchased")?, row.try_get("assigned")?);
-            Ok(crate::model::ProductTotals {
-                product: row.try_get("product_name")?,
-                customers: row.try_get("customers")?,
-                tenants: row.try_get("tenants")?,
-                purchased,
-                active: row.try_get("active")?,
-                warning: row.try_get("warning")?,
-                suspended: row.try_get("suspended")?,
-                assigned,
-                unassigned: row.try_get("unassigned")?,
-                utilisation_percent: (purchased > 0)
-                    .then(|| (assigned.max(0) * 200 + purchased) / (purchased * 2)),
-                over_assigned_tenants: row.try_get("over")?,
-            })
+    fetch_in(conn, scope, &sql, |row| {
+        let (purchased, assigned): (i64, i64) =
+            (row.try_get("purchased")?, row.try_get("assigned")?);
+        Ok(crate::model::ProductTotals {
+            product: row.try_get("product_name")?,
+            customers: row.try_get("customers")?,
+            tenants: row.try_get("tenants")?,
+            purchased,
+            active: row.try_get("active")?,
+            warning: row.try_get("warning")?,
+            suspended: row.try_get("suspended")?,
+            assigned,
+            unassigned: row.try_get("unassigned")?,
+            utilisation_percent: (purchased > 0)
+                .then(|| (assigned.max(0) * 200 + purchased) / (purchased * 2)),
+            over_assigned_tenants: row.try_get("over")?,
         })
-        .collect()
+    })
+    .await
 }
