@@ -94,6 +94,7 @@ on_both_backends!(
     the_partner_consumption_sums_each_product_over_the_customers_in_scope,
     a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_the_billed_record,
     the_partner_reconciliation_lists_customers_by_money_at_stake_in_scope_and_by_filter,
+    every_write_a_reconciliation_reads_keeps_the_customers_summary_current,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
     a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
     every_catalog_default_is_a_valid_value_of_its_kind,
@@ -1497,6 +1498,122 @@ async fn the_partner_reconciliation_lists_customers_by_money_at_stake_in_scope_a
     .unwrap();
     assert_eq!(names(&scoped), ["Bravo"]);
     assert_eq!(scoped.customers, 1);
+}
+
+/// The customer's stored reconciliation summary, checked to be of the customer's generation now
+/// and equal to one computed afresh.
+async fn summary_is_current(db: &Db, customer_id: i64, after: &str) -> store::summaries::Summary {
+    let mut conn = db.pool().acquire().await.unwrap();
+    let (generation, stored) = store::summaries::load(&mut conn, customer_id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("after {after}: no summary stored"));
+    let now = store::summaries::generation(&mut conn, customer_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        generation, now,
+        "after {after}: the stored summary is stale"
+    );
+    let computed = service::reports::computed_summary(&mut conn, customer_id)
+        .await
+        .unwrap();
+    assert_eq!(stored, computed, "after {after}");
+    stored
+}
+
+async fn every_write_a_reconciliation_reads_keeps_the_customers_summary_current(state: AppState) {
+    use app::model::DifferenceKind::{MissingInPortal, QuantityBoughtOverBilled};
+    use service::provider::{link, unlink, Actor, LinkTarget};
+    use service::reports::{acknowledge, adopt, partner_reconciliation, save_billed};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let finance = staff(&state, "finance@x.test", Role::Finance).await;
+    directory(&state, &[(T1, "Contoso EU", "contoso-eu.onmicrosoft.com")]).await;
+    let c = customer(&state, "Contoso", "contoso.com").await;
+    let db = &state.db;
+
+    link(
+        db,
+        Actor::Staff(&admin),
+        &ticked(&[T1]),
+        &LinkTarget::Existing(c),
+        None,
+    )
+    .await
+    .unwrap();
+    let summary = summary_is_current(db, c, "a link").await;
+    assert!(!summary.has_rows, "nothing synced or billed yet");
+
+    service::sync::sync_customer(db, &FakeSource::default(), c)
+        .await
+        .unwrap();
+    let summary = summary_is_current(db, c, "a sync").await;
+    assert_eq!(summary.counts, [(MissingInPortal, false, 2)]);
+    assert!(summary.has_rows && summary.snapshot_at.is_some());
+
+    adopt(db, &finance, c, None).await.unwrap();
+    assert!(summary_is_current(db, c, "adopting")
+        .await
+        .counts
+        .is_empty());
+
+    let mut conn = db.pool().acquire().await.unwrap();
+    let row = store::billed::list(&mut conn, c).await.unwrap()[0].clone();
+    drop(conn);
+    let edit = service::reports::BilledInput {
+        pc_subscription_id: row.pc_subscription_id.clone().unwrap(),
+        unit_price: "10.25".into(),
+        currency: "EUR".into(),
+        ..billed_input(&row.product, "8")
+    };
+    save_billed(db, &finance, c, Some((row.id, row.version)), &edit)
+        .await
+        .unwrap();
+    let summary = summary_is_current(db, c, "an edit").await;
+    assert_eq!(summary.counts, [(QuantityBoughtOverBilled, false, 1)]);
+    assert_eq!(summary.money, [("EUR".to_owned(), 205_000)]);
+
+    let key = format!("pc:{}", row.pc_subscription_id.clone().unwrap());
+    acknowledge(
+        db,
+        &finance,
+        c,
+        &key,
+        "quantity_bought_over_billed",
+        "Free seats.",
+    )
+    .await
+    .unwrap();
+    let summary = summary_is_current(db, c, "an acknowledgement").await;
+    assert_eq!(summary.counts, [(QuantityBoughtOverBilled, true, 1)]);
+
+    let file = format!("customer,product,quantity\n{c},Visio Plan 2,3\n");
+    service::billed_import::import(db, Actor::Staff(&finance), &import_file(&file), false)
+        .await
+        .unwrap();
+    summary_is_current(db, c, "an import").await;
+
+    unlink(db, &admin, c, T1).await.unwrap();
+    let summary = summary_is_current(db, c, "an unlink").await;
+    assert!(summary.snapshot_at.is_none());
+
+    // A write only the store saw (as the demo's seed writes) leaves the summary stale, marked
+    // so; the next partner-wide view computes it.
+    let mut conn = db.pool().acquire().await.unwrap();
+    let fields = service::reports::parse_billed(&billed_input("Project Plan 3", "1")).unwrap();
+    store::billed::insert(&mut conn, c, &fields, "seed", 0)
+        .await
+        .unwrap();
+    let stale = store::summaries::stale_in(&mut conn, store::billed::ReportScope::Customer(c))
+        .await
+        .unwrap();
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    drop(conn);
+    let view = partner_reconciliation(db, &finance, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(view.rows.len(), 1);
+    summary_is_current(db, c, "the next view").await;
 }
 
 async fn save_billed_ok(

@@ -3,7 +3,8 @@
 //! synced tenant of five Partner Center subscriptions and their licence counts, and a billed
 //! record with planted differences (a quantity billed short, a subscription not billed, a billed
 //! row Partner Center lacks, a cycle that disagrees). Times the summary through the service the
-//! page calls: p50 / p95 / max.
+//! page calls: p50 / p95 / max, from the stored per-customer summaries, after the first view
+//! (timed on its own) computed them.
 
 use crate::bench_customers::{generate, ms, time};
 use app::{
@@ -225,9 +226,16 @@ pub async fn run(args: BenchReportsArgs) -> Result<(), Error> {
         display_name: "Bench".into(),
         role: Role::Admin,
     };
+    // The data was written through the store, which marks each summary changed: the first
+    // view computes them all in one pass (what a first start after the upgrade costs once).
+    let cold = Instant::now();
     let first = partner_reconciliation(&db, &admin, &PartnerQuery::default())
         .await
         .map_err(|e| e.to_string())?;
+    println!(
+        "first view, every customer's summary computed and stored: {}",
+        ms(cold.elapsed())
+    );
     println!(
         "summary: {} customers looked at, {} with differences; {}",
         first.customers,

@@ -478,6 +478,14 @@ pub async fn import(
             )
             .await?;
     }
+    super::reports::refresh_summaries(
+        &mut tx,
+        plan.lines
+            .iter()
+            .filter_map(|(_, customer, _)| *customer)
+            .chain(plan.ended.iter().map(|(customer, ..)| *customer)),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(
         actor = %by,

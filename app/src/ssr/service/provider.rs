@@ -605,6 +605,7 @@ pub async fn link(
         }),
         _ => None,
     };
+    super::reports::refresh_summaries(&mut tx, outcome.linked.iter().map(|(_, id)| *id)).await?;
     queue_syncs(&mut tx, actor, now, &outcome.linked, sync.is_some()).await?;
     tx.commit().await?;
     outcome.sync_queued = sync.is_some();
@@ -777,6 +778,7 @@ pub async fn accept_suggestions(
         tx.rollback().await?;
         return Ok(outcome);
     }
+    super::reports::refresh_summaries(&mut tx, outcome.linked.iter().map(|(_, id)| *id)).await?;
     queue_syncs(&mut tx, actor, now, &outcome.linked, sync.is_some()).await?;
     tx.commit().await?;
     outcome.sync_queued = sync.is_some() && !outcome.linked.is_empty();
@@ -828,6 +830,7 @@ pub async fn unlink(
             },
         )
         .await?;
+    super::reports::refresh_summary(&mut tx, customer_id).await?;
     tx.commit().await?;
     tracing::info!(staff = %staff.email, customer_id, tenant_id, "tenant unlinked");
     Ok(name)

@@ -25,6 +25,7 @@ use crate::{
         store::{
             self,
             billed::{BilledFields, ReportScope},
+            summaries::Summary,
         },
     },
 };
@@ -184,10 +185,147 @@ fn by_customer<T>(pairs: Vec<(i64, T)>) -> HashMap<i64, Vec<T>> {
     out
 }
 
+/// The reconciliation summary of every customer in scope, computed from what is stored now:
+/// the same [`reconcile`] over the same inputs as each customer's own report, read for all of
+/// them at once.
+async fn compute_summaries(
+    conn: &mut AnyConnection,
+    scope: ReportScope<'_>,
+) -> Result<Vec<Summary>, AppError> {
+    let customers = store::billed::customers_in(conn, scope).await?;
+    let mut pc = by_customer(store::billed::pc_subscriptions_in(conn, scope).await?);
+    let mut billed = by_customer(store::billed::list_in(conn, scope).await?);
+    let acks = by_customer(store::billed::acknowledgements_in(conn, scope).await?);
+    let mut licences = store::billed::licences_in(conn, scope).await?;
+    let snapshots = store::billed::snapshots_in(conn, scope).await?;
+    let mut out = Vec::with_capacity(customers.len());
+    for (customer_id, _) in customers {
+        let (subscriptions, records) = (
+            pc.remove(&customer_id).unwrap_or_default(),
+            billed.remove(&customer_id).unwrap_or_default(),
+        );
+        let mut summary = Summary {
+            customer_id,
+            has_rows: !(subscriptions.is_empty() && records.is_empty()),
+            snapshot_at: snapshots.get(&customer_id).copied().flatten(),
+            ..Summary::default()
+        };
+        if summary.has_rows {
+            let mut rows = reconcile(
+                &subscriptions,
+                &licences.remove(&customer_id).unwrap_or_default(),
+                &records,
+            );
+            if let Some(acks) = acks.get(&customer_id) {
+                apply_acknowledgements(&mut rows, acks);
+            }
+            let mut counts: BTreeMap<(DifferenceKind, bool), i64> = BTreeMap::new();
+            let mut money: BTreeMap<String, i128> = BTreeMap::new();
+            for row in &rows {
+                for d in &row.differences {
+                    *counts.entry((d.kind, d.acknowledged)).or_default() += 1;
+                }
+                if let Some((currency, amount)) = money_at_stake(row) {
+                    *money.entry(currency).or_default() += amount;
+                }
+            }
+            summary.counts = counts.into_iter().map(|((k, a), n)| (k, a, n)).collect();
+            summary.money = money.into_iter().collect();
+            summary
+                .money
+                .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
+        out.push(summary);
+    }
+    Ok(out)
+}
+
+/// The customer's reconciliation summary as computed from what is stored now (what the stored
+/// one must equal while current).
+pub async fn computed_summary(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Summary, AppError> {
+    Ok(compute_summaries(conn, ReportScope::Customer(customer_id))
+        .await?
+        .pop()
+        .unwrap_or(Summary {
+            customer_id,
+            ..Summary::default()
+        }))
+}
+
+/// Computes and stores the customer's reconciliation summary: called by each write that
+/// changes what the reconciliation reads, in its transaction, so the partner-wide list stays
+/// current without reconciling anyone at view time.
+pub async fn refresh_summary(conn: &mut AnyConnection, customer_id: i64) -> Result<(), AppError> {
+    // The generation is read before the inputs: a write that lands in between leaves the
+    // summary stale, never wrongly current.
+    let generation = store::summaries::generation(conn, customer_id).await?;
+    let summary = computed_summary(conn, customer_id).await?;
+    store::summaries::save(conn, generation, &summary, now_millis()).await?;
+    Ok(())
+}
+
+/// [`refresh_summary`] of each of these customers, for a write that changed several; with
+/// more than [`STALE_IN_ONE_PASS`] their summaries are left stale instead (marked so by the
+/// store), for the next read to compute in one pass over them all.
+pub async fn refresh_summaries(
+    conn: &mut AnyConnection,
+    customer_ids: impl IntoIterator<Item = i64>,
+) -> Result<(), AppError> {
+    let ids: std::collections::BTreeSet<i64> = customer_ids.into_iter().collect();
+    if ids.len() <= STALE_IN_ONE_PASS {
+        for id in ids {
+            refresh_summary(conn, id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Above this many stale summaries, the scope's are computed in one pass over it rather than
+/// one customer at a time.
+const STALE_IN_ONE_PASS: usize = 64;
+
+/// Brings the summaries of the scope up to date: those no write refreshed (written before
+/// summaries existed, or by a path that only marked them changed, such as the demo's seed).
+async fn refresh_stale(db: &Db, scope: ReportScope<'_>) -> Result<(), AppError> {
+    if store::summaries::stale_in(&mut *db.pool().acquire().await?, scope)
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let mut tx = db.begin_write().await?;
+    let stale: HashMap<i64, i64> = store::summaries::stale_in(&mut tx, scope)
+        .await?
+        .into_iter()
+        .collect();
+    let now = now_millis();
+    if stale.len() > STALE_IN_ONE_PASS {
+        for summary in compute_summaries(&mut tx, scope).await? {
+            if let Some(generation) = stale.get(&summary.customer_id) {
+                store::summaries::save(&mut tx, *generation, &summary, now).await?;
+            }
+        }
+    } else {
+        for (customer_id, generation) in &stale {
+            let summary = computed_summary(&mut tx, *customer_id).await?;
+            store::summaries::save(&mut tx, *generation, &summary, now).await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(
+        summaries = stale.len(),
+        "reconciliation summaries brought up to date"
+    );
+    Ok(())
+}
+
 /// The License Reconciliation of every customer `staff` may see (of a tag, if asked): one line
 /// per customer with differences (of a kind, if asked), counts per kind and the money at stake,
-/// most money first, then most differences. Each customer's rows are the ones its own report
-/// shows: the same [`reconcile`] over the same inputs, read for all customers at once.
+/// most money first, then most differences, then by name. Read from the customers' stored
+/// summaries (see [`refresh_summary`]).
 pub async fn partner_reconciliation(
     db: &Db,
     staff: &StaffView,
@@ -206,94 +344,76 @@ pub async fn partner_reconciliation(
             .as_ref()
             .map(|(name, value)| (name.as_str(), value.as_str())),
     };
+    refresh_stale(db, scope).await?;
+    let filter = store::summaries::Filter {
+        kind,
+        include_acknowledged: query.include_acknowledged,
+        scope,
+    };
     let mut conn = db.pool().acquire().await?;
-    let customers = store::billed::customers_in(&mut conn, scope).await?;
-    let mut pc = by_customer(store::billed::pc_subscriptions_in(&mut conn, scope).await?);
-    let mut billed = by_customer(store::billed::list_in(&mut conn, scope).await?);
-    let acks = by_customer(store::billed::acknowledgements_in(&mut conn, scope).await?);
-    let mut licences = store::billed::licences_in(&mut conn, scope).await?;
-    let snapshots = store::billed::snapshots_in(&mut conn, scope).await?;
+    let looked_at = store::summaries::looked_at(&mut conn, scope).await?;
+    let mut totals: Vec<(DifferenceKind, i64)> = store::summaries::totals(
+        &mut conn,
+        store::summaries::Filter {
+            kind: None,
+            ..filter
+        },
+    )
+    .await?
+    .into_iter()
+    .filter_map(|(kind, n)| Some((DifferenceKind::parse(&kind)?, n)))
+    .filter(|(_, n)| *n > 0)
+    .collect();
+    totals.sort();
+    let listed = store::summaries::listed(&mut conn, filter).await?;
+    let pages = ((listed + PARTNER_REPORT_PAGE_SIZE - 1) / PARTNER_REPORT_PAGE_SIZE).max(1);
+    let page = query.page.clamp(1, pages);
+    let lines = store::summaries::page(
+        &mut conn,
+        filter,
+        (page - 1) * PARTNER_REPORT_PAGE_SIZE,
+        PARTNER_REPORT_PAGE_SIZE,
+    )
+    .await?;
+    let ids: Vec<i64> = lines.iter().map(|l| l.customer_id).collect();
+    let mut counts: HashMap<i64, Vec<(DifferenceKind, i64)>> = HashMap::new();
+    for (customer_id, kind, n) in
+        store::summaries::counts_of(&mut conn, &ids, query.include_acknowledged).await?
+    {
+        if let Some(kind) = DifferenceKind::parse(&kind) {
+            counts.entry(customer_id).or_default().push((kind, n));
+        }
+    }
     let now = now_millis();
-
-    let mut totals: BTreeMap<DifferenceKind, i64> = BTreeMap::new();
-    // (money sort key, line)
-    let mut lines: Vec<(i128, CustomerDifferences)> = Vec::new();
-    let mut looked_at = 0;
-    for (customer_id, customer_name) in customers {
-        let (subscriptions, records) = (
-            pc.remove(&customer_id).unwrap_or_default(),
-            billed.remove(&customer_id).unwrap_or_default(),
-        );
-        if subscriptions.is_empty() && records.is_empty() {
-            continue;
-        }
-        looked_at += 1;
-        let mut rows = reconcile(
-            &subscriptions,
-            &licences.remove(&customer_id).unwrap_or_default(),
-            &records,
-        );
-        if let Some(acks) = acks.get(&customer_id) {
-            apply_acknowledgements(&mut rows, acks);
-        }
-        let mut counts: BTreeMap<DifferenceKind, i64> = BTreeMap::new();
-        let mut money: BTreeMap<String, i128> = BTreeMap::new();
-        for row in &rows {
-            for d in &row.differences {
-                if query.include_acknowledged || !d.acknowledged {
-                    *counts.entry(d.kind).or_default() += 1;
-                }
-            }
-            if let Some((currency, amount)) = money_at_stake(row) {
-                *money.entry(currency).or_default() += amount;
-            }
-        }
-        for (k, n) in &counts {
-            *totals.entry(*k).or_default() += n;
-        }
-        if counts.is_empty() || kind.is_some_and(|k| !counts.contains_key(&k)) {
-            continue;
-        }
-        let mut money: Vec<(String, i128)> = money.into_iter().collect();
-        money.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let snapshot_at = snapshots.get(&customer_id).copied().flatten();
-        lines.push((
-            money.iter().map(|(_, amount)| amount).sum(),
+    let rows = lines
+        .into_iter()
+        .map(|line| {
+            let mut counts = counts.remove(&line.customer_id).unwrap_or_default();
+            counts.sort();
             CustomerDifferences {
-                customer_id,
-                customer_name,
-                differences: counts.values().sum(),
-                counts: counts.into_iter().collect(),
-                money_at_stake: money
+                customer_id: line.customer_id,
+                customer_name: line.customer_name,
+                counts,
+                differences: line.differences,
+                money_at_stake: line
+                    .money
                     .into_iter()
                     .map(|(currency, amount)| Money {
                         currency,
                         amount: format_ten_thousandths(amount),
                     })
                     .collect(),
-                snapshot_at,
-                stale: snapshot_at.is_some_and(|at| now - at > SYNC_STALE_AFTER_MS),
-            },
-        ));
-    }
-    // The list's own order (by name) breaks ties, as the sort is stable.
-    lines.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then_with(|| b.1.differences.cmp(&a.1.differences))
-    });
-    let listed = lines.len() as i64;
-    let pages = ((listed + PARTNER_REPORT_PAGE_SIZE - 1) / PARTNER_REPORT_PAGE_SIZE).max(1);
-    let page = query.page.clamp(1, pages);
-    let rows = lines
-        .into_iter()
-        .skip(((page - 1) * PARTNER_REPORT_PAGE_SIZE) as usize)
-        .take(PARTNER_REPORT_PAGE_SIZE as usize)
-        .map(|(_, line)| line)
+                snapshot_at: line.snapshot_at,
+                stale: line
+                    .snapshot_at
+                    .is_some_and(|at| now - at > SYNC_STALE_AFTER_MS),
+            }
+        })
         .collect();
     Ok(PartnerReconciliation {
         customers: looked_at,
         customers_listed: listed,
-        totals: totals.into_iter().collect(),
+        totals,
         rows,
         page,
         pages,
@@ -376,6 +496,7 @@ pub async fn adopt(
         )
         .await?;
     }
+    refresh_summary(&mut tx, customer_id).await?;
     tx.commit().await?;
     tracing::info!(staff = %staff.email, customer_id, adopted = targets.len(), "billed rows adopted from Partner Center");
     Ok(targets.len())
@@ -512,6 +633,7 @@ pub async fn save_billed(
         },
     )
     .await?;
+    refresh_summary(&mut tx, customer_id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -578,6 +700,7 @@ pub async fn acknowledge(
         },
     )
     .await?;
+    refresh_summary(&mut tx, customer_id).await?;
     tx.commit().await?;
     Ok(())
 }

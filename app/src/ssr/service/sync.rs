@@ -198,6 +198,18 @@ pub async fn sync_customer<S: TenantSource>(
             (result, THROTTLE_WAIT_MS.with(Cell::get))
         })
         .await;
+    // What the sync stored changed the customer's reconciliation: its summary is brought up to
+    // date now rather than by the next read of the partner-wide list (which computes it if
+    // this fails: the store marked it changed).
+    let refreshed = async {
+        let mut tx = db.begin_write().await?;
+        super::reports::refresh_summary(&mut tx, customer_id).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    };
+    if let Err(error) = refreshed.await {
+        tracing::warn!(customer_id, %error, "reconciliation summary left to the next read");
+    }
     let finished = now_millis();
     let status = SyncStatusRow {
         customer_id,

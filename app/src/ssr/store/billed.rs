@@ -11,7 +11,7 @@ use crate::{
 use sqlx::{any::AnyRow, AnyConnection, Row};
 use std::collections::HashMap;
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+pub(super) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Whose rows a report query reads.
 #[derive(Clone, Copy, Debug)]
@@ -29,7 +29,7 @@ pub enum ReportScope<'a> {
 impl ReportScope<'_> {
     /// The condition that `column` (a customer id) is in the scope; its values are bound by
     /// [`ReportScope::bind`] as `$1`, `$2` and `$3`.
-    fn condition(&self, column: &str) -> String {
+    pub(super) fn condition(&self, column: &str) -> String {
         match self {
             ReportScope::Customer(_) => format!("{column} = $1"),
             ReportScope::Partner { .. } => format!(
@@ -45,7 +45,15 @@ impl ReportScope<'_> {
         }
     }
 
-    fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+    /// The number of the first placeholder after the scope's own.
+    pub(super) fn next_placeholder(&self) -> usize {
+        match self {
+            ReportScope::Customer(_) => 2,
+            ReportScope::Partner { .. } => 4,
+        }
+    }
+
+    pub(super) fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
         match *self {
             ReportScope::Customer(id) => query.bind(id),
             ReportScope::Partner {
@@ -63,7 +71,7 @@ impl ReportScope<'_> {
 }
 
 /// Runs `sql` (whose condition came from `scope`) with the scope's values, each row mapped.
-async fn fetch_in<T, C: FromIterator<T>>(
+pub(super) async fn fetch_in<T, C: FromIterator<T>>(
     conn: &mut AnyConnection,
     scope: ReportScope<'_>,
     sql: &str,
@@ -212,7 +220,8 @@ fn bind_fields<'q>(
         .bind(&fields.notes)
 }
 
-/// Adds a billed row (version 1); returns its id.
+/// Adds a billed row (version 1); returns its id. Marks the reconciliation changed, as every
+/// write below does.
 pub async fn insert(
     conn: &mut AnyConnection,
     customer_id: i64,
@@ -233,8 +242,9 @@ pub async fn insert(
     )
     .bind(now)
     .bind(by)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    super::summaries::changed(conn, customer_id).await?;
     row.try_get("id")
 }
 
@@ -264,8 +274,9 @@ pub async fn update(
     )
     .bind(now)
     .bind(by)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    super::summaries::changed(conn, customer_id).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -484,9 +495,9 @@ pub async fn acknowledge(
     .bind(note)
     .bind(by)
     .bind(now)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    .execute(&mut *conn)
+    .await?;
+    super::summaries::changed(conn, customer_id).await
 }
 
 /// The columns of a subscribed SKU's counts (`k`: tenant_subscribed_skus).

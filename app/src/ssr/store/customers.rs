@@ -312,9 +312,9 @@ pub async fn insert_tenant(
     .bind(name)
     .bind(domain)
     .bind(now)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    .execute(&mut *conn)
+    .await?;
+    super::summaries::changed(conn, customer_id).await
 }
 
 /// Fills the match key (the name as the matcher compares it) of customers that have none:

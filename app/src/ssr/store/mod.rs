@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sign_in_failures;
 pub mod staff;
+pub mod summaries;
 pub mod sync;
 pub mod tags;
 

@@ -338,8 +338,9 @@ pub async fn link(
     .bind(name)
     .bind(domain)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    super::summaries::changed(conn, customer_id).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -394,8 +395,9 @@ pub async fn unlink(
     .bind(customer_id)
     .bind(tenant_id)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    super::summaries::changed(conn, customer_id).await?;
     Ok(done.rows_affected() == 1)
 }
 

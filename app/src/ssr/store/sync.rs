@@ -64,7 +64,7 @@ pub async fn store_tenant_snapshot(
         LicenceState::NeedsConsent => replace_skus(conn, tenant_id, fetched_at, &[]).await?,
         LicenceState::Failed(_) => {}
     }
-    Ok(())
+    super::summaries::tenant_changed(conn, tenant_id).await
 }
 
 async fn replace_subscriptions(
