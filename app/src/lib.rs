@@ -20,8 +20,9 @@ use pages::{
         AccountManagersSectionPage, ConfigurationSectionPage, ConsumptionPage, CustomerLayout,
         CustomerOverview, ReconciliationPage, ReportsLayout, TagsSectionPage, TenantsSectionPage,
     },
-    CustomerListPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, PartnerConsumptionPage,
-    PartnerReconciliationPage, ProviderDirectoryPage, SignInPage, SignedInLayout, SyncPage,
+    BilledImportPage, BilledImportUploadPage, CustomerListPage, GlobalDefaultsPage, NotFoundPage,
+    OverrideMatrixPage, PartnerConsumptionPage, PartnerReconciliationPage, ProviderDirectoryPage,
+    SignInPage, SignedInLayout, SyncPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -63,6 +64,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports") view=PartnerReconciliationPage />
                     <Route path=path!("/reports/reconciliation") view=PartnerReconciliationPage />
                     <Route path=path!("/reports/consumption") view=PartnerConsumptionPage />
+                    <Route path=path!("/reports/billed-import") view=BilledImportUploadPage />
+                    <Route path=path!("/reports/billed-import/:id") view=BilledImportPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
                         <Route path=path!("") view=CustomerOverview />
                         <Route path=path!("configuration") view=ConfigurationSectionPage />

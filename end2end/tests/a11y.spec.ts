@@ -74,6 +74,7 @@ test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testI
     '/reports/reconciliation?tag=North',
     '/reports/consumption',
     '/reports/consumption?tag=North',
+    '/reports/billed-import',
     '/settings/defaults',
     '/settings/defaults?edit=commerce.max_trials',
     '/settings/overrides',
@@ -88,6 +89,18 @@ test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testI
     await page.goto(path);
     await noViolations(page, testInfo, path);
   }
+
+  // An uploaded billing export's dry run, a line of it rejected (nothing is imported).
+  await page.goto('/reports/billed-import');
+  await ready(page, testInfo);
+  await page.getByLabel('CSV file').setInputFiles({
+    name: 'a11y.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(`customer,product,quantity\n${id},Visio Plan 2,2\nnobody,Visio Plan 2,x\n`),
+  });
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByTestId('import-summary')).toBeVisible();
+  await noViolations(page, testInfo, 'billed import dry run');
 
   // States reached from the page: a tag's removal question, a revert question, an open help
   // text, the phone menu.

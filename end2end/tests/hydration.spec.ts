@@ -31,6 +31,18 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
   }
   await page.goto('/settings/defaults?edit=billing.currency');
   await ready(page, testInfo);
+  // A billing export's page, opened directly after its upload.
+  await page.goto('/reports/billed-import');
+  await ready(page, testInfo);
+  await page.getByLabel('CSV file').setInputFiles({
+    name: 'hydration.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(`customer,product,quantity\n${id},Visio Plan 2,x\n`),
+  });
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByTestId('import-rejected')).toBeVisible();
+  await page.reload();
+  await ready(page, testInfo);
 
   // The provider directory and the questions before a link, opened directly.
   for (const state of ['', '?show=all', '?show=linked&q=a', '?all=1&step=link', '?all=1&step=accept', '?all=1&step=link&customer_q=al', '?step=link']) {

@@ -164,3 +164,66 @@ test('the partner-wide reconciliation lists customers with differences, filters 
   await expect(page.locator('#filter-tag-error')).toHaveText('Write the tag as Name=Value, e.g. Region=North.');
   await expect(page.getByLabel('Customer tag')).toHaveAttribute('aria-invalid', 'true');
 });
+
+// Customers whose billed record only this test replaces.
+const importers: Record<string, string> = {
+  'desktop-js': 'Greenway Recycling',
+  'desktop-nojs': 'Rosewood Interiors',
+  'phone-js': 'Sandstone Realty',
+  'phone-nojs': 'Silverline Telecom',
+};
+
+test('finance imports a billing export: the dry run says what each line does, and a rejected line stops it all', async ({ page }, testInfo) => {
+  const customer = importers[dataKey(testInfo)];
+  await signIn(page, testInfo, 'finance');
+  await page.getByLabel('Search customers').fill(customer);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: customer }).click();
+  await expect(page).toHaveURL(/\/customers\/\d+/);
+  const id = /\/customers\/(\d+)/.exec(page.url())![1];
+
+  await navigate(page, 'Reports');
+  await ready(page, testInfo);
+  await page.getByRole('link', { name: 'Import the billed record from a file…' }).click();
+  await expect(page.getByRole('heading', { name: 'Import the billed record' })).toBeVisible();
+  await ready(page, testInfo);
+  const file = (lines: string[]) => ({
+    name: 'billing-export.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(['customer,product,quantity,unit_price,currency', ...lines].join('\r\n') + '\r\n'),
+  });
+
+  // One line cannot be read: it is shown first with why, and nothing can be imported.
+  await page.getByLabel('CSV file').setInputFiles(
+    file([`${id},Visio Plan 2,3,15.00,EUR`, `${id},Project Plan 3,lots,,`]),
+  );
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByTestId('import-summary')).toContainText('2 lines: 1 new, 0 changed, 0 unchanged, 1 rejected');
+  await ready(page, testInfo);
+  const rejected = page.locator('table.import-lines tbody tr').first();
+  await expect(rejected).toHaveAttribute('data-action', 'reject');
+  await expect(rejected).toContainText('quantity: "lots" is not a whole number');
+  await expect(page.getByTestId('import-rejected')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Import', exact: true })).toHaveCount(0);
+
+  // Corrected: the dry run, then the import.
+  await page.getByRole('link', { name: 'Upload another file' }).click();
+  await ready(page, testInfo);
+  await page.getByLabel('CSV file').setInputFiles(
+    file([`${id},Visio Plan 2,3,15.00,EUR`, `${id},Project Plan 3,2,,`]),
+  );
+  await page.getByRole('button', { name: 'Check the file' }).click();
+  await expect(page.getByTestId('import-summary')).toContainText('2 lines: 2 new, 0 changed, 0 unchanged, 0 rejected');
+  await ready(page, testInfo);
+  await snapshot(page, testInfo, 'billed-import');
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(status(page)).toContainText('Imported billing-export.csv: 2 new billed rows');
+  await expect(page.getByTestId('import-done')).toContainText('Imported by finance@demo.test');
+
+  // The customer's billed record is the file's now.
+  await page.goto(`/customers/${id}/reports/reconciliation`);
+  await ready(page, testInfo);
+  await expect(page.getByTestId('recon-summary')).toBeVisible();
+  await expect(page.locator('table.reconciliation')).toContainText('Visio Plan 2');
+  await expect(page.locator('table.reconciliation')).toContainText('Project Plan 3');
+});

@@ -12,7 +12,7 @@ use axum::{
     extract::{FromRef, Path, Query, State},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
+    routing::{get, post},
     Extension, Json, Router,
 };
 use leptos::prelude::*;
@@ -61,6 +61,12 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
         .route(
             app::api::PARTNER_RECONCILIATION_ROUTE,
             get(partner_reconciliation),
+        )
+        .route(
+            app::api::BILLED_IMPORT_UPLOAD_ROUTE,
+            post(upload_billed_import).layer(axum::extract::DefaultBodyLimit::max(
+                app::api::BILLED_IMPORT_MAX_BODY,
+            )),
         )
         .route(
             app::api::PARTNER_CONSUMPTION_CSV_ROUTE,
@@ -214,6 +220,41 @@ async fn partner_reconciliation(
     };
     match answer.await {
         Ok(report) => Json(report).into_response(),
+        Err(error) => crate::gate::error_response(error),
+    }
+}
+
+/// `POST /api/billed-import`: keeps a billing export uploaded by a form (multipart, the file in
+/// field `file`) and answers 303 to its page, where its dry run is shown and it is imported. A
+/// file that cannot be read as the import's CSV is kept too: its page says why.
+async fn upload_billed_import(
+    State(state): State<AppState>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let not_a_form = |e: &dyn std::fmt::Display| AppError::BadRequest {
+        message: format!("The upload is not a form with a file: {e}"),
+    };
+    let answer = async {
+        let staff = staff.ok_or(AppError::Unauthenticated)?;
+        if !staff.role.allows(Permission::ManageBilled) {
+            return Err(AppError::Forbidden);
+        }
+        let mut form = multipart.map_err(|e| not_a_form(&e))?;
+        while let Some(field) = form.next_field().await.map_err(|e| not_a_form(&e))? {
+            if field.name() == Some("file") {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(|e| not_a_form(&e))?;
+                return app::ssr::service::billed_import::upload(&state.db, &staff, &name, &bytes)
+                    .await;
+            }
+        }
+        Err(AppError::field("file", "Choose the CSV file to import."))
+    };
+    match answer.await {
+        Ok(id) => {
+            axum::response::Redirect::to(&format!("/reports/billed-import/{id}")).into_response()
+        }
         Err(error) => crate::gate::error_response(error),
     }
 }

@@ -1112,6 +1112,9 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             vec![],
         )),
         "/api/get_consumption" => post(vec![("customer_id", c)]),
+        // Refused before the form is read: an empty one will do.
+        "/api/billed-import" => post(vec![]),
+        "/api/get_billed_import" | "/api/apply_billed_import" => post(vec![("id", "1".into())]),
         "/api/customers/{id}/reports/reconciliation.csv"
         | "/api/customers/{id}/reports/consumption"
         | "/api/customers/{id}/reports/consumption.csv" => {
@@ -1858,5 +1861,136 @@ async fn the_partner_consumption_csv_streams_the_licences_of_every_customer_in_s
     let res = reader.get(format!("{url}?tag=South")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = app.client().get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A multipart/form-data body with one file field named `file`, as a browser sends it.
+fn multipart_file(name: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----portal-test-boundary-7d1f";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn a_billing_export_uploaded_in_the_browser_is_checked_then_imported_all_or_nothing_once() {
+    let app = spawn_app().await;
+    let north = app.customer("North Co", "North").await;
+    let finance = app.signed_in(Role::Finance).await;
+    let upload = |client: Client, name: &'static str, content: String| {
+        let base = app.base.clone();
+        async move {
+            let (content_type, body) = multipart_file(name, content.as_bytes());
+            client
+                .post(format!("{base}/api/billed-import"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let uploaded = |res: reqwest::Response| {
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        let id = location
+            .strip_prefix("/reports/billed-import/")
+            .unwrap_or_else(|| panic!("{location}"));
+        id.to_owned()
+    };
+    let review = |id: String| {
+        let (app, finance) = (&app, finance.clone());
+        async move {
+            let res = app
+                .call(&finance, "/api/get_billed_import", &[("id", &id)])
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<app::model::BilledImportView>().await.unwrap()
+        }
+    };
+    let billed = || async {
+        let mut conn = app.state.db.pool().acquire().await.unwrap();
+        app::ssr::store::billed::list(&mut conn, north)
+            .await
+            .unwrap()
+    };
+
+    // A rejected line: the dry run says which and why; the import is refused, nothing written.
+    let id = uploaded(
+        upload(
+            finance.clone(),
+            "export.csv",
+            format!("customer,product,quantity\r\n{north},Office 365 E3,5\r\n{north},Visio Plan 2,many\r\n"),
+        )
+        .await,
+    );
+    let file = review(id.clone()).await;
+    assert_eq!(file.file_name, "export.csv");
+    assert_eq!((file.lines_total, file.created, file.rejected), (2, 1, 1));
+    assert_eq!(file.lines[0].line, 3, "the rejected line first");
+    assert_eq!(file.lines[0].action, app::model::ImportAction::Reject);
+    assert!(
+        file.lines[0].detail.contains("quantity"),
+        "{:?}",
+        file.lines[0]
+    );
+    assert_eq!(file.lines[1].customer.as_ref().map(|c| c.id), Some(north));
+    let res = app
+        .call(&finance, "/api/apply_billed_import", &[("id", &id)])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(billed().await.is_empty(), "nothing imported");
+
+    // Corrected: imported once; a second import of the same file is refused.
+    let id = uploaded(
+        upload(
+            finance.clone(),
+            "export.csv",
+            format!("\u{feff}customer,product,quantity\r\n{north},Office 365 E3,5\r\n{north},Visio Plan 2,2\r\n"),
+        )
+        .await,
+    );
+    assert_eq!(review(id.clone()).await.created, 2);
+    let res = app
+        .call(&finance, "/api/apply_billed_import", &[("id", &id)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(billed().await.len(), 2);
+    let done = review(id.clone()).await;
+    let (_, by, what) = done.applied.expect("marked imported");
+    assert_eq!(by, "finance@x.test");
+    assert!(what.starts_with("2 new billed rows"), "{what}");
+    let res = app
+        .call(&finance, "/api/apply_billed_import", &[("id", &id)])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    // A file that is not the import's CSV is kept with why, naming the line.
+    let id = uploaded(
+        upload(
+            finance.clone(),
+            "excel.csv",
+            "customer;product;quantity\r\n1;Visio;2\r\n".to_owned(),
+        )
+        .await,
+    );
+    let file = review(id).await;
+    let error = file.file_error.expect("a file error");
+    assert!(error.starts_with("line 1:"), "{error}");
+
+    // Who may not keep the billed record may not upload.
+    let reader = app.signed_in(Role::Reader).await;
+    let res = upload(reader, "export.csv", "customer,product,quantity\r\n".into()).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = upload(
+        app.client(),
+        "export.csv",
+        "customer,product,quantity\r\n".into(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

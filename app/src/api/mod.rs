@@ -226,6 +226,19 @@ pub const ENDPOINTS: &[Endpoint] = &[
         reports::SaveBilled::PATH,
         Access::Requires(Permission::ManageBilled),
     ),
+    Endpoint::global(
+        BILLED_IMPORT_UPLOAD_ROUTE,
+        Access::Requires(Permission::ManageBilled),
+    )
+    .max_body(BILLED_IMPORT_MAX_BODY),
+    Endpoint::global(
+        reports::GetBilledImport::PATH,
+        Access::Requires(Permission::ManageBilled),
+    ),
+    Endpoint::global(
+        reports::ApplyBilledImport::PATH,
+        Access::Requires(Permission::ManageBilled),
+    ),
     Endpoint::customer(
         reports::AcknowledgeDifference::PATH,
         Access::Requires(Permission::AcknowledgeDifferences),
@@ -253,8 +266,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
 pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
 
 /// The plain JSON and CSV routes beside the server functions (served by the axum host).
-pub const PLAIN_ROUTES: [&str; 7] = [
+pub const PLAIN_ROUTES: [&str; 8] = [
     CUSTOMER_CONFIGURATION_ROUTE,
+    BILLED_IMPORT_UPLOAD_ROUTE,
     PARTNER_RECONCILIATION_ROUTE,
     PARTNER_CONSUMPTION_CSV_ROUTE,
     CUSTOMER_RECONCILIATION_ROUTE,
@@ -270,6 +284,13 @@ pub const PARTNER_RECONCILIATION_ROUTE: &str = "/api/reports/reconciliation";
 /// `GET`: the licence counts of every customer the caller may see as CSV, one line per tenant
 /// product, streamed (`?tag=Name=Value`; `?excel=1`: with a byte order mark for Excel).
 pub const PARTNER_CONSUMPTION_CSV_ROUTE: &str = "/api/reports/consumption.csv";
+
+/// `POST` (multipart/form-data, the file in field `file`): keeps a billing export uploaded in
+/// the browser and answers 303 to its page (`/reports/billed-import/{id}`), where its dry run is shown
+/// and it is imported.
+pub const BILLED_IMPORT_UPLOAD_ROUTE: &str = "/api/billed-import";
+/// The largest upload: the file and the form around it.
+pub const BILLED_IMPORT_MAX_BODY: usize = 16 * 1024 * 1024 + 64 * 1024;
 
 /// `GET`: a customer's License Reconciliation as JSON, for other systems.
 pub const CUSTOMER_RECONCILIATION_ROUTE: &str = "/api/customers/{id}/reports/reconciliation";

@@ -495,6 +495,8 @@ pub struct PartnerReconciliation {
     pub tag: String,
     pub kind: Option<DifferenceKind>,
     pub include_acknowledged: bool,
+    /// The caller may import a billing export into the billed record.
+    pub can_import_billed: bool,
 }
 
 /// Customers per page of the partner-wide reconciliation.
@@ -526,4 +528,81 @@ pub struct PartnerConsumption {
     /// The tag filter as understood (`Name=Value`, or empty).
     pub tag: String,
     pub products: Vec<ProductTotals>,
+}
+
+/// What an import does with one line of the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportAction {
+    Create,
+    Change,
+    Unchanged,
+    Reject,
+}
+
+impl ImportAction {
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportAction::Create => "New billed row",
+            ImportAction::Change => "Changes a billed row",
+            ImportAction::Unchanged => "Unchanged",
+            ImportAction::Reject => "Rejected",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportAction::Create => "create",
+            ImportAction::Change => "change",
+            ImportAction::Unchanged => "unchanged",
+            ImportAction::Reject => "reject",
+        }
+    }
+}
+
+/// One line of an uploaded file and what importing it does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportLineView {
+    /// The line number in the file (1 is the header).
+    pub line: u64,
+    /// The customer as the file names it, and who that is when found.
+    pub customer_given: String,
+    pub customer: Option<super::CustomerRef>,
+    pub product: String,
+    pub quantity: String,
+    pub action: ImportAction,
+    /// Which fields change, or why the line is rejected.
+    pub detail: String,
+}
+
+/// A billed row an import ends (its customer is named by the file, the row by no line).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedRowView {
+    pub customer: super::CustomerRef,
+    pub billed_row: i64,
+    pub product: String,
+}
+
+/// Lines of an import shown at most; the rejected ones come first.
+pub const IMPORT_LINES_SHOWN: usize = 500;
+
+/// An uploaded billing export: its dry run against the billed record as it is now, or what its
+/// import did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BilledImportView {
+    pub id: i64,
+    pub file_name: String,
+    pub uploaded_by: String,
+    pub uploaded_at: crate::model::Millis,
+    /// Why the file cannot be imported at all (the line and what is wrong with it).
+    pub file_error: Option<String>,
+    pub lines_total: usize,
+    pub created: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    /// The lines shown (the rejected first, then in file order), at most [`IMPORT_LINES_SHOWN`].
+    pub lines: Vec<ImportLineView>,
+    pub ended: Vec<EndedRowView>,
+    /// (when, by whom, what was done) once imported.
+    pub applied: Option<(crate::model::Millis, String, String)>,
 }

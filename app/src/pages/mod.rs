@@ -1,5 +1,6 @@
 //! The screens, one module per screen or settings section.
 
+mod billed_import;
 pub mod customer;
 mod customer_list;
 mod layout;
@@ -12,6 +13,7 @@ mod sync;
 pub use settings::{GlobalDefaultsPage, OverrideMatrixPage};
 pub use sync::SyncPage;
 
+pub use billed_import::{BilledImportPage, BilledImportUploadPage};
 pub use customer_list::CustomerListPage;
 pub use layout::SignedInLayout;
 pub use provider::ProviderDirectoryPage;

@@ -84,6 +84,11 @@ pub fn PartnerReconciliationPage() -> impl IntoView {
                 Suspend::new(async move {
                     match report.await {
                         Ok(report) => view! {
+                            {report.can_import_billed.then(|| view! {
+                                <p class="section-actions">
+                                    <a class="button" href="/reports/billed-import">"Import the billed record from a file…"</a>
+                                </p>
+                            })}
                             <PartnerFilters filters=filters.clone() error=None />
                             <PartnerTable report filters />
                             <FocusPoint />
@@ -316,7 +321,7 @@ pub fn PartnerConsumptionPage() -> impl IntoView {
 
 /// The two partner-wide reports.
 #[component]
-fn PartnerReportTabs() -> impl IntoView {
+pub(crate) fn PartnerReportTabs() -> impl IntoView {
     view! {
         <nav class="sections report-tabs" aria-label="Reports">
             <A href="/reports/reconciliation">"License Reconciliation"</A>

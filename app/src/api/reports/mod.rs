@@ -2,6 +2,8 @@
 
 mod acknowledge_difference;
 mod adopt_billed;
+mod apply_billed_import;
+mod get_billed_import;
 mod get_consumption;
 mod get_partner_consumption;
 mod get_partner_reconciliation;
@@ -10,6 +12,8 @@ mod save_billed;
 
 pub use acknowledge_difference::*;
 pub use adopt_billed::*;
+pub use apply_billed_import::*;
+pub use get_billed_import::*;
 pub use get_consumption::*;
 pub use get_partner_consumption::*;
 pub use get_partner_reconciliation::*;

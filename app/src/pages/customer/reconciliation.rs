@@ -195,6 +195,9 @@ fn Report(
     let add_link = (report.can_edit_billed && asked.edit.is_none()).then(
         || view! { <a class="button" href=with_param(&base, "edit=new")>"Add a billed row…"</a> },
     );
+    let import_link = report.can_edit_billed.then(
+        || view! { <a class="button" href="/reports/billed-import">"Import from a file…"</a> },
+    );
     let table = if report.rows.is_empty() {
         view! {
             <p class="empty">
@@ -252,7 +255,7 @@ fn Report(
                 "CSV for Excel"
             </a>
         </div>
-        <div class="section-actions">{adopt_all} {add_link}</div>
+        <div class="section-actions">{adopt_all} {add_link} {import_link}</div>
         {editor}
         {table}
         <FocusPoint />

@@ -17,7 +17,10 @@ use super::{
 };
 use crate::{
     error::AppError,
-    model::parse_tenant_id,
+    model::{
+        parse_tenant_id, BilledImportView, CustomerRef, EndedRowView, ImportAction, ImportLineView,
+        Permission, StaffView, IMPORT_LINES_SHOWN,
+    },
     ssr::{
         db::{now_millis, Db},
         reconcile::{normalise_product, same_offer},
@@ -495,6 +498,226 @@ pub async fn import(
         "billed record imported"
     );
     Ok(plan)
+}
+
+fn ensure_may_import(staff: &StaffView) -> Result<(), AppError> {
+    if staff.role.allows(Permission::ManageBilled) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Keeps a file uploaded in the browser for its dry run and import; one that cannot be read as
+/// the import's CSV is kept with why (shown on its page), not its content. Returns its id.
+pub async fn upload(
+    db: &Db,
+    staff: &StaffView,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<i64, AppError> {
+    ensure_may_import(staff)?;
+    let file_name: String = file_name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let file_name = if file_name.is_empty() {
+        "billing export.csv".to_owned()
+    } else {
+        file_name
+    };
+    let (content, error) = if bytes.is_empty() {
+        (None, Some("the file is empty".to_owned()))
+    } else {
+        match read(bytes) {
+            Ok(_) => {
+                let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+                (std::str::from_utf8(bytes).ok().map(str::to_owned), None)
+            }
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    let mut conn = db.pool().acquire().await?;
+    let id = store::billed_imports::insert(
+        &mut conn,
+        staff.id,
+        &file_name,
+        content.as_deref(),
+        error.as_deref(),
+        now_millis(),
+    )
+    .await?;
+    tracing::info!(staff = %staff.email, id, bytes = bytes.len(), readable = error.is_none(), "billing export uploaded");
+    Ok(id)
+}
+
+/// The customers' names, for those the plan found.
+async fn customer_refs(
+    conn: &mut AnyConnection,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, CustomerRef>, AppError> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(id) {
+            if let Some((id, name, ..)) = store::customers::find(conn, id).await? {
+                slot.insert(CustomerRef { id, name });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An uploaded file's page: the dry run of its import against the billed record as it is now
+/// (or, once imported, what the import did).
+pub async fn review(db: &Db, staff: &StaffView, id: i64) -> Result<BilledImportView, AppError> {
+    ensure_may_import(staff)?;
+    let mut conn = db.pool().acquire().await?;
+    let file = store::billed_imports::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That uploaded file"))?;
+    let mut view = BilledImportView {
+        id,
+        file_name: file.file_name,
+        uploaded_by: file.uploaded_by,
+        uploaded_at: file.uploaded_at,
+        file_error: file.error,
+        lines_total: 0,
+        created: 0,
+        changed: 0,
+        unchanged: 0,
+        rejected: 0,
+        lines: Vec::new(),
+        ended: Vec::new(),
+        applied: file.applied,
+    };
+    let (Some(content), None) = (file.content, &view.applied) else {
+        return Ok(view);
+    };
+    let lines = match read(content.as_bytes()) {
+        Ok(lines) => lines,
+        Err(e) => {
+            view.file_error = Some(e.to_string());
+            return Ok(view);
+        }
+    };
+    let plan = plan(&mut conn, Actor::Staff(staff), &lines).await?;
+    let shown: Vec<usize> = {
+        let rejected = plan
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, (.., a))| matches!(a, LineAction::Reject(_)));
+        let others = plan
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, (.., a))| !matches!(a, LineAction::Reject(_)));
+        rejected
+            .chain(others)
+            .map(|(i, _)| i)
+            .take(IMPORT_LINES_SHOWN)
+            .collect()
+    };
+    let mut wanted: Vec<i64> = Vec::new();
+    for i in &shown {
+        wanted.extend(plan.lines[*i].1);
+    }
+    for (customer, ..) in &plan.ended {
+        wanted.push(*customer);
+    }
+    let names = customer_refs(&mut conn, wanted).await?;
+    view.lines_total = plan.lines.len();
+    view.created = plan.created();
+    view.changed = plan.changed();
+    view.rejected = plan.rejected();
+    view.unchanged = view.lines_total - view.created - view.changed - view.rejected;
+    view.lines = shown
+        .into_iter()
+        .map(|i| {
+            let (line, customer, action) = &plan.lines[i];
+            let given = &lines[i];
+            let (action, detail) = match action {
+                LineAction::Create => (ImportAction::Create, String::new()),
+                LineAction::Change { changes, .. } if changes.is_empty() => {
+                    (ImportAction::Unchanged, String::new())
+                }
+                LineAction::Change { id, changes } => (
+                    ImportAction::Change,
+                    format!("billed row {id}: {}", changes.join(", ")),
+                ),
+                LineAction::Reject(why) => (ImportAction::Reject, why.clone()),
+            };
+            ImportLineView {
+                line: *line,
+                customer_given: given.customer.clone(),
+                customer: customer.and_then(|c| names.get(&c).cloned()),
+                product: given.input.product.clone(),
+                quantity: given.input.quantity.clone(),
+                action,
+                detail,
+            }
+        })
+        .collect();
+    view.ended = plan
+        .ended
+        .iter()
+        .filter_map(|(customer, row, product)| {
+            Some(EndedRowView {
+                customer: names.get(customer)?.clone(),
+                billed_row: *row,
+                product: product.clone(),
+            })
+        })
+        .collect();
+    Ok(view)
+}
+
+/// Imports an uploaded file, all or nothing, as its dry run showed (worked out again now: the
+/// billed record may have changed since). Refused while a line is rejected, and once imported.
+/// Returns what was done.
+pub async fn apply_upload(db: &Db, staff: &StaffView, id: i64) -> Result<String, AppError> {
+    ensure_may_import(staff)?;
+    let file = store::billed_imports::find(&mut *db.pool().acquire().await?, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That uploaded file"))?;
+    if let Some((_, by, _)) = &file.applied {
+        return Err(AppError::Conflict {
+            message: format!("{} was imported already (by {by}).", file.file_name),
+        });
+    }
+    let Some(content) = file.content else {
+        return Err(AppError::Conflict {
+            message: format!(
+                "{} cannot be imported: {}",
+                file.file_name,
+                file.error.unwrap_or_default()
+            ),
+        });
+    };
+    let lines = read(content.as_bytes()).map_err(|e| AppError::Conflict {
+        message: format!("{} cannot be imported: {e}", file.file_name),
+    })?;
+    let plan = import(db, Actor::Staff(staff), &lines, false).await?;
+    if plan.rejected() > 0 {
+        return Err(AppError::Conflict {
+            message: format!(
+                "{} of the lines are rejected now: nothing was imported. Correct them and upload the file again.",
+                plan.rejected()
+            ),
+        });
+    }
+    let summary = format!(
+        "{} new billed rows, {} changed, {} ended.",
+        plan.created(),
+        plan.changed(),
+        plan.ended.len()
+    );
+    let mut conn = db.pool().acquire().await?;
+    store::billed_imports::mark_applied(&mut conn, id, &staff.email, &summary, now_millis())
+        .await?;
+    Ok(format!("Imported {}: {summary}", file.file_name))
 }
 
 #[cfg(test)]

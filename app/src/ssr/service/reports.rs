@@ -420,6 +420,7 @@ pub async fn partner_reconciliation(
         tag: query.tag.trim().to_owned(),
         kind,
         include_acknowledged: query.include_acknowledged,
+        can_import_billed: staff.role.allows(Permission::ManageBilled),
     })
 }
 
