@@ -950,6 +950,18 @@ async fn adopted_billed_rows_reconcile_and_an_edit_shows_a_typed_difference_ackn
     .unwrap();
     let report = reconciliation(&state.db, &finance, c).await.unwrap();
     assert!(report.rows[0].differences[0].acknowledged);
+    let note = report.rows[0].differences[0]
+        .acknowledgement
+        .clone()
+        .expect("who acknowledged it");
+    assert_eq!(
+        (note.by.as_str(), note.note.as_str()),
+        (
+            "finance@x.test",
+            "Two seats are free of charge this quarter."
+        )
+    );
+    assert!(note.at > 0);
     // ...and opens again when one changes.
     save_billed(
         &state.db,

@@ -72,9 +72,16 @@ export const status = (page: Page) => page.getByTestId('status');
 /** Saves a full-page screenshot under screenshots/<project>/<name>.png and checks the page
  * does not scroll sideways. */
 export async function snapshot(page: Page, testInfo: TestInfo, name: string) {
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
-  expect(overflow, `${name} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+  const [overflow, culprits] = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    // The innermost elements that reach past the right edge, to name in a failure.
+    const wide = Array.from(document.querySelectorAll('body *'))
+      .filter((e) => e.getBoundingClientRect().right > width + 1)
+      .filter((e) => !Array.from(e.children).some((c) => c.getBoundingClientRect().right > width + 1))
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent ?? '').trim().slice(0, 60)}"`);
+    return [document.documentElement.scrollWidth - width, wide] as const;
+  });
+  expect(overflow, `${name} scrolls sideways by ${overflow}px: ${culprits.join('; ')}`).toBeLessThanOrEqual(0);
   await page.screenshot({ path: `screenshots/${testInfo.project.name}/${name}.png`, fullPage: true });
 }

@@ -67,6 +67,8 @@ test('finance adopts the billed record, edits a quantity, sees the typed differe
   await expect(difference).toHaveCount(0);
   await page.getByRole('link', { name: 'Show acknowledged differences' }).click();
   await expect(difference).toContainText('Acknowledged');
+  // Who acknowledged it, when and why.
+  await expect(difference.getByTestId('ack-note')).toContainText(/^by finance@demo\.test on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC: One seat is free this quarter\.$/);
 
   // The synced customer's licences count in the partner-wide consumption, and in its CSV.
   await navigate(page, 'Reports');
@@ -155,6 +157,20 @@ test('the partner-wide reconciliation lists customers with differences, filters 
   await expect(first.locator('td[data-label="Money at stake"]')).toContainText(/[A-Z]{3} \d+\.\d{2}/);
   await snapshot(page, testInfo, 'partner-reconciliation');
   await ready(page, testInfo);
+  // The filtered list downloads as CSV: a line per customer (and currency), the kind filter kept.
+  const listed = await lines.count();
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^reconciliation-all-customers-\d{4}-\d{2}-\d{2}\.csv$/);
+  let text = '';
+  for await (const chunk of await download.createReadStream()) text += chunk.toString();
+  const csvLines = text.split('\r\n').filter((l) => l !== '');
+  expect(csvLines[0]).toBe(
+    'customer_id,customer,differences,missing_in_portal,missing_in_partner_center,quantity_bought_over_billed,quantity_billed_over_bought,assigned_over_bought,billed_over_assigned,status,billing_cycle,term,auto_renew,duplicate_billed,currency,money_at_stake,snapshot_at,stale,report',
+  );
+  expect(csvLines.length - 1).toBeGreaterThanOrEqual(listed);
   await first.locator('td.name a').click();
   await expect(page).toHaveURL(/\/customers\/\d+\/reports\/reconciliation$/);
   await expect(page.getByTestId('recon-summary')).toBeVisible();

@@ -5,7 +5,9 @@
 //! mark when asked for Excel, and formula injection neutralised: a cell that starts with `=`,
 //! `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, unless it is a plain number.
 
-use app::model::{ConsumptionReport, ProductUsage, ReconciliationReport};
+use app::model::{
+    ConsumptionReport, CustomerDifferences, DifferenceKind, ProductUsage, ReconciliationReport,
+};
 use std::borrow::Cow;
 
 /// The consumption CSV's columns.
@@ -200,6 +202,72 @@ pub fn reconciliation(report: &ReconciliationReport, excel: bool) -> Result<Vec<
         }
     }
     write(&RECONCILIATION_COLUMNS, lines, excel)
+}
+
+/// The partner-wide reconciliation CSV's columns: one line per customer and currency of money at
+/// stake (a customer without a priced difference has one line with the money columns empty),
+/// the page's columns with a count per kind of difference.
+pub const PARTNER_RECONCILIATION_COLUMNS: [&str; 19] = [
+    "customer_id",
+    "customer",
+    "differences",
+    "missing_in_portal",
+    "missing_in_partner_center",
+    "quantity_bought_over_billed",
+    "quantity_billed_over_bought",
+    "assigned_over_bought",
+    "billed_over_assigned",
+    "status",
+    "billing_cycle",
+    "term",
+    "auto_renew",
+    "duplicate_billed",
+    "currency",
+    "money_at_stake",
+    "snapshot_at",
+    "stale",
+    "report",
+];
+
+/// The lines of one customer of the partner-wide reconciliation.
+pub fn partner_reconciliation_lines(line: &CustomerDifferences) -> Vec<Vec<String>> {
+    let mut head = vec![
+        number(line.customer_id),
+        line.customer_name.clone(),
+        number(line.differences),
+    ];
+    for kind in DifferenceKind::ALL {
+        let n = line
+            .counts
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(0, |(_, n)| *n);
+        head.push(number(n));
+    }
+    let tail = [
+        line.snapshot_at
+            .map(app::model::rfc3339)
+            .unwrap_or_default(),
+        line.stale.to_string(),
+        format!("/customers/{}/reports/reconciliation", line.customer_id),
+    ];
+    let money: Vec<(String, String)> = if line.money_at_stake.is_empty() {
+        vec![Default::default()]
+    } else {
+        line.money_at_stake
+            .iter()
+            .map(|m| (m.currency.clone(), m.amount.clone()))
+            .collect()
+    };
+    money
+        .into_iter()
+        .map(|(currency, amount)| {
+            let mut cells = head.clone();
+            cells.extend([currency, amount]);
+            cells.extend(tail.iter().cloned());
+            cells
+        })
+        .collect()
 }
 
 /// The file name: the report, the customer (letters and digits) and the date.

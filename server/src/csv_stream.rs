@@ -1,13 +1,22 @@
-//! The partner-wide License Consumption as CSV, streamed: the database cursor is read line by
-//! line, each line written by the `csv` crate with the per-customer file's rules (see
+//! The partner-wide reports as CSV, streamed. License Consumption: the database cursor is read
+//! line by line, each line written by the `csv` crate with the per-customer file's rules (see
 //! [`crate::csv_export`]) and sent in chunks of about 64 KB as they fill, so memory stays flat
-//! however many licence lines there are. A download the client abandons stops the read.
+//! however many licence lines there are. License Reconciliation: the stored per-customer
+//! summaries, read a batch of customers at a time. A download the client abandons stops the
+//! read.
 
-use crate::csv_export::{neutralise, product_cells, PARTNER_CONSUMPTION_COLUMNS};
-use app::ssr::{
-    consumption::{product_usage, UsageRules},
-    db::Db,
-    store,
+use crate::csv_export::{
+    neutralise, partner_reconciliation_lines, product_cells, PARTNER_CONSUMPTION_COLUMNS,
+    PARTNER_RECONCILIATION_COLUMNS,
+};
+use app::{
+    model::{CustomerDifferences, StaffView},
+    ssr::{
+        consumption::{product_usage, UsageRules},
+        db::Db,
+        service::{self, reports::PartnerQuery},
+        store,
+    },
 };
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -131,20 +140,90 @@ fn finish(writer: csv::Writer<Vec<u8>>) -> Result<Vec<u8>, Error> {
     writer.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// The CSV as a response body, written by a task of its own while the client reads it.
+/// Customers read per call while the partner-wide reconciliation CSV is written.
+pub const RECONCILIATION_BATCH: i64 = 500;
+
+/// Writes the partner-wide reconciliation CSV into `out` chunk by chunk, `first` (the first
+/// batch, read before the response began so a filter error is a 400) and then batch after
+/// batch from the stored summaries; returns how many customers were written.
+pub async fn write_reconciliation(
+    db: &Db,
+    staff: &StaffView,
+    query: &PartnerQuery,
+    first: Vec<CustomerDifferences>,
+    excel: bool,
+    out: &mpsc::Sender<Vec<u8>>,
+) -> Result<u64, Error> {
+    let mut buffer = Vec::with_capacity(CHUNK + 8 * 1024);
+    if excel {
+        buffer.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut writer = chunk_writer(buffer);
+    writer.write_record(PARTNER_RECONCILIATION_COLUMNS)?;
+    let (mut batch, mut offset, mut written) = (first, 0i64, 0u64);
+    while !batch.is_empty() {
+        offset += batch.len() as i64;
+        let more = batch.len() as i64 == RECONCILIATION_BATCH;
+        for line in &batch {
+            for cells in partner_reconciliation_lines(line) {
+                for cell in cells {
+                    writer.write_field(neutralise(&cell).as_bytes())?;
+                }
+                writer.write_record(None::<&[u8]>)?;
+            }
+            written += 1;
+        }
+        if writer.get_ref().len() >= CHUNK {
+            let chunk = finish(writer)?;
+            writer = chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024));
+            if out.send(chunk).await.is_err() {
+                return Ok(written);
+            }
+        }
+        if !more {
+            break;
+        }
+        batch = service::reports::partner_reconciliation_lines(
+            db,
+            staff,
+            query,
+            offset,
+            RECONCILIATION_BATCH,
+        )
+        .await?;
+    }
+    let rest = finish(writer)?;
+    if !rest.is_empty() {
+        let _ = out.send(rest).await;
+    }
+    Ok(written)
+}
+
+/// The partner-wide consumption CSV as a response body.
 pub fn body(db: Db, export: PartnerExport, thresholds: Thresholds) -> axum::body::Body {
+    streamed("partner-wide consumption CSV", move |tx| async move {
+        write(&db, &export, &thresholds, &tx).await
+    })
+}
+
+/// A CSV as a response body, written by `produce` on a task of its own while the client reads
+/// it (`what` names it in the log).
+pub fn streamed<F, Fut>(what: &'static str, produce: F) -> axum::body::Body
+where
+    F: FnOnce(mpsc::Sender<Vec<u8>>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<u64, Error>> + Send + 'static,
+{
     let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<(), std::io::Error>>();
     tokio::spawn(async move {
-        let result = write(&db, &export, &thresholds, &tx).await;
-        drop(tx);
+        let result = produce(tx).await;
         let _ = done_tx.send(match result {
             Ok(lines) => {
-                tracing::info!(lines, "partner-wide consumption CSV written");
+                tracing::info!(lines, what, "CSV written");
                 Ok(())
             }
             Err(e) => {
-                tracing::error!(error = %e, "partner-wide consumption CSV stopped");
+                tracing::error!(error = %e, what, "CSV stopped");
                 Err(std::io::Error::other(
                     "the export stopped; download it again",
                 ))

@@ -69,6 +69,10 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
             )),
         )
         .route(
+            app::api::PARTNER_RECONCILIATION_CSV_ROUTE,
+            get(partner_reconciliation_csv),
+        )
+        .route(
             app::api::PARTNER_CONSUMPTION_CSV_ROUTE,
             get(partner_consumption_csv),
         )
@@ -173,7 +177,13 @@ async fn customer_reconciliation(
                         "billed": r.billed,
                         "pc": r.pc,
                         "billed_record": r.billed_record,
-                        "differences": r.differences,
+                        // The documented shape: kind, both values, acknowledged.
+                        "differences": r.differences.iter().map(|d| serde_json::json!({
+                            "kind": d.kind,
+                            "pc": d.pc,
+                            "billed": d.billed,
+                            "acknowledged": d.acknowledged,
+                        })).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -199,6 +209,23 @@ struct PartnerQueryParams {
     acknowledged: Option<String>,
     #[serde(default)]
     page: Option<i64>,
+    /// The CSV only: with a byte order mark, for Excel.
+    #[serde(default)]
+    excel: Option<String>,
+}
+
+impl PartnerQueryParams {
+    fn query(&self) -> app::ssr::service::reports::PartnerQuery {
+        app::ssr::service::reports::PartnerQuery {
+            tag: self.tag.clone(),
+            kind: self.kind.clone(),
+            include_acknowledged: self
+                .acknowledged
+                .as_deref()
+                .is_some_and(|a| a == "1" || a == "true"),
+            page: self.page.unwrap_or(1),
+        }
+    }
 }
 
 /// `GET /api/reports/reconciliation`: the partner-wide License Reconciliation as JSON (the
@@ -210,13 +237,7 @@ async fn partner_reconciliation(
 ) -> Response {
     let answer = async {
         let staff = report_reader(staff)?;
-        let query = app::ssr::service::reports::PartnerQuery {
-            tag: params.tag,
-            kind: params.kind,
-            include_acknowledged: params.acknowledged.is_some_and(|a| a == "1" || a == "true"),
-            page: params.page.unwrap_or(1),
-        };
-        app::ssr::service::reports::partner_reconciliation(&state.db, &staff, &query).await
+        app::ssr::service::reports::partner_reconciliation(&state.db, &staff, &params.query()).await
     };
     match answer.await {
         Ok(report) => Json(report).into_response(),
@@ -254,6 +275,53 @@ async fn upload_billed_import(
     match answer.await {
         Ok(id) => {
             axum::response::Redirect::to(&format!("/reports/billed-import/{id}")).into_response()
+        }
+        Err(error) => crate::gate::error_response(error),
+    }
+}
+
+/// `GET /api/reports/reconciliation.csv`: the partner-wide License Reconciliation as CSV, with
+/// the page's filters, in its order, streamed a batch of customers at a time. The first batch
+/// is read before the response starts, so a filter that cannot be read is a 400.
+async fn partner_reconciliation_csv(
+    State(state): State<AppState>,
+    Query(params): Query<PartnerQueryParams>,
+    Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+) -> Response {
+    use crate::csv_stream::{streamed, write_reconciliation, RECONCILIATION_BATCH};
+    let query = params.query();
+    let answer = async {
+        let staff = report_reader(staff)?;
+        let first = app::ssr::service::reports::partner_reconciliation_lines(
+            &state.db,
+            &staff,
+            &query,
+            0,
+            RECONCILIATION_BATCH,
+        )
+        .await?;
+        Ok::<_, AppError>((staff, first))
+    };
+    match answer.await {
+        Ok((staff, first)) => {
+            let today = app::model::rfc3339(app::ssr::db::now_millis());
+            let name =
+                crate::csv_export::file_name("reconciliation", "all customers", &today[..10]);
+            let (db, excel) = (state.db.clone(), params.excel.is_some());
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+                streamed("partner-wide reconciliation CSV", move |tx| async move {
+                    write_reconciliation(&db, &staff, &query, first, excel, &tx).await
+                }),
+            )
+                .into_response()
         }
         Err(error) => crate::gate::error_response(error),
     }

@@ -1095,6 +1095,11 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             "/api/reports/reconciliation".to_owned(),
             vec![],
         )),
+        "/api/reports/reconciliation.csv" => Some((
+            reqwest::Method::GET,
+            "/api/reports/reconciliation.csv".to_owned(),
+            vec![],
+        )),
         "/api/save_billed" => post(vec![
             ("customer_id", c),
             ("product", "Office 365 E3".into()),
@@ -1790,20 +1795,7 @@ async fn the_partner_consumption_csv_streams_the_licences_of_every_customer_in_s
     )
     .await;
     let url = format!("{}/api/reports/consumption.csv", app.base);
-    let read = |body: String| {
-        let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
-        let header: Vec<String> = reader
-            .headers()
-            .unwrap()
-            .iter()
-            .map(str::to_owned)
-            .collect();
-        let lines: Vec<Vec<String>> = reader
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-            .collect();
-        (header, lines)
-    };
+    let read = |body: String| read_csv(&body);
 
     let reader = app.signed_in(Role::Reader).await;
     let res = reader.get(&url).send().await.unwrap();
@@ -1993,4 +1985,120 @@ async fn a_billing_export_uploaded_in_the_browser_is_checked_then_imported_all_o
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A CSV download's header and lines, read by the `csv` crate.
+fn read_csv(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let lines: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    (header, lines)
+}
+
+/// A billed row of `product` Partner Center has no subscription for, priced if asked.
+async fn billed_row(app: &TestApp, customer: i64, product: &str, price: Option<(&str, &str)>) {
+    let mut conn = app.state.db.pool().acquire().await.unwrap();
+    let fields = app::ssr::store::billed::BilledFields {
+        product: product.into(),
+        offer_id: None,
+        pc_subscription_id: None,
+        tenant_id: None,
+        quantity: 10,
+        billing_cycle: None,
+        term: None,
+        status: "active".into(),
+        auto_renew: None,
+        unit_price: price.map(|(amount, _)| amount.to_owned()),
+        currency: price.map(|(_, currency)| currency.to_owned()),
+        notes: String::new(),
+    };
+    app::ssr::store::billed::insert(&mut conn, customer, &fields, "admin@x.test", 0)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_partner_reconciliation_csv_has_the_pages_lines_in_its_order_filters_and_scope() {
+    let app = spawn_app().await;
+    let north = app.customer("North Co", "North").await;
+    let hostile = "=HYPERLINK(\"http://x.test\",\"click\")";
+    let other = app.customer(hostile, "North").await;
+    let south = app.customer("South Co", "South").await;
+    billed_row(&app, north, "Office 365 E3", Some(("20.00", "EUR"))).await;
+    billed_row(&app, other, "Visio Plan 2", None).await;
+    billed_row(&app, south, "Project Plan 3", Some(("0.5", "USD"))).await;
+    let url = format!("{}/api/reports/reconciliation.csv", app.base);
+    let reader = app.signed_in(Role::Reader).await;
+    let get = |client: &Client, query: &str| {
+        let request = client.get(format!("{url}{query}"));
+        async move { request.send().await.unwrap() }
+    };
+
+    let res = get(&reader, "").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"reconciliation-all-customers-20"),
+        "{disposition}"
+    );
+    let (header, lines) = read_csv(&res.text().await.unwrap());
+    assert_eq!(header, server::csv_export::PARTNER_RECONCILIATION_COLUMNS);
+    let kinds: Vec<&str> = app::model::DifferenceKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(
+        header[3..14],
+        kinds,
+        "a count column per kind, in kind order"
+    );
+    // The page's order: the most money at stake first.
+    let customers: Vec<&str> = lines.iter().map(|l| l[1].as_str()).collect();
+    assert_eq!(customers, ["North Co", "South Co", &format!("'{hostile}")]);
+    let north_line = &lines[0];
+    assert_eq!(north_line[0], north.to_string());
+    assert_eq!((north_line[2].as_str(), north_line[4].as_str()), ("1", "1"));
+    assert_eq!(north_line[14..16], ["EUR", "200.00"]);
+    assert_eq!(
+        north_line[18],
+        format!("/customers/{north}/reports/reconciliation")
+    );
+    assert_eq!(lines[2][14..16], ["", ""], "no price recorded");
+
+    // Help Desk: its tag's customers; a kind no one has: the header alone; filters as the page's.
+    let helpdesk = app.signed_in(Role::Helpdesk).await;
+    let (_, lines) = read_csv(&get(&helpdesk, "").await.text().await.unwrap());
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l[0] != south.to_string()));
+    let (_, lines) = read_csv(&get(&reader, "?kind=status").await.text().await.unwrap());
+    assert!(lines.is_empty());
+    let (_, lines) = read_csv(
+        &get(&reader, "?tag=Region%3DSouth")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(lines.len(), 1);
+    let body = get(&reader, "?excel=1").await.bytes().await.unwrap();
+    assert!(body.starts_with("\u{feff}customer_id,".as_bytes()));
+    assert_eq!(
+        get(&reader, "?kind=bogus").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        get(&app.client(), "").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

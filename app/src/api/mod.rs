@@ -218,6 +218,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         PARTNER_CONSUMPTION_CSV_ROUTE,
         Access::Requires(Permission::ViewReports),
     ),
+    Endpoint::global(
+        PARTNER_RECONCILIATION_CSV_ROUTE,
+        Access::Requires(Permission::ViewReports),
+    ),
     Endpoint::customer(
         reports::AdoptBilled::PATH,
         Access::Requires(Permission::ManageBilled),
@@ -266,10 +270,11 @@ pub const ENDPOINTS: &[Endpoint] = &[
 pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
 
 /// The plain JSON and CSV routes beside the server functions (served by the axum host).
-pub const PLAIN_ROUTES: [&str; 8] = [
+pub const PLAIN_ROUTES: [&str; 9] = [
     CUSTOMER_CONFIGURATION_ROUTE,
     BILLED_IMPORT_UPLOAD_ROUTE,
     PARTNER_RECONCILIATION_ROUTE,
+    PARTNER_RECONCILIATION_CSV_ROUTE,
     PARTNER_CONSUMPTION_CSV_ROUTE,
     CUSTOMER_RECONCILIATION_ROUTE,
     CUSTOMER_RECONCILIATION_CSV_ROUTE,
@@ -280,6 +285,9 @@ pub const PLAIN_ROUTES: [&str; 8] = [
 /// `GET`: the partner-wide License Reconciliation as JSON (`?tag=Name=Value&kind=...&acknowledged=1
 /// &page=N`), for other systems.
 pub const PARTNER_RECONCILIATION_ROUTE: &str = "/api/reports/reconciliation";
+/// `GET`: the same as CSV, one line per customer and currency of money at stake, streamed (the
+/// same filters; `?excel=1`: with a byte order mark for Excel).
+pub const PARTNER_RECONCILIATION_CSV_ROUTE: &str = "/api/reports/reconciliation.csv";
 
 /// `GET`: the licence counts of every customer the caller may see as CSV, one line per tenant
 /// product, streamed (`?tag=Name=Value`; `?excel=1`: with a byte order mark for Excel).

@@ -15,12 +15,12 @@ pub use provider::{
 };
 pub use reports::{
     parse_choice, parse_currency, parse_notes, parse_offer_id, parse_optional_bool,
-    parse_optional_guid, parse_price, parse_product, parse_quantity, AssignedState,
-    BilledImportView, BilledRecord, ConsumptionReport, CustomerDifferences, Difference,
-    DifferenceKind, EndedRowView, ImportAction, ImportLineView, Money, PartnerConsumption,
-    PartnerReconciliation, PcSubscription, ProductTotals, ProductUsage, ReconciliationReport,
-    ReconciliationRow, UsageSubscription, BILLED_QUANTITY_MAX, BILLED_STATUSES, BILLING_CYCLES,
-    IMPORT_LINES_SHOWN, PARTNER_REPORT_PAGE_SIZE, TERMS,
+    parse_optional_guid, parse_price, parse_product, parse_quantity, AcknowledgementNote,
+    AssignedState, BilledImportView, BilledRecord, ConsumptionReport, CustomerDifferences,
+    Difference, DifferenceKind, EndedRowView, ImportAction, ImportLineView, Money,
+    PartnerConsumption, PartnerReconciliation, PcSubscription, ProductTotals, ProductUsage,
+    ReconciliationReport, ReconciliationRow, UsageSubscription, BILLED_QUANTITY_MAX,
+    BILLED_STATUSES, BILLING_CYCLES, IMPORT_LINES_SHOWN, PARTNER_REPORT_PAGE_SIZE, TERMS,
 };
 pub use role::{Permission, Role};
 pub use setting::{resolve, ChoiceOption, SettingKind, ValueSource};

@@ -96,6 +96,17 @@ pub struct Difference {
     pub pc: Option<String>,
     pub billed: Option<String>,
     pub acknowledged: bool,
+    /// Who acknowledged it, when and why (while it is acknowledged).
+    #[serde(default)]
+    pub acknowledgement: Option<AcknowledgementNote>,
+}
+
+/// Who acknowledged a difference, when, and the note they gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcknowledgementNote {
+    pub by: String,
+    pub at: crate::model::Millis,
+    pub note: String,
 }
 
 /// Whether a row's licence count is known.

@@ -26,6 +26,25 @@ struct Filters {
 }
 
 impl Filters {
+    /// The CSV download with these filters (`excel`: with a byte order mark).
+    fn csv_href(&self, excel: bool) -> String {
+        let query = self.href(1);
+        let query = query.split_once('?').map_or("", |(_, q)| q);
+        let mut pairs: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+        if excel {
+            pairs.push("excel=1");
+        }
+        if pairs.is_empty() {
+            crate::api::PARTNER_RECONCILIATION_CSV_ROUTE.to_owned()
+        } else {
+            format!(
+                "{}?{}",
+                crate::api::PARTNER_RECONCILIATION_CSV_ROUTE,
+                pairs.join("&")
+            )
+        }
+    }
+
     /// The page's address with these filters, on page `page` (1: none).
     fn href(&self, page: i64) -> String {
         let mut pairs = Vec::new();
@@ -220,7 +239,15 @@ fn PartnerTable(report: PartnerReconciliation, filters: Filters) -> impl IntoVie
         }
     });
     view! {
-        <p data-testid="partner-summary">{summary}</p>
+        <div class="directory-head">
+            <p data-testid="partner-summary">{summary}</p>
+            <a class="button" href=filters.csv_href(false) download="" rel="external">
+                "Download CSV"
+            </a>
+            <a class="button" href=filters.csv_href(true) download="" rel="external">
+                "CSV for Excel"
+            </a>
+        </div>
         {totals}
         <table class="customers partner-recon">
             <thead>

@@ -142,6 +142,7 @@ fn diff(kind: DifferenceKind, pc: Option<String>, billed: Option<String>) -> Dif
         pc,
         billed,
         acknowledged: false,
+        acknowledgement: None,
     }
 }
 
@@ -465,15 +466,19 @@ pub struct Acknowledgement {
     pub kind: DifferenceKind,
     pub pc: Option<String>,
     pub billed: Option<String>,
+    /// Who gave it, when and why (as stored; `None` for one being made).
+    pub note: Option<crate::model::AcknowledgementNote>,
 }
 
 /// Marks the differences that an acknowledgement still covers (same row, kind and values).
 pub fn apply_acknowledgements(rows: &mut [ReconciliationRow], acks: &[Acknowledgement]) {
     for row in rows {
         for d in &mut row.differences {
-            d.acknowledged = acks.iter().any(|a| {
+            let covering = acks.iter().find(|a| {
                 a.row_key == row.key && a.kind == d.kind && a.pc == d.pc && a.billed == d.billed
             });
+            d.acknowledged = covering.is_some();
+            d.acknowledgement = covering.and_then(|a| a.note.clone());
         }
     }
 }

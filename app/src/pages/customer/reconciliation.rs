@@ -375,6 +375,11 @@ fn Row(
                                 " "
                                 <span>{describe(&d)}</span>
                                 {d.acknowledged.then(|| view! { <span class="badge">"Acknowledged"</span> })}
+                                {d.acknowledgement.as_ref().map(|a| view! {
+                                    <span class="muted small-text ack-note" data-testid="ack-note">
+                                        {format!("by {} on {}: {}", a.by, format_time(a.at), a.note)}
+                                    </span>
+                                })}
                                 " "
                                 {ack_link}
                                 {form}

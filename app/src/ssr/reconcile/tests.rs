@@ -568,6 +568,7 @@ fn differences_carry_both_values_as_text() {
             pc: Some("25".into()),
             billed: Some("20".into()),
             acknowledged: false,
+            acknowledgement: None,
         }]
     );
     assert_eq!((rows[0].bought, rows[0].billed), (Some(25), Some(20)));
@@ -612,6 +613,7 @@ fn an_acknowledgement_holds_until_a_value_changes() {
         kind: QuantityBoughtOverBilled,
         pc: Some("25".into()),
         billed: Some("20".into()),
+        note: None,
     };
     let mut rows = reconcile(
         &[sub("s1", "Office 365 E3", 25)],
@@ -861,6 +863,7 @@ fn money_at_stake_is_the_quantity_gap_times_the_billed_price() {
             kind: QuantityBoughtOverBilled,
             pc: Some("25".into()),
             billed: Some("20".into()),
+            note: None,
         }],
     );
     assert_eq!(money_at_stake(&rows[0]), None);

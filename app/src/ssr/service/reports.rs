@@ -322,70 +322,50 @@ async fn refresh_stale(db: &Db, scope: ReportScope<'_>) -> Result<(), AppError> 
     Ok(())
 }
 
-/// The License Reconciliation of every customer `staff` may see (of a tag, if asked): one line
-/// per customer with differences (of a kind, if asked), counts per kind and the money at stake,
-/// most money first, then most differences, then by name. Read from the customers' stored
-/// summaries (see [`refresh_summary`]).
-pub async fn partner_reconciliation(
-    db: &Db,
+/// The scope and filter of a partner-wide query, its texts parsed (an unreadable one is said
+/// next to its field).
+fn partner_filter<'a>(
     staff: &StaffView,
     query: &PartnerQuery,
-) -> Result<PartnerReconciliation, AppError> {
-    let tag = parse_tag_filter(&query.tag)?;
+    tag: &'a Option<(String, String)>,
+) -> Result<store::summaries::Filter<'a>, AppError> {
     let kind = match query.kind.trim() {
         "" => None,
         name => Some(DifferenceKind::parse(name).ok_or_else(|| {
             AppError::field("kind", format!("{name:?} is not a kind of difference."))
         })?),
     };
-    let scope = ReportScope::Partner {
-        scoped_to_staff: scope_of(staff),
-        tag: tag
-            .as_ref()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-    };
-    refresh_stale(db, scope).await?;
-    let filter = store::summaries::Filter {
+    Ok(store::summaries::Filter {
         kind,
         include_acknowledged: query.include_acknowledged,
-        scope,
-    };
-    let mut conn = db.pool().acquire().await?;
-    let looked_at = store::summaries::looked_at(&mut conn, scope).await?;
-    let mut totals: Vec<(DifferenceKind, i64)> = store::summaries::totals(
-        &mut conn,
-        store::summaries::Filter {
-            kind: None,
-            ..filter
+        scope: ReportScope::Partner {
+            scoped_to_staff: scope_of(staff),
+            tag: tag
+                .as_ref()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
         },
-    )
-    .await?
-    .into_iter()
-    .filter_map(|(kind, n)| Some((DifferenceKind::parse(&kind)?, n)))
-    .filter(|(_, n)| *n > 0)
-    .collect();
-    totals.sort();
-    let listed = store::summaries::listed(&mut conn, filter).await?;
-    let pages = ((listed + PARTNER_REPORT_PAGE_SIZE - 1) / PARTNER_REPORT_PAGE_SIZE).max(1);
-    let page = query.page.clamp(1, pages);
-    let lines = store::summaries::page(
-        &mut conn,
-        filter,
-        (page - 1) * PARTNER_REPORT_PAGE_SIZE,
-        PARTNER_REPORT_PAGE_SIZE,
-    )
-    .await?;
+    })
+}
+
+/// `limit` lines of the partner-wide list from `offset`, in its order.
+async fn partner_lines(
+    conn: &mut AnyConnection,
+    filter: store::summaries::Filter<'_>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<CustomerDifferences>, AppError> {
+    let lines = store::summaries::page(conn, filter, offset, limit).await?;
     let ids: Vec<i64> = lines.iter().map(|l| l.customer_id).collect();
     let mut counts: HashMap<i64, Vec<(DifferenceKind, i64)>> = HashMap::new();
     for (customer_id, kind, n) in
-        store::summaries::counts_of(&mut conn, &ids, query.include_acknowledged).await?
+        store::summaries::counts_of(conn, &ids, filter.include_acknowledged).await?
     {
         if let Some(kind) = DifferenceKind::parse(&kind) {
             counts.entry(customer_id).or_default().push((kind, n));
         }
     }
     let now = now_millis();
-    let rows = lines
+    Ok(lines
         .into_iter()
         .map(|line| {
             let mut counts = counts.remove(&line.customer_id).unwrap_or_default();
@@ -409,7 +389,46 @@ pub async fn partner_reconciliation(
                     .is_some_and(|at| now - at > SYNC_STALE_AFTER_MS),
             }
         })
-        .collect();
+        .collect())
+}
+
+/// The License Reconciliation of every customer `staff` may see (of a tag, if asked): one line
+/// per customer with differences (of a kind, if asked), counts per kind and the money at stake,
+/// most money first, then most differences, then by name. Read from the customers' stored
+/// summaries (see [`refresh_summary`]).
+pub async fn partner_reconciliation(
+    db: &Db,
+    staff: &StaffView,
+    query: &PartnerQuery,
+) -> Result<PartnerReconciliation, AppError> {
+    let tag = parse_tag_filter(&query.tag)?;
+    let filter = partner_filter(staff, query, &tag)?;
+    refresh_stale(db, filter.scope).await?;
+    let mut conn = db.pool().acquire().await?;
+    let looked_at = store::summaries::looked_at(&mut conn, filter.scope).await?;
+    let mut totals: Vec<(DifferenceKind, i64)> = store::summaries::totals(
+        &mut conn,
+        store::summaries::Filter {
+            kind: None,
+            ..filter
+        },
+    )
+    .await?
+    .into_iter()
+    .filter_map(|(kind, n)| Some((DifferenceKind::parse(&kind)?, n)))
+    .filter(|(_, n)| *n > 0)
+    .collect();
+    totals.sort();
+    let listed = store::summaries::listed(&mut conn, filter).await?;
+    let pages = ((listed + PARTNER_REPORT_PAGE_SIZE - 1) / PARTNER_REPORT_PAGE_SIZE).max(1);
+    let page = query.page.clamp(1, pages);
+    let rows = partner_lines(
+        &mut conn,
+        filter,
+        (page - 1) * PARTNER_REPORT_PAGE_SIZE,
+        PARTNER_REPORT_PAGE_SIZE,
+    )
+    .await?;
     Ok(PartnerReconciliation {
         customers: looked_at,
         customers_listed: listed,
@@ -418,10 +437,29 @@ pub async fn partner_reconciliation(
         page,
         pages,
         tag: query.tag.trim().to_owned(),
-        kind,
+        kind: filter.kind,
         include_acknowledged: query.include_acknowledged,
         can_import_billed: staff.role.allows(Permission::ManageBilled),
     })
+}
+
+/// Lines of the partner-wide list for an export: `limit` of them from `offset` (the page's
+/// filters; `query.page` is not used). The first call (offset 0) brings stale summaries up to
+/// date; an export reads on until a call gives no line.
+pub async fn partner_reconciliation_lines(
+    db: &Db,
+    staff: &StaffView,
+    query: &PartnerQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<CustomerDifferences>, AppError> {
+    let tag = parse_tag_filter(&query.tag)?;
+    let filter = partner_filter(staff, query, &tag)?;
+    if offset == 0 {
+        refresh_stale(db, filter.scope).await?;
+    }
+    let mut conn = db.pool().acquire().await?;
+    partner_lines(&mut conn, filter, offset, limit).await
 }
 
 fn audit_json(fields: &BilledFields) -> serde_json::Value {
@@ -680,6 +718,7 @@ pub async fn acknowledge(
         kind,
         pc: difference.pc.clone(),
         billed: difference.billed.clone(),
+        note: None,
     };
     let now = now_millis();
     store::billed::acknowledge(&mut tx, customer_id, &ack, note, &staff.email, now).await?;

@@ -431,7 +431,7 @@ pub async fn acknowledgements_in(
     scope: ReportScope<'_>,
 ) -> Result<Vec<(i64, Acknowledgement)>, sqlx::Error> {
     let sql = format!(
-        "SELECT customer_id, row_key, kind, pc_value, billed_value
+        "SELECT customer_id, row_key, kind, pc_value, billed_value, note, by_email, at
          FROM reconciliation_acknowledgements WHERE {}",
         scope.condition("customer_id")
     );
@@ -450,6 +450,11 @@ pub async fn acknowledgements_in(
                 kind,
                 pc: row.try_get("pc_value")?,
                 billed: row.try_get("billed_value")?,
+                note: Some(crate::model::AcknowledgementNote {
+                    by: row.try_get("by_email")?,
+                    at: row.try_get("at")?,
+                    note: row.try_get("note")?,
+                }),
             },
         ));
     }
