@@ -12,7 +12,7 @@ use crate::csv_export::{
 use app::{
     model::{CustomerDifferences, StaffView},
     ssr::{
-        consumption::{product_usage, UsageRules},
+        consumption::{product_usage, SkuCounts, UsageRules},
         db::Db,
         service::{self, reports::PartnerQuery},
         store,
@@ -76,21 +76,85 @@ impl Thresholds {
     }
 }
 
+/// The consumption CSV being written: its writer and the rules a line is flagged by.
+struct ConsumptionLines<'a> {
+    writer: csv::Writer<Vec<u8>>,
+    rules: UsageRules,
+    thresholds: &'a Thresholds,
+}
+
+impl<'a> ConsumptionLines<'a> {
+    fn new(excel: bool, thresholds: &'a Thresholds) -> Result<Self, Error> {
+        let mut first = Vec::with_capacity(CHUNK + 8 * 1024);
+        if excel {
+            first.extend_from_slice("\u{feff}".as_bytes());
+        }
+        let mut writer = chunk_writer(first);
+        writer.write_record(PARTNER_CONSUMPTION_COLUMNS)?;
+        Ok(ConsumptionLines {
+            writer,
+            // Renewals are not part of this file: the rules only flag under-use.
+            rules: UsageRules {
+                under_used_percent: thresholds.default,
+                renewal_reminder_days: 0,
+                today: time::Date::MIN,
+            },
+            thresholds,
+        })
+    }
+
+    /// Writes one licence line; gives back a chunk once about [`CHUNK`] bytes have gathered.
+    fn line(
+        &mut self,
+        customer_id: i64,
+        customer: &str,
+        sku: &SkuCounts,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        self.rules.under_used_percent = self.thresholds.of(customer_id);
+        let usage = product_usage(sku, Vec::new(), &self.rules);
+        for cell in product_cells(customer_id, customer, &usage) {
+            self.writer.write_field(neutralise(&cell).as_bytes())?;
+        }
+        self.writer.write_record(None::<&[u8]>)?;
+        if self.writer.get_ref().len() < CHUNK {
+            return Ok(None);
+        }
+        let full = std::mem::replace(
+            &mut self.writer,
+            chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024)),
+        );
+        finish(full).map(Some)
+    }
+
+    /// What is left to send.
+    fn rest(self) -> Result<Vec<u8>, Error> {
+        finish(self.writer)
+    }
+}
+
 /// Writes the CSV into `out` chunk by chunk; returns how many licence lines were written.
-/// Stops early (without an error) when the receiver is gone.
+/// Stops early (without an error) when the receiver is gone. On SQLite the lines are read on a
+/// blocking thread through rusqlite (see `app::ssr::db`); on PostgreSQL from sqlx's stream.
 pub async fn write(
     db: &Db,
     export: &PartnerExport,
     thresholds: &Thresholds,
     out: &mpsc::Sender<Vec<u8>>,
 ) -> Result<u64, Error> {
-    let mut conn = db.pool().acquire().await?;
-    let mut first = Vec::with_capacity(CHUNK + 8 * 1024);
-    if export.excel {
-        first.extend_from_slice("\u{feff}".as_bytes());
+    if let Some(file) = db.sqlite_file() {
+        let (file, export, thresholds, out) = (
+            file.to_owned(),
+            export.clone(),
+            thresholds.clone(),
+            out.clone(),
+        );
+        return tokio::task::spawn_blocking(move || {
+            write_from_sqlite(&file, &export, &thresholds, &out)
+        })
+        .await?;
     }
-    let mut writer = chunk_writer(first);
-    writer.write_record(PARTNER_CONSUMPTION_COLUMNS)?;
+    let mut conn = db.pool().acquire().await?;
+    let mut lines_out = ConsumptionLines::new(export.excel, thresholds)?;
     let tag = export
         .tag
         .as_ref()
@@ -98,32 +162,60 @@ pub async fn write(
     let lines = store::billed::partner_licences(&mut conn, export.scoped_to_staff, tag);
     futures_util::pin_mut!(lines);
     let mut written = 0u64;
-    // Renewals are not part of this file: the rules only flag under-use.
-    let mut rules = UsageRules {
-        under_used_percent: thresholds.default,
-        renewal_reminder_days: 0,
-        today: time::Date::MIN,
-    };
     while let Some(line) = lines.next().await {
         let (customer_id, customer, sku) = line?;
-        rules.under_used_percent = thresholds.of(customer_id);
-        let usage = product_usage(&sku, Vec::new(), &rules);
-        for cell in product_cells(customer_id, &customer, &usage) {
-            writer.write_field(neutralise(&cell).as_bytes())?;
-        }
-        writer.write_record(None::<&[u8]>)?;
         written += 1;
-        if writer.get_ref().len() >= CHUNK {
-            let chunk = finish(writer)?;
-            writer = chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024));
+        if let Some(chunk) = lines_out.line(customer_id, &customer, &sku)? {
             if out.send(chunk).await.is_err() {
                 return Ok(written);
             }
         }
     }
-    let rest = finish(writer)?;
+    let rest = lines_out.rest()?;
     if !rest.is_empty() {
         let _ = out.send(rest).await;
+    }
+    Ok(written)
+}
+
+/// [`write`] on SQLite, on a blocking thread.
+fn write_from_sqlite(
+    file: &std::path::Path,
+    export: &PartnerExport,
+    thresholds: &Thresholds,
+    out: &mpsc::Sender<Vec<u8>>,
+) -> Result<u64, Error> {
+    let mut lines_out = ConsumptionLines::new(export.excel, thresholds)?;
+    let tag = export
+        .tag
+        .as_ref()
+        .map(|(name, value)| (name.as_str(), value.as_str()));
+    let mut failed: Option<Error> = None;
+    let mut gone = false;
+    let written = store::billed::partner_licences_sqlite(
+        file,
+        export.scoped_to_staff,
+        tag,
+        |customer_id, customer, sku| match lines_out.line(customer_id, customer, &sku) {
+            Ok(None) => true,
+            Ok(Some(chunk)) => {
+                gone = out.blocking_send(chunk).is_err();
+                !gone
+            }
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        },
+    )?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if !gone {
+        let rest = lines_out.rest()?;
+        if !rest.is_empty() {
+            let _ = out.blocking_send(rest);
+        }
     }
     Ok(written)
 }

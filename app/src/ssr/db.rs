@@ -13,7 +13,11 @@
 //!   PostgreSQL: pg_trgm) behind [`Backend::substring_condition`], and byte-order comparisons
 //!   for prefix ranges ([`Backend::byte_order`]);
 //! - how a write transaction starts ([`Db::begin_write`]: `BEGIN IMMEDIATE` on SQLite, so it
-//!   holds the write lock from its first statement and never fails to upgrade a read lock).
+//!   holds the write lock from its first statement and never fails to upgrade a read lock);
+//! - the read behind the partner-wide consumption CSV: on SQLite the same statement runs through
+//!   rusqlite on a blocking thread ([`crate::ssr::store::billed::partner_licences_sqlite`]), as
+//!   sqlx hands every row from its worker thread to the task, which at a million lines costs
+//!   three times SQLite's own work; PostgreSQL streams it through sqlx.
 //!
 //! Everything else (text case folding, timestamps as epoch milliseconds, booleans) is done so
 //! that the two agree: folding happens in Rust before a value is stored, never with SQL `lower()`.
@@ -148,6 +152,8 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite database's file (`None` on PostgreSQL or for an in-memory database).
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Db {
@@ -176,7 +182,15 @@ impl Db {
             }
             Backend::Postgres => options.max_connections(16).connect(url).await?,
         };
-        Ok(Db { pool, backend })
+        let sqlite_file = match backend {
+            Backend::Sqlite => sqlite_file_of(url),
+            Backend::Postgres => None,
+        };
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_file,
+        })
     }
 
     /// Brings the schema up to date (run at every start), and fills what a migration could not
@@ -208,6 +222,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The SQLite database's file, for a read outside sqlx (see the module's list).
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// A round trip to the database, for `/healthz`.
@@ -287,6 +306,16 @@ impl TestDb {
 }
 
 /// Adds `mode=rwc` (create if missing) to a SQLite URL and creates the file's folder.
+/// The file of a `sqlite:` URL (`None` for an in-memory database).
+fn sqlite_file_of(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    (path != ":memory:" && !path.is_empty() && !url.contains("mode=memory"))
+        .then(|| std::path::PathBuf::from(path))
+}
+
 fn sqlite_url_creating_file(url: &str) -> Result<String, sqlx::Error> {
     let rest = url
         .trim_start_matches("sqlite://")

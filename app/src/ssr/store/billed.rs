@@ -573,6 +573,67 @@ static PARTNER_LICENCES_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::
     )
 });
 
+/// [`partner_licences`] on SQLite, read through rusqlite's row loop on the calling thread (a
+/// blocking one): the same statement, from a read-only connection of its own to `file`. `each`
+/// gets every line as (customer id, customer name, counts) and returns `false` to stop early.
+/// Returns how many lines it was given.
+pub fn partner_licences_sqlite(
+    file: &std::path::Path,
+    scoped_to_staff: Option<i64>,
+    tag: Option<(&str, &str)>,
+    mut each: impl FnMut(i64, &str, SkuCounts) -> bool,
+) -> Result<u64, rusqlite::Error> {
+    use rusqlite::{named_params, Connection, OpenFlags};
+    let conn = Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    let mut statement = conn.prepare(PARTNER_LICENCES_SQL.as_str())?;
+    let column = |name: &str| statement.column_index(name);
+    let at = [
+        column("customer_id")?,
+        column("customer_name")?,
+        column("tenant_id")?,
+        column("product_name")?,
+        column("sku_part_number")?,
+        column("total_units")?,
+        column("active_units")?,
+        column("warning_units")?,
+        column("suspended_units")?,
+        column("consumed_units")?,
+        column("available_units")?,
+    ];
+    let (name, value) = tag.unwrap_or(("", ""));
+    let mut rows = statement.query(named_params! {
+        "$1": scoped_to_staff.unwrap_or(0),
+        "$2": name,
+        "$3": value,
+    })?;
+    let mut given = 0u64;
+    while let Some(row) = rows.next()? {
+        let text = |i: usize| -> Result<&str, rusqlite::Error> {
+            row.get_ref(i)?.as_str().map_err(Into::into)
+        };
+        let counts = SkuCounts {
+            tenant_id: text(at[2])?.to_owned(),
+            product: text(at[3])?.to_owned(),
+            sku_part_number: text(at[4])?.to_owned(),
+            total: row.get(at[5])?,
+            active: row.get(at[6])?,
+            warning: row.get(at[7])?,
+            suspended: row.get(at[8])?,
+            consumed: row.get(at[9])?,
+            available: row.get(at[10])?,
+        };
+        given += 1;
+        if !each(row.get(at[0])?, text(at[1])?, counts) {
+            break;
+        }
+    }
+    Ok(given)
+}
+
 /// Every counted licence line (a tenant's subscribed SKU) of the customers `scoped_to_staff` may
 /// see (all when `None`), of a tag (name key, value) if given, as (customer id, customer name,
 /// counts), by customer then product: a stream read from the database cursor, never held whole.
