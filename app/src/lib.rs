@@ -18,11 +18,12 @@ use leptos_router::{
 use pages::{
     customer::{
         AccountManagersSectionPage, ConfigurationSectionPage, ConsumptionPage, CustomerLayout,
-        CustomerOverview, ReconciliationPage, ReportsLayout, TagsSectionPage, TenantsSectionPage,
+        CustomerOverview, DeleteSectionPage, ReconciliationPage, ReportsLayout, TagsSectionPage,
+        TenantsSectionPage,
     },
-    BilledImportPage, BilledImportUploadPage, CustomerListPage, GlobalDefaultsPage, NotFoundPage,
-    OverrideMatrixPage, PartnerConsumptionPage, PartnerReconciliationPage, ProviderDirectoryPage,
-    SignInPage, SignedInLayout, SyncPage,
+    BilledImportPage, BilledImportUploadPage, CustomerListPage, DeletedCustomersPage,
+    GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, PartnerConsumptionPage,
+    PartnerReconciliationPage, ProviderDirectoryPage, SignInPage, SignedInLayout, SyncPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports") view=PartnerReconciliationPage />
                     <Route path=path!("/reports/reconciliation") view=PartnerReconciliationPage />
                     <Route path=path!("/reports/consumption") view=PartnerConsumptionPage />
+                    <Route path=path!("/deleted-customers") view=DeletedCustomersPage />
                     <Route path=path!("/reports/billed-import") view=BilledImportUploadPage />
                     <Route path=path!("/reports/billed-import/:id") view=BilledImportPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
@@ -77,6 +79,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("consumption") view=ConsumptionPage />
                         </ParentRoute>
                         <Route path=path!("account-managers") view=AccountManagersSectionPage />
+                        <Route path=path!("delete") view=DeleteSectionPage />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -95,6 +95,9 @@ on_both_backends!(
     a_help_desk_user_sees_reports_of_tagged_customers_only_and_cannot_keep_the_billed_record,
     the_partner_reconciliation_lists_customers_by_money_at_stake_in_scope_and_by_filter,
     every_write_a_reconciliation_reads_keeps_the_customers_summary_current,
+    a_deleted_customer_leaves_every_list_and_comes_back_as_it_was,
+    a_purge_removes_a_deleted_customer_and_every_row_of_it_and_the_audit_keeps_its_name,
+    a_customer_whose_domain_was_taken_meanwhile_is_not_restored,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
     a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
     every_catalog_default_is_a_valid_value_of_its_kind,
@@ -3963,4 +3966,211 @@ async fn a_fresh_directory_spares_the_profile_call(state: AppState) {
             .await
             .unwrap();
     assert_eq!(name, "Fresh");
+}
+
+/// Rows that belong to the customer, per table.
+async fn rows_of(state: &AppState, customer_id: i64) -> Vec<(&'static str, i64)> {
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let mut out = Vec::new();
+    for table in [
+        "customers",
+        "tenants",
+        "customer_tags",
+        "customer_account_managers",
+        "setting_overrides",
+        "customer_sync_status",
+        "sync_job_items",
+        "billed_subscriptions",
+        "reconciliation_acknowledgements",
+        "reconciliation_summaries",
+        "reconciliation_summary_counts",
+    ] {
+        let column = if table == "customers" {
+            "id"
+        } else {
+            "customer_id"
+        };
+        let n: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1"))
+                .bind(customer_id)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        out.push((table, n));
+    }
+    out
+}
+
+/// A customer with a tag, a linked tenant, a billed row, an override and a queued sync.
+async fn furnished_customer(state: &AppState, admin: &StaffView, name: &str, domain: &str) -> i64 {
+    let c = customer(state, name, domain).await;
+    tag(state, admin, c, "Region", "North").await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::customers::insert_tenant(&mut conn, c, &format!("t-{domain}"), name, domain, 0)
+        .await
+        .unwrap();
+    drop(conn);
+    save_billed_ok(&state.db, admin, c, &billed_input("Office 365 E3", "5")).await;
+    service::configuration::save_override(&state.db, admin, c, "portal.language", "fr", 0)
+        .await
+        .unwrap();
+    c
+}
+
+async fn a_deleted_customer_leaves_every_list_and_comes_back_as_it_was(state: AppState) {
+    use service::deletion::{delete, deleted, restore};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let helpdesk = staff(&state, "hd@x.test", Role::Helpdesk).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
+        .await
+        .unwrap();
+    drop(conn);
+    let c = furnished_customer(&state, &admin, "Contoso", "contoso.test").await;
+    customer(&state, "Fabrikam", "fabrikam.test").await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let (job, _) = store::sync::start_all_job(&mut conn, "admin@x.test", now_millis())
+        .await
+        .unwrap();
+    drop(conn);
+    let before = rows_of(&state, c).await;
+
+    // Only with the name typed back; only by an admin.
+    let err = delete(&state.db, &admin, c, "contoso").await.unwrap_err();
+    assert!(err.field_message("confirm_name").is_some(), "{err:?}");
+    let err = delete(&state.db, &helpdesk, c, "Contoso")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden), "{err:?}");
+    assert_eq!(
+        names(&state, &admin, "", None).await.0,
+        ["Contoso", "Fabrikam"]
+    );
+    assert_eq!(
+        delete(&state.db, &admin, c, " Contoso ").await.unwrap(),
+        "Contoso"
+    );
+
+    // Gone from the list, a search, a Help Desk scope, the customer's page, its reports, the
+    // partner-wide reports and the matrix; its queued sync is dropped.
+    assert_eq!(names(&state, &admin, "", None).await.0, ["Fabrikam"]);
+    assert!(names(&state, &admin, "contoso", None).await.0.is_empty());
+    assert!(names(&state, &helpdesk, "", None).await.0.is_empty());
+    let err = service::customers::header(&state.db, &admin, c)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+    let err = service::reports::reconciliation(&state.db, &admin, c)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+    let partner = service::reports::partner_reconciliation(&state.db, &admin, &Default::default())
+        .await
+        .unwrap();
+    assert!(partner.rows.iter().all(|r| r.customer_id != c));
+    assert_eq!(partner.customers, 0);
+    let matrix = service::configuration::matrix(&state.db, &admin, &MatrixQuery::default())
+        .await
+        .unwrap();
+    assert!(!format!("{matrix:?}").contains("Contoso"), "{matrix:?}");
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let state_of: String = sqlx::query_scalar(
+        "SELECT state FROM sync_job_items WHERE job_id = $1 AND customer_id = $2",
+    )
+    .bind(job)
+    .bind(c)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(state_of, "failed");
+    drop(conn);
+
+    // Listed as deleted, by whom; restored as it was.
+    let list = deleted(&state.db, &admin, 30).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].id, list[0].deleted_by.as_str()),
+        (c, "admin@x.test")
+    );
+    assert_eq!(
+        list[0].purge_after - list[0].deleted_at,
+        30 * 24 * 3600 * 1000
+    );
+    assert_eq!(restore(&state.db, &admin, c).await.unwrap(), "Contoso");
+    assert_eq!(
+        names(&state, &admin, "", None).await.0,
+        ["Contoso", "Fabrikam"]
+    );
+    assert_eq!(names(&state, &helpdesk, "", None).await.0, ["Contoso"]);
+    let mut after = rows_of(&state, c).await;
+    let mut expected = before.clone();
+    // The queued sync item stays as failed; everything else is as it was.
+    after.retain(|(t, _)| *t != "sync_job_items");
+    expected.retain(|(t, _)| *t != "sync_job_items");
+    assert_eq!(after, expected);
+    assert!(deleted(&state.db, &admin, 30).await.unwrap().is_empty());
+    let err = restore(&state.db, &admin, c).await.unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+    let actions = audit_actions(&state, c).await;
+    assert!(
+        actions.iter().any(|a| a.starts_with("customer.delete ")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|a| a.starts_with("customer.restore ")),
+        "{actions:?}"
+    );
+}
+
+async fn a_purge_removes_a_deleted_customer_and_every_row_of_it_and_the_audit_keeps_its_name(
+    state: AppState,
+) {
+    use service::deletion::{delete, purge};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = furnished_customer(&state, &admin, "Contoso", "contoso.test").await;
+    let kept = furnished_customer(&state, &admin, "Fabrikam", "fabrikam.test").await;
+    let kept_before = rows_of(&state, kept).await;
+    delete(&state.db, &admin, c, "Contoso").await.unwrap();
+    let day = 24 * 3600 * 1000;
+    // Within the retention: nothing is purged.
+    assert!(purge(&state.db, 30, now_millis() + 29 * day)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(rows_of(&state, c).await.iter().any(|(_, n)| *n > 0));
+    let purged = purge(&state.db, 30, now_millis() + 31 * day).await.unwrap();
+    assert_eq!(purged, [(c, "Contoso".to_owned())]);
+    for (table, n) in rows_of(&state, c).await {
+        assert_eq!(n, 0, "{table} keeps rows of the purged customer");
+    }
+    assert_eq!(
+        rows_of(&state, kept).await,
+        kept_before,
+        "another customer is untouched"
+    );
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let audit = store::audit::for_customer(&mut conn, c, 100).await.unwrap();
+    let purge_line = audit
+        .iter()
+        .find(|row| row.action == "customer.purge")
+        .expect("the purge is audited");
+    assert!(purge_line
+        .before_json
+        .as_deref()
+        .is_some_and(|b| b.contains("Contoso")));
+    assert!(audit.iter().any(|row| row.action == "customer.delete"));
+}
+
+async fn a_customer_whose_domain_was_taken_meanwhile_is_not_restored(state: AppState) {
+    use service::deletion::{delete, restore};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let c = customer(&state, "Contoso", "contoso.test").await;
+    delete(&state.db, &admin, c, "Contoso").await.unwrap();
+    customer(&state, "Contoso Ltd", "contoso.test").await;
+    let err = restore(&state.db, &admin, c).await.unwrap_err();
+    match err {
+        AppError::Conflict { message } => assert!(message.contains("Contoso Ltd"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(names(&state, &admin, "", None).await.0, ["Contoso Ltd"]);
 }

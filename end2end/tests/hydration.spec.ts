@@ -31,6 +31,8 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
   }
   await page.goto('/settings/defaults?edit=billing.currency');
   await ready(page, testInfo);
+  await page.goto('/deleted-customers');
+  await ready(page, testInfo);
   // A billing export's page, opened directly after its upload.
   await page.goto('/reports/billed-import');
   await ready(page, testInfo);
@@ -55,7 +57,7 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
   await page.goto(`/customers/${id}/tenants?unlink=${tenant}`);
   await ready(page, testInfo);
 
-  for (const section of ['', '/tenants', '/tags', '/tags?remove=1', '/account-managers', '/configuration', '/configuration?filter=invoice']) {
+  for (const section of ['', '/tenants', '/tags', '/tags?remove=1', '/account-managers', '/delete', '/configuration', '/configuration?filter=invoice']) {
     await page.goto(`/customers/${id}${section}`);
     await ready(page, testInfo);
   }

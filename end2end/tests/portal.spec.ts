@@ -1,4 +1,4 @@
-import { expect, jsEnabled, openMenu, ready, signIn, snapshot, status, test } from './fixtures';
+import { dataKey, expect, jsEnabled, navigate, openMenu, ready, signIn, snapshot, status, test } from './fixtures';
 
 test('a wrong password gets a clear message that does not say whether the user exists', async ({ page }, testInfo) => {
   await page.goto('/sign-in');
@@ -140,4 +140,52 @@ test('a search typed before the page is hydrated is still there after', async ({
   await page.goBack();
   await expect(page).toHaveURL(/q=co$/);
   await expect(box).toHaveValue('co');
+});
+
+// Customers only this test deletes and restores.
+const deletable: Record<string, string> = {
+  'desktop-js': 'Southbank Theatre',
+  'desktop-nojs': 'Timberline Construction',
+  'phone-js': 'Skyward Aviation Services',
+  'phone-nojs': 'Summit Sports Clinic',
+};
+
+test('an admin deletes a customer with its name typed back, finds it gone, and restores it', async ({ page }, testInfo) => {
+  const customer = deletable[dataKey(testInfo)];
+  await signIn(page, testInfo, 'admin');
+  await page.getByLabel('Search customers').fill(customer);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: customer }).click();
+  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Delete Customer' }).click();
+  await expect(page.getByRole('heading', { name: 'Delete Customer' })).toBeVisible();
+  await expect(page.getByTestId('deletion-list')).toContainText('tenant link');
+  const belongings = await page.getByTestId('deletion-list').locator('li').allInnerTexts();
+  await ready(page, testInfo);
+
+  // A name not typed exactly is refused next to the field, and nothing is deleted.
+  const field = page.getByLabel(`Type the customer's name, ${customer}, to delete it`);
+  await field.fill(customer.toLowerCase());
+  await page.getByRole('button', { name: 'Delete customer' }).click();
+  await expect(page.locator('#confirm-name-error')).toContainText('Type the customer\'s name exactly as shown');
+  await ready(page, testInfo);
+  await page.getByLabel(`Type the customer's name, ${customer}, to delete it`).fill(customer);
+  await page.getByRole('button', { name: 'Delete customer' }).click();
+  await expect(status(page)).toContainText(`Deleted ${customer} from the portal (not from Partner Center)`);
+  await expect(page.getByRole('heading', { name: 'Deleted customers' })).toBeVisible();
+  await expect(page.locator('table.deleted-customers')).toContainText(customer);
+
+  // Gone from the list and its search.
+  await navigate(page, 'Customers');
+  await page.getByLabel('Search customers').fill(customer);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByRole('link', { name: customer })).toHaveCount(0);
+
+  // Restored from the deleted customers page, it is back with all that went with it.
+  await navigate(page, 'Deleted customers');
+  await ready(page, testInfo);
+  await page.getByRole('button', { name: `Restore ${customer}` }).click();
+  await expect(status(page)).toHaveText(`Restored ${customer}.`);
+  await expect(page.getByRole('heading', { level: 1, name: customer })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Delete Customer' }).click();
+  await expect(page.getByTestId('deletion-list').locator('li')).toHaveText(belongings);
 });

@@ -33,6 +33,17 @@ pub struct GlobalOptions {
     /// Log filter, e.g. `info` or `portal=debug,sqlx=warn`.
     #[arg(long, env = "PORTAL_LOG", default_value = "info", global = true)]
     pub log: String,
+
+    /// Days a deleted customer can be restored; then `purge` (and the server, daily) removes it
+    /// for good.
+    #[arg(
+        long,
+        env = "PORTAL_DELETE_RETENTION_DAYS",
+        default_value_t = 30,
+        global = true,
+        value_parser = clap::value_parser!(i64).range(0..=3650)
+    )]
+    pub delete_retention_days: i64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +52,9 @@ pub enum Command {
     Serve(ServeOptions),
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Remove for good the customers deleted more than the retention period ago (the server
+    /// also does it daily), then exit.
+    Purge,
     /// Manage staff users.
     #[command(subcommand)]
     User(UserCommand),

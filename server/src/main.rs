@@ -31,6 +31,7 @@ async fn main() -> ExitCode {
         Some(Command::Serve(options)) => serve(&cli.global, options, false).await,
         Some(Command::Demo(options)) => serve(&cli.global, options, true).await,
         Some(Command::Migrate) => migrate(&cli.global).await,
+        Some(Command::Purge) => purge_deleted(&cli.global).await,
         Some(Command::User(UserCommand::Add(options))) => add_user(&cli.global, options).await,
         Some(Command::User(UserCommand::Disable { email })) => {
             disable_user(&cli.global, &email).await
@@ -81,7 +82,9 @@ async fn serve(
     let mut state = AppState::new(db, options.cookie_secure);
     state.session_idle_timeout_ms = i64::from(options.session_idle_minutes) * 60_000;
     state.allowed_origins = options.allowed_origins.clone();
+    state.delete_retention_days = global.delete_retention_days;
     let purge = tokio::spawn(purge_sessions(state.clone()));
+    let purge_customers = tokio::spawn(purge_deleted_daily(state.clone()));
     // The demo's own Partner Center: the simulator on loopback, with data matching the demo
     // customers' tenants.
     let mut simulator_task = None;
@@ -171,6 +174,7 @@ async fn serve(
         task.abort();
     }
     purge.abort();
+    purge_customers.abort();
     forget.abort();
     state.db.close().await;
     Ok(())
@@ -222,6 +226,43 @@ async fn purge_sessions(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
         }
     }
+}
+
+/// Purges the customers whose retention has ended, at start and then once a day.
+async fn purge_deleted_daily(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+    loop {
+        every.tick().await;
+        let now = app::ssr::db::now_millis();
+        match service::deletion::purge(&state.db, state.delete_retention_days, now).await {
+            Ok(purged) if purged.is_empty() => {}
+            Ok(purged) => tracing::info!(purged = purged.len(), "deleted customers purged"),
+            Err(e) => tracing::warn!(error = %e, "could not purge deleted customers"),
+        }
+    }
+}
+
+/// `portal purge`: removes for good the customers deleted more than the retention period ago.
+async fn purge_deleted(global: &GlobalOptions) -> Result<(), Error> {
+    let db = open_database(&global.database_url()).await?;
+    let purged = service::deletion::purge(
+        &db,
+        global.delete_retention_days,
+        app::ssr::db::now_millis(),
+    )
+    .await
+    .map_err(|e| e.to_string());
+    db.close().await;
+    let purged = purged?;
+    for (id, name) in &purged {
+        println!("purged customer {id} ({name})");
+    }
+    println!(
+        "{} deleted more than {} days ago purged.",
+        app::model::count_of(purged.len(), "customer", "customers"),
+        global.delete_retention_days
+    );
+    Ok(())
 }
 
 async fn disable_user(global: &GlobalOptions, email: &str) -> Result<(), Error> {

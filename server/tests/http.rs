@@ -1117,6 +1117,12 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             vec![],
         )),
         "/api/get_consumption" => post(vec![("customer_id", c)]),
+        "/api/get_deletion_preview" | "/api/restore_customer" => post(vec![("customer_id", c)]),
+        "/api/delete_customer" => post(vec![
+            ("customer_id", c),
+            ("confirm_name", "North Co".into()),
+        ]),
+        "/api/get_deleted_customers" => post(vec![]),
         // Refused before the form is read: an empty one will do.
         "/api/billed-import" => post(vec![]),
         "/api/get_billed_import" | "/api/apply_billed_import" => post(vec![("id", "1".into())]),

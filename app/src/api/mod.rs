@@ -89,6 +89,22 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Requires(Permission::ViewCustomers),
     ),
     Endpoint::customer(
+        customers::GetDeletionPreview::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
+    Endpoint::customer(
+        customers::DeleteCustomer::PATH,
+        Access::Requires(Permission::DeleteCustomers),
+    ),
+    Endpoint::global(
+        customers::RestoreCustomer::PATH,
+        Access::Requires(Permission::DeleteCustomers),
+    ),
+    Endpoint::global(
+        customers::GetDeletedCustomers::PATH,
+        Access::Requires(Permission::DeleteCustomers),
+    ),
+    Endpoint::customer(
         tags::GetTags::PATH,
         Access::Requires(Permission::ViewCustomers),
     ),

@@ -375,3 +375,29 @@ mod tests {
         assert_eq!(thousands(-1000), "-1,000");
     }
 }
+
+/// What deleting a customer takes with it, and whether the caller may delete it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionPreview {
+    pub customer_id: i64,
+    pub name: String,
+    pub tenants: i64,
+    pub billed_rows: i64,
+    pub tags: i64,
+    pub account_managers: i64,
+    pub overrides: i64,
+    /// Days a deleted customer can be restored.
+    pub retention_days: i64,
+    pub can_delete: bool,
+}
+
+/// A deleted customer, restorable until `purge_after`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedCustomer {
+    pub id: i64,
+    pub name: String,
+    pub primary_domain: String,
+    pub deleted_at: Millis,
+    pub deleted_by: String,
+    pub purge_after: Millis,
+}

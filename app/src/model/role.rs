@@ -45,6 +45,8 @@ pub enum Permission {
     ManageBilled,
     /// Acknowledge a reconciliation difference.
     AcknowledgeDifferences,
+    /// Delete a customer from the portal, restore a deleted one.
+    DeleteCustomers,
 }
 
 impl Permission {
@@ -149,7 +151,7 @@ impl FromStr for Role {
 mod tests {
     use super::*;
 
-    const ALL_PERMISSIONS: [Permission; 14] = [
+    const ALL_PERMISSIONS: [Permission; 15] = [
         Permission::ViewCustomers,
         Permission::EditTags,
         Permission::AssignAccountManagers,
@@ -164,6 +166,7 @@ mod tests {
         Permission::ViewReports,
         Permission::ManageBilled,
         Permission::AcknowledgeDifferences,
+        Permission::DeleteCustomers,
     ];
 
     #[test]
@@ -215,6 +218,11 @@ mod tests {
                 Permission::AcknowledgeDifferences
             ]
         );
+    }
+
+    #[test]
+    fn only_admin_deletes_and_restores_customers() {
+        assert_eq!(Permission::DeleteCustomers.granted_to(), "System Admin");
     }
 
     #[test]

@@ -95,6 +95,10 @@ pub fn SignedInLayout() -> impl IntoView {
                                     .role
                                     .allows(Permission::ReloadAllCustomers)
                                     .then(|| view! { <A href="/sync">"Sync"</A> });
+                                let deleted = staff
+                                    .role
+                                    .allows(Permission::DeleteCustomers)
+                                    .then(|| view! { <A href="/deleted-customers">"Deleted customers"</A> });
                                 view! {
                                     <nav class="main-nav" aria-label="Main">
                                         <A href="/customers">"Customers"</A>
@@ -103,6 +107,7 @@ pub fn SignedInLayout() -> impl IntoView {
                                         {defaults}
                                         {matrix}
                                         {sync}
+                                        {deleted}
                                     </nav>
                                     <div class="who">
                                         <span class="who-name" data-testid="signed-in-as">

@@ -3,6 +3,7 @@
 mod billed_import;
 pub mod customer;
 mod customer_list;
+mod deleted_customers;
 mod layout;
 mod provider;
 mod reports;
@@ -15,6 +16,7 @@ pub use sync::SyncPage;
 
 pub use billed_import::{BilledImportPage, BilledImportUploadPage};
 pub use customer_list::CustomerListPage;
+pub use deleted_customers::DeletedCustomersPage;
 pub use layout::SignedInLayout;
 pub use provider::ProviderDirectoryPage;
 pub use reports::{PartnerConsumptionPage, PartnerReconciliationPage};

@@ -35,6 +35,8 @@ pub struct AppState {
     /// Origins (`https://portal.example`) besides the request's own host that may post to
     /// `/api/*`: the public address when a proxy rewrites `Host`.
     pub allowed_origins: Vec<String>,
+    /// Days a deleted customer can be restored before it is purged.
+    pub delete_retention_days: i64,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             sign_in: Default::default(),
             session_idle_timeout_ms: auth::DEFAULT_SESSION_IDLE_MS,
             allowed_origins: Vec::new(),
+            delete_retention_days: service::deletion::DEFAULT_RETENTION_DAYS,
         }
     }
 }

@@ -3,6 +3,7 @@
 mod account_managers;
 mod configuration;
 mod consumption;
+mod delete;
 mod reconciliation;
 mod reports;
 mod tags;
@@ -12,6 +13,7 @@ pub use account_managers::AccountManagersSectionPage;
 pub use configuration::ConfigurationSectionPage;
 pub use consumption::ConsumptionPage;
 pub(crate) use consumption::{usage_bar, usage_figures};
+pub use delete::DeleteSectionPage;
 pub use reconciliation::ReconciliationPage;
 pub use reports::ReportsLayout;
 pub use tags::TagsSectionPage;
@@ -54,6 +56,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "account-managers",
         "Account Manager Details",
         "The partner staff responsible for this customer, with their contact details.",
+    ),
+    (
+        "delete",
+        "Delete Customer",
+        "Remove the customer from the portal (not from Partner Center); a System Admin can restore it within the retention period.",
     ),
 ];
 

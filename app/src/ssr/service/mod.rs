@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billed_import;
 pub mod configuration;
 pub mod customers;
+pub mod deletion;
 pub mod provider;
 pub mod reports;
 pub mod sync;

@@ -333,3 +333,137 @@ pub async fn fill_match_keys(conn: &mut AnyConnection) -> Result<u64, sqlx::Erro
     }
     Ok(rows.len() as u64)
 }
+
+/// A deleted customer, as the deleted customers page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeletedRow {
+    pub id: i64,
+    pub name: String,
+    pub primary_domain: String,
+    pub deleted_at: Millis,
+    pub deleted_by: String,
+}
+
+/// Marks the customer deleted; `false` when it is not there or deleted already.
+pub async fn mark_deleted(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    by: &str,
+    now: Millis,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE customers SET deleted_at = $2, deleted_by = $3, updated_at = $2
+         WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The deleted customers, the most recently deleted first.
+pub async fn deleted(conn: &mut AnyConnection) -> Result<Vec<DeletedRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, primary_domain, deleted_at, deleted_by FROM customers
+         WHERE deleted_at IS NOT NULL ORDER BY deleted_at DESC, id",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(deleted_row).collect()
+}
+
+fn deleted_row(row: &sqlx::any::AnyRow) -> Result<DeletedRow, sqlx::Error> {
+    Ok(DeletedRow {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        primary_domain: row.try_get("primary_domain")?,
+        deleted_at: row.try_get("deleted_at")?,
+        deleted_by: row
+            .try_get::<Option<String>, _>("deleted_by")?
+            .unwrap_or_default(),
+    })
+}
+
+/// A deleted customer.
+pub async fn find_deleted(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Option<DeletedRow>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, name, primary_domain, deleted_at, deleted_by FROM customers
+         WHERE id = $1 AND deleted_at IS NOT NULL",
+    )
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(deleted_row).transpose()
+}
+
+/// Brings a deleted customer back; `false` when it is not deleted (or not there).
+pub async fn restore(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    now: Millis,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE customers SET deleted_at = NULL, deleted_by = NULL, updated_at = $2
+         WHERE id = $1 AND deleted_at IS NOT NULL",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The deleted customers whose deletion is at or before `cutoff`: (id, name).
+pub async fn purge_due(
+    conn: &mut AnyConnection,
+    cutoff: Millis,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, name FROM customers WHERE deleted_at IS NOT NULL AND deleted_at <= $1
+         ORDER BY deleted_at, id",
+    )
+    .bind(cutoff)
+    .fetch_all(conn)
+    .await
+}
+
+/// Removes a customer deleted at or before `cutoff` for good, and every row that belongs to it
+/// (ON DELETE CASCADE); `false` when it is not such a customer (restored meanwhile).
+pub async fn purge(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    cutoff: Millis,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM customers WHERE id = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2",
+    )
+    .bind(customer_id)
+    .bind(cutoff)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many rows of each kind belong to the customer: (tenant links, billed rows, tags,
+/// account managers, setting overrides).
+pub async fn belongings(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT
+            (SELECT COUNT(*) FROM tenants WHERE customer_id = $1 AND unlinked_at IS NULL),
+            (SELECT COUNT(*) FROM billed_subscriptions WHERE customer_id = $1 AND status <> 'ended'),
+            (SELECT COUNT(*) FROM customer_tags WHERE customer_id = $1),
+            (SELECT COUNT(*) FROM customer_account_managers WHERE customer_id = $1),
+            (SELECT COUNT(*) FROM setting_overrides WHERE customer_id = $1 AND value IS NOT NULL)",
+    )
+    .bind(customer_id)
+    .fetch_one(conn)
+    .await
+}

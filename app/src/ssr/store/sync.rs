@@ -579,3 +579,28 @@ pub async fn release_orphaned(
     .await?;
     Ok(Released { retried, given_up })
 }
+
+/// Ends a deleted customer's sync work that has not started (failed, saying why), so no job
+/// calls Partner Center for it; returns the jobs those items belonged to.
+pub async fn drop_pending_of(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    now: Millis,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let jobs: Vec<i64> = sqlx::query_scalar(
+        "SELECT job_id FROM sync_job_items WHERE customer_id = $1 AND state = 'pending'",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE sync_job_items SET state = 'failed', error = 'the customer was deleted',
+             finished_at = $2
+         WHERE customer_id = $1 AND state = 'pending'",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(jobs)
+}
