@@ -17,9 +17,9 @@ use leptos_router::{
 };
 use pages::{
     customer::{
-        AccountManagersSectionPage, ConfigurationSectionPage, ConsumptionPage, CustomerLayout,
-        CustomerOverview, DeleteSectionPage, ReconciliationPage, ReportsLayout, TagsSectionPage,
-        TenantsSectionPage,
+        AccountManagersSectionPage, BillingSectionPage, ConfigurationSectionPage, ConsumptionPage,
+        CustomerLayout, CustomerOverview, DeleteSectionPage, ReconciliationPage, ReportsLayout,
+        TagsSectionPage, TenantsSectionPage,
     },
     BilledImportPage, BilledImportUploadPage, CustomerListPage, DeletedCustomersPage,
     GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, PartnerConsumptionPage,
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("configuration") view=ConfigurationSectionPage />
                         <Route path=path!("tenants") view=TenantsSectionPage />
                         <Route path=path!("tags") view=TagsSectionPage />
+                        <Route path=path!("billing") view=BillingSectionPage />
                         <ParentRoute path=path!("reports") view=ReportsLayout>
                             <Route path=path!("") view=ReconciliationPage />
                             <Route path=path!("reconciliation") view=ReconciliationPage />

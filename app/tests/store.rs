@@ -3984,6 +3984,7 @@ async fn rows_of(state: &AppState, customer_id: i64) -> Vec<(&'static str, i64)>
         "reconciliation_acknowledgements",
         "reconciliation_summaries",
         "reconciliation_summary_counts",
+        "customer_billing_links",
     ] {
         let column = if table == "customers" {
             "id"

@@ -57,7 +57,7 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
   await page.goto(`/customers/${id}/tenants?unlink=${tenant}`);
   await ready(page, testInfo);
 
-  for (const section of ['', '/tenants', '/tags', '/tags?remove=1', '/account-managers', '/delete', '/configuration', '/configuration?filter=invoice']) {
+  for (const section of ['', '/tenants', '/tags', '/tags?remove=1', '/account-managers', '/delete', '/billing', '/billing?check=cus_NffrFeUfNV2Hib', '/billing?check=x', '/configuration', '/configuration?filter=invoice']) {
     await page.goto(`/customers/${id}${section}`);
     await ready(page, testInfo);
   }

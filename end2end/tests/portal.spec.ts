@@ -180,12 +180,62 @@ test('an admin deletes a customer with its name typed back, finds it gone, and r
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page.getByRole('link', { name: customer })).toHaveCount(0);
 
-  // Restored from the deleted customers page, it is back with all that went with it.
-  await navigate(page, 'Deleted customers');
+  // Restored from the deleted customers page (linked from the list), it is back with all that
+  // went with it.
+  await ready(page, testInfo);
+  await page.getByLabel('Search customers').fill('');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: 'Deleted customers' }).click();
+  await expect(page.getByRole('heading', { name: 'Deleted customers' })).toBeVisible();
   await ready(page, testInfo);
   await page.getByRole('button', { name: `Restore ${customer}` }).click();
   await expect(status(page)).toHaveText(`Restored ${customer}.`);
   await expect(page.getByRole('heading', { level: 1, name: customer })).toBeVisible();
   await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Delete Customer' }).click();
   await expect(page.getByTestId('deletion-list').locator('li')).toHaveText(belongings);
+});
+
+// Each project links its own customer to its own Stripe test customer (one billing customer
+// belongs to one portal customer).
+const billing: Record<string, [string, string, string]> = {
+  'desktop-js': ['Greenway Recycling', 'cus_Q3ZCqnd3JtX2Ld', 'Alpine Ridge Logistics'],
+  'desktop-nojs': ['Rosewood Interiors', 'cus_R8TmWq1BvXy7Ka', 'Amberfield Accounting'],
+  'phone-js': ['Sandstone Realty', 'cus_S2LpHd9KzQw4Rb', 'Bayview Veterinary Clinic'],
+  'phone-nojs': ['Silverline Telecom', 'cus_T7VnBc3MxLq8Pd', 'Beacon Hill Architects'],
+};
+
+test('finance links a Stripe customer after seeing what Stripe says, verifies it and unlinks it', async ({ page }, testInfo) => {
+  const [customer, stripeId, stripeName] = billing[dataKey(testInfo)];
+  await signIn(page, testInfo, 'finance');
+  await page.getByLabel('Search customers').fill(customer);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByRole('link', { name: customer }).click();
+  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Link to Billing Profile' }).click();
+  await expect(page.getByRole('heading', { name: 'Link to Billing Profile' })).toBeVisible();
+  await expect(page.getByTestId('test-mode')).toContainText("Stripe's test mode");
+  await ready(page, testInfo);
+
+  // An id of the wrong form is said next to the field; nothing is looked up or saved.
+  await page.getByLabel('Stripe customer id').fill('12345');
+  await page.getByRole('button', { name: 'Look up' }).click();
+  await expect(page.locator('#billing-id-error')).toContainText('is not a Stripe customer id');
+  await ready(page, testInfo);
+
+  // Looked up (spaces around it are trimmed): Stripe's name and e-mail, then Link.
+  await page.getByLabel('Stripe customer id').fill(` ${stripeId} `);
+  await page.getByRole('button', { name: 'Look up' }).click();
+  await expect(page.getByTestId('billing-confirm')).toContainText(`${stripeId} — ${stripeName}`);
+  await ready(page, testInfo);
+  await page.getByRole('button', { name: `Link ${stripeId}` }).click();
+  await expect(status(page)).toHaveText(`Linked to ${stripeId} (${stripeName}).`);
+  await expect(page.getByTestId('billing-link')).toContainText(`${stripeId} — ${stripeName}`);
+  await snapshot(page, testInfo, 'billing');
+  await ready(page, testInfo);
+
+  await page.getByRole('button', { name: 'Verify now' }).click();
+  await expect(status(page)).toHaveText(`${stripeId} is still there: ${stripeName}.`);
+  await ready(page, testInfo);
+  await page.getByRole('button', { name: 'Unlink' }).click();
+  await expect(status(page)).toHaveText(`Unlinked ${stripeId}.`);
+  await expect(page.getByTestId('billing-link')).toContainText('No Stripe customer is linked');
 });

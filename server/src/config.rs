@@ -179,6 +179,69 @@ pub struct ServeOptions {
 
     #[command(flatten)]
     pub partner_center: PartnerCenterOptions,
+
+    #[command(flatten)]
+    pub gateway: GatewayOptions,
+}
+
+/// The payment gateway of Link to Billing Profile. Without one the section does not exist.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GatewayOptions {
+    /// `stripe` or `authorize_net`.
+    #[arg(long, env = "PAYMENT_GATEWAY", value_parser = ["stripe", "authorize_net"])]
+    pub payment_gateway: Option<String>,
+    /// Stripe's secret key (never logged; `sk_test_` for test mode).
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true, value_parser = secret)]
+    pub stripe_secret_key: Option<Secret>,
+    /// Stripe's API root (without /v1).
+    #[arg(long, env = "STRIPE_API_URL", default_value = "https://api.stripe.com")]
+    pub stripe_api_url: String,
+    /// Authorize.Net's API login id.
+    #[arg(long, env = "AUTHORIZE_NET_LOGIN_ID")]
+    pub authorize_net_login_id: Option<String>,
+    /// Authorize.Net's transaction key (never logged).
+    #[arg(long, env = "AUTHORIZE_NET_TRANSACTION_KEY", hide_env_values = true, value_parser = secret)]
+    pub authorize_net_transaction_key: Option<Secret>,
+    /// Authorize.Net's JSON endpoint (the sandbox's, at apitest.authorize.net, is test mode).
+    #[arg(
+        long,
+        env = "AUTHORIZE_NET_API_URL",
+        default_value = "https://api.authorize.net/xml/v1/request.api"
+    )]
+    pub authorize_net_api_url: String,
+}
+
+impl GatewayOptions {
+    /// The configured gateway; an error names what is missing.
+    pub fn gateway(&self) -> Result<Option<app::ssr::gateway::Gateway>, String> {
+        use app::ssr::gateway::{AuthorizeNetClient, Gateway, StripeClient, LOOKUP_TIMEOUT};
+        match self.payment_gateway.as_deref() {
+            None => Ok(None),
+            Some("stripe") => {
+                let key = self
+                    .stripe_secret_key
+                    .clone()
+                    .ok_or("PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY")?;
+                StripeClient::new(&self.stripe_api_url, key, LOOKUP_TIMEOUT)
+                    .map(|c| Some(Gateway::Stripe(c)))
+                    .map_err(|e| e.to_string())
+            }
+            Some("authorize_net") => {
+                let login = self
+                    .authorize_net_login_id
+                    .clone()
+                    .ok_or("PAYMENT_GATEWAY=authorize_net needs AUTHORIZE_NET_LOGIN_ID")?;
+                let key = self
+                    .authorize_net_transaction_key
+                    .clone()
+                    .ok_or("PAYMENT_GATEWAY=authorize_net needs AUTHORIZE_NET_TRANSACTION_KEY")?;
+                AuthorizeNetClient::new(&self.authorize_net_api_url, &login, key, LOOKUP_TIMEOUT)
+                    .map(|c| Some(Gateway::AuthorizeNet(c)))
+                    .map_err(|e| e.to_string())
+            }
+            Some(other) => Err(format!("{other:?} is not a supported payment gateway")),
+        }
+    }
 }
 
 /// How to reach Partner Center. Without a client id and secret, reconciliation is off.
@@ -279,6 +342,11 @@ impl Default for ServeOptions {
             allowed_origins: Vec::new(),
             sign_in_per_minute: 10,
             partner_center: PartnerCenterOptions::default(),
+            gateway: GatewayOptions {
+                stripe_api_url: "https://api.stripe.com".into(),
+                authorize_net_api_url: "https://api.authorize.net/xml/v1/request.api".into(),
+                ..Default::default()
+            },
         }
     }
 }

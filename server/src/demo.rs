@@ -629,6 +629,31 @@ async fn seed_billed(
     Ok(())
 }
 
+/// Starts the payment gateways' simulator on loopback for the demo and answers the options that
+/// point the portal's Stripe client at it (with its test key).
+pub async fn start_gateway_simulator(
+) -> Result<crate::config::GatewayOptions, Box<dyn std::error::Error + Send + Sync>> {
+    use crate::gateway_sim::{router, GatewayData, GatewaySimulator};
+    let data = GatewayData::demo();
+    let key = data.stripe_test_key.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router(GatewaySimulator::new(data))).await {
+            tracing::error!(error = %e, "the demo's payment gateway simulator stopped");
+        }
+    });
+    tracing::info!(%addr, "demo payment gateway simulator serving (Stripe, test mode)");
+    Ok(crate::config::GatewayOptions {
+        payment_gateway: Some("stripe".into()),
+        stripe_secret_key: Some(app::ssr::partner_center::Secret::new(key)),
+        stripe_api_url: format!("http://{addr}/stripe"),
+        authorize_net_login_id: None,
+        authorize_net_transaction_key: None,
+        authorize_net_api_url: format!("http://{addr}/authorize-net/xml/v1/request.api"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod csv_export;
 pub mod csv_stream;
 pub mod demo;
 pub mod gate;
+pub mod gateway_sim;
 pub mod headers;
 pub mod simulator;
 pub mod startup;

@@ -83,6 +83,19 @@ async fn serve(
     state.session_idle_timeout_ms = i64::from(options.session_idle_minutes) * 60_000;
     state.allowed_origins = options.allowed_origins.clone();
     state.delete_retention_days = global.delete_retention_days;
+    if demo_mode && options.gateway.payment_gateway.is_none() {
+        // The demo's Stripe: the gateways' simulator on loopback, in test mode.
+        options.gateway = demo::start_gateway_simulator().await?;
+    }
+    state.gateway = options.gateway.gateway()?;
+    if let Some(gateway) = &state.gateway {
+        use app::ssr::gateway::PaymentGateway;
+        tracing::info!(
+            gateway = gateway.name(),
+            test_mode = gateway.test_mode(),
+            "link to billing profile on"
+        );
+    }
     let purge = tokio::spawn(purge_sessions(state.clone()));
     let purge_customers = tokio::spawn(purge_deleted_daily(state.clone()));
     // The demo's own Partner Center: the simulator on loopback, with data matching the demo

@@ -89,6 +89,26 @@ async fn spawn_app_gated(
     enforce_access_table: bool,
     sign_ins_per_minute: u32,
 ) -> TestApp {
+    spawn_app_configured(
+        secure_cookies,
+        enforce_access_table,
+        sign_ins_per_minute,
+        None,
+    )
+    .await
+}
+
+/// A portal with a payment gateway (Link to Billing Profile on).
+async fn spawn_app_with_gateway(gateway: app::ssr::gateway::Gateway) -> TestApp {
+    spawn_app_configured(false, true, 1_000, Some(gateway)).await
+}
+
+async fn spawn_app_configured(
+    secure_cookies: bool,
+    enforce_access_table: bool,
+    sign_ins_per_minute: u32,
+    gateway: Option<app::ssr::gateway::Gateway>,
+) -> TestApp {
     let dir = std::env::temp_dir().join(format!("portal-http-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let test_db = Db::connect_fresh_for_tests(backend(), &postgres_admin_url(), &dir)
@@ -98,7 +118,8 @@ async fn spawn_app_gated(
         dir,
         postgres: test_db.postgres_name().map(str::to_owned),
     };
-    let state = AppState::new(test_db.db.clone(), secure_cookies);
+    let mut state = AppState::new(test_db.db.clone(), secure_cookies);
+    state.gateway = gateway;
     for role in Role::ALL {
         let email = format!("{role}@x.test");
         let id = auth::create_staff(&state, &email, &email, role, PASSWORD.into())
@@ -1118,6 +1139,13 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
         )),
         "/api/get_consumption" => post(vec![("customer_id", c)]),
         "/api/get_deletion_preview" | "/api/restore_customer" => post(vec![("customer_id", c)]),
+        "/api/get_billing_section"
+        | "/api/verify_billing_profile"
+        | "/api/unlink_billing_profile" => post(vec![("customer_id", c)]),
+        "/api/check_billing_profile" | "/api/link_billing_profile" => post(vec![
+            ("customer_id", c),
+            ("billing_id", "cus_NffrFeUfNV2Hib".into()),
+        ]),
         "/api/delete_customer" => post(vec![
             ("customer_id", c),
             ("confirm_name", "North Co".into()),
@@ -2107,4 +2135,205 @@ async fn the_partner_reconciliation_csv_has_the_pages_lines_in_its_order_filters
         get(&app.client(), "").await.status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The gateways' simulator on loopback: its address, data and handle.
+async fn gateway_simulator() -> (
+    String,
+    server::gateway_sim::GatewayData,
+    std::sync::Arc<server::gateway_sim::GatewaySimulator>,
+) {
+    use server::gateway_sim::{router, GatewayData, GatewaySimulator};
+    let data = GatewayData::demo();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sim = GatewaySimulator::new(data.clone());
+    let serving = sim.clone();
+    tokio::spawn(async move { axum::serve(listener, router(serving)).await });
+    (format!("http://{addr}"), data, sim)
+}
+
+#[tokio::test]
+async fn without_a_payment_gateway_the_billing_section_does_not_exist() {
+    let app = spawn_app().await;
+    let c = app.customer("North Co", "North").await.to_string();
+    let admin = app.signed_in(Role::Admin).await;
+    for path in [
+        "/api/get_billing_section",
+        "/api/verify_billing_profile",
+        "/api/unlink_billing_profile",
+    ] {
+        let res = app.call(&admin, path, &[("customer_id", &c)]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    for path in ["/api/check_billing_profile", "/api/link_billing_profile"] {
+        let res = app
+            .call(
+                &admin,
+                path,
+                &[("customer_id", &c), ("billing_id", "cus_NffrFeUfNV2Hib")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let header: app::model::CustomerHeader = app
+        .call(&admin, "/api/get_customer", &[("customer_id", &c)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(header.billing_gateway, None);
+}
+
+#[tokio::test]
+async fn finance_links_a_stripe_customer_in_two_steps_verifies_and_unlinks_it() {
+    use app::ssr::{
+        gateway::{Gateway, StripeClient},
+        partner_center::Secret,
+    };
+    let (sim_url, data, sim) = gateway_simulator().await;
+    let stripe = StripeClient::new(
+        &format!("{sim_url}/stripe"),
+        Secret::new(data.stripe_test_key.clone()),
+        std::time::Duration::from_secs(5),
+    )
+    .unwrap();
+    let app = spawn_app_with_gateway(Gateway::Stripe(stripe)).await;
+    let north = app.customer("North Co", "North").await.to_string();
+    let south = app.customer("South Co", "South").await.to_string();
+    let finance = app.signed_in(Role::Finance).await;
+    let section = |client: Client, customer: String| {
+        let app = &app;
+        async move {
+            let res = app
+                .call(
+                    &client,
+                    "/api/get_billing_section",
+                    &[("customer_id", &customer)],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<app::model::BillingSection>().await.unwrap()
+        }
+    };
+    let first = section(finance.clone(), north.clone()).await;
+    assert_eq!(first.gateway, "Stripe");
+    assert!(first.gateway_test_mode && first.link.is_none() && first.can_edit);
+
+    // Step one: the form next to the field, then what Stripe says; nothing saved.
+    let check = |id: &'static str| {
+        let (app, finance, north) = (&app, finance.clone(), north.clone());
+        async move {
+            app.call(
+                &finance,
+                "/api/check_billing_profile",
+                &[("customer_id", &north), ("billing_id", id)],
+            )
+            .await
+        }
+    };
+    let err = app_error(check("cus 123").await).await;
+    assert!(err.field_message("billing_id").is_some(), "{err:?}");
+    let err = app_error(check("cus_Missing00000").await).await;
+    assert_eq!(
+        err.field_message("billing_id"),
+        Some("Stripe has no customer cus_Missing00000.")
+    );
+    let err = app_error(check("cus_OldDeleted0001").await).await;
+    assert!(err
+        .field_message("billing_id")
+        .is_some_and(|m| m.contains("deleted customer")));
+    let res = check("  cus_NffrFeUfNV2Hib ").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let profile: app::model::BillingProfileView = res.json().await.unwrap();
+    assert_eq!(
+        (
+            profile.id.as_str(),
+            profile.name.as_str(),
+            profile.test_mode
+        ),
+        ("cus_NffrFeUfNV2Hib", "Alder Creek Dental", true)
+    );
+    assert!(section(finance.clone(), north.clone()).await.link.is_none());
+    let res = check("cus_fail500").await;
+    assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
+
+    // Step two: linked (trimmed); the same id for another customer is a 409 naming the first.
+    let res = app
+        .call(
+            &finance,
+            "/api/link_billing_profile",
+            &[
+                ("customer_id", &north),
+                ("billing_id", " cus_NffrFeUfNV2Hib"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let link = section(finance.clone(), north.clone()).await.link.unwrap();
+    assert_eq!(link.profile.id, "cus_NffrFeUfNV2Hib");
+    assert_eq!(link.linked_by, "finance@x.test");
+    let res = app
+        .call(
+            &finance,
+            "/api/link_billing_profile",
+            &[
+                ("customer_id", &south),
+                ("billing_id", "cus_NffrFeUfNV2Hib"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(format!("{:?}", app_error(res).await).contains("North Co"));
+
+    // Verify: still there; then deleted in Stripe, it is flagged.
+    let res = app
+        .call(
+            &finance,
+            "/api/verify_billing_profile",
+            &[("customer_id", &north)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(section(finance.clone(), north.clone())
+        .await
+        .link
+        .unwrap()
+        .gone_at
+        .is_none());
+    sim.delete_stripe_customer("cus_NffrFeUfNV2Hib");
+    let res = app
+        .call(
+            &finance,
+            "/api/verify_billing_profile",
+            &[("customer_id", &north)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let link = section(finance.clone(), north.clone()).await.link.unwrap();
+    assert!(link.gone_at.is_some(), "flagged as gone from Stripe");
+    // A reader sees the link but may not verify or unlink.
+    let reader = app.signed_in(Role::Reader).await;
+    let seen = section(reader.clone(), north.clone()).await;
+    assert!(seen.link.is_some() && !seen.can_edit);
+    for path in ["/api/verify_billing_profile", "/api/unlink_billing_profile"] {
+        let res = app.call(&reader, path, &[("customer_id", &north)]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let res = app
+        .call(
+            &finance,
+            "/api/unlink_billing_profile",
+            &[("customer_id", &north)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(section(finance.clone(), north.clone()).await.link.is_none());
+    let header: app::model::CustomerHeader = app
+        .call(&finance, "/api/get_customer", &[("customer_id", &north)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(header.billing_gateway.as_deref(), Some("Stripe"));
 }

@@ -7,6 +7,7 @@
 
 pub mod account_managers;
 pub mod auth;
+pub mod billing;
 pub mod configuration;
 pub mod customers;
 pub mod provider;
@@ -87,6 +88,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint::customer(
         customers::GetCustomer::PATH,
         Access::Requires(Permission::ViewCustomers),
+    ),
+    Endpoint::customer(
+        billing::GetBillingSection::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
+    Endpoint::customer(
+        billing::CheckBillingProfile::PATH,
+        Access::Requires(Permission::ManageBilled),
+    ),
+    Endpoint::customer(
+        billing::LinkBillingProfile::PATH,
+        Access::Requires(Permission::ManageBilled),
+    ),
+    Endpoint::customer(
+        billing::VerifyBillingProfile::PATH,
+        Access::Requires(Permission::ManageBilled),
+    ),
+    Endpoint::customer(
+        billing::UnlinkBillingProfile::PATH,
+        Access::Requires(Permission::ManageBilled),
     ),
     Endpoint::customer(
         customers::GetDeletionPreview::PATH,

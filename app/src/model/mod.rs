@@ -135,6 +135,9 @@ pub struct CustomerPage {
     /// Whether the caller may link Partner Center tenants (an empty list then says how to
     /// bring customers in).
     pub can_link: bool,
+    /// Whether the caller may restore deleted customers (the list links to them).
+    #[serde(default)]
+    pub can_restore: bool,
 }
 
 /// How many customers one page of the list shows.
@@ -154,6 +157,10 @@ pub struct CustomerHeader {
     pub primary_domain: String,
     pub tenants: Vec<Tenant>,
     pub updated_at: Millis,
+    /// The configured payment gateway's name, when there is one (Link to Billing Profile
+    /// exists only then).
+    #[serde(default)]
+    pub billing_gateway: Option<String>,
 }
 
 /// The Define Tags section: the tags, and whether this staff member may change them.
@@ -386,6 +393,7 @@ pub struct DeletionPreview {
     pub tags: i64,
     pub account_managers: i64,
     pub overrides: i64,
+    pub billing_links: i64,
     /// Days a deleted customer can be restored.
     pub retention_days: i64,
     pub can_delete: bool,
@@ -400,4 +408,37 @@ pub struct DeletedCustomer {
     pub deleted_at: Millis,
     pub deleted_by: String,
     pub purge_after: Millis,
+}
+
+/// A billing system's customer as the payment gateway describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingProfileView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub test_mode: bool,
+}
+
+/// A customer's link to its billing profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingLinkView {
+    pub profile: BillingProfileView,
+    /// When the gateway was last asked about it.
+    pub checked_at: Millis,
+    /// Since when the gateway no longer has it (deleted or missing at a verification).
+    pub gone_at: Option<Millis>,
+    pub linked_by: String,
+    pub linked_at: Millis,
+}
+
+/// The Link to Billing Profile section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingSection {
+    pub customer_id: i64,
+    /// The configured gateway's name ("Stripe").
+    pub gateway: String,
+    /// The portal is configured against the gateway's test mode.
+    pub gateway_test_mode: bool,
+    pub link: Option<BillingLinkView>,
+    pub can_edit: bool,
 }

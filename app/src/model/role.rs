@@ -41,7 +41,7 @@ pub enum Permission {
     LinkTenants,
     /// See the reports (reconciliation, consumption) of the customers one may see.
     ViewReports,
-    /// Add, edit, end, adopt and import billed subscriptions.
+    /// Add, edit, end, adopt and import billed subscriptions; link the billing profile.
     ManageBilled,
     /// Acknowledge a reconciliation difference.
     AcknowledgeDifferences,

@@ -90,6 +90,14 @@ fn CustomerTable(
         None => format!("/customers?q={q}&after={after}"),
     });
     let first_page = (start != Some(1)).then(|| format!("/customers?q={q}"));
+    let deleted = page.can_restore.then(|| {
+        view! {
+            <p class="muted deleted-link">
+                <a href="/deleted-customers">"Deleted customers"</a>
+                " can be restored for a while."
+            </p>
+        }
+    });
     if page.customers.is_empty() {
         if search.is_empty() && page.can_link && page.next_after.is_none() && start == Some(1) {
             // A new installation: the customers come from Partner Center.
@@ -107,7 +115,7 @@ fn CustomerTable(
         } else {
             format!("No customer matches “{search}”.")
         };
-        return view! { <p class="empty">{message}</p> }.into_any();
+        return view! { <p class="empty">{message}</p> {deleted} }.into_any();
     }
     let of = page.total.map(|total| {
         if page.total_is_at_least {
@@ -152,6 +160,7 @@ fn CustomerTable(
             {first_page.map(|href| view! { <a href=href>"« First page"</a> })}
             {next.map(|href| view! { <a href=href rel="next">"Next page »"</a> })}
         </nav>
+        {deleted}
     }
     .into_any()
 }

@@ -95,10 +95,6 @@ pub fn SignedInLayout() -> impl IntoView {
                                     .role
                                     .allows(Permission::ReloadAllCustomers)
                                     .then(|| view! { <A href="/sync">"Sync"</A> });
-                                let deleted = staff
-                                    .role
-                                    .allows(Permission::DeleteCustomers)
-                                    .then(|| view! { <A href="/deleted-customers">"Deleted customers"</A> });
                                 view! {
                                     <nav class="main-nav" aria-label="Main">
                                         <A href="/customers">"Customers"</A>
@@ -107,7 +103,6 @@ pub fn SignedInLayout() -> impl IntoView {
                                         {defaults}
                                         {matrix}
                                         {sync}
-                                        {deleted}
                                     </nav>
                                     <div class="who">
                                         <span class="who-name" data-testid="signed-in-as">

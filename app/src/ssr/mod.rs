@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod consumption;
 pub mod db;
+pub mod gateway;
 pub mod matching;
 pub mod partner_center;
 pub mod reconcile;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub allowed_origins: Vec<String>,
     /// Days a deleted customer can be restored before it is purged.
     pub delete_retention_days: i64,
+    /// The payment gateway for Link to Billing Profile; `None`: the section does not exist.
+    pub gateway: Option<gateway::Gateway>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             session_idle_timeout_ms: auth::DEFAULT_SESSION_IDLE_MS,
             allowed_origins: Vec::new(),
             delete_retention_days: service::deletion::DEFAULT_RETENTION_DAYS,
+            gateway: None,
         }
     }
 }

@@ -43,6 +43,11 @@ fn DeleteForm(preview: DeletionPreview, delete: ServerAction<DeleteCustomer>) ->
             "configuration override",
             "configuration overrides",
         ),
+        count_of(
+            preview.billing_links as usize,
+            "billing profile link",
+            "billing profile links",
+        ),
     ];
     let about = view! {
         <p>

@@ -1,6 +1,7 @@
 //! A customer's settings page: the header and section navigation, and one module per section.
 
 mod account_managers;
+mod billing;
 mod configuration;
 mod consumption;
 mod delete;
@@ -10,6 +11,7 @@ mod tags;
 mod tenants;
 
 pub use account_managers::AccountManagersSectionPage;
+pub use billing::BillingSectionPage;
 pub use configuration::ConfigurationSectionPage;
 pub use consumption::ConsumptionPage;
 pub(crate) use consumption::{usage_bar, usage_figures};
@@ -41,6 +43,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "tenants",
         "Provider Tenants",
         "The customer's Microsoft tenants (name and tenant ID), their last sync, and Reload Reconciliation.",
+    ),
+    (
+        "billing",
+        "Link to Billing Profile",
+        "The customer's id in the payment gateway, with what the gateway says about it: link, verify, unlink.",
     ),
     (
         "reports",
@@ -101,6 +108,7 @@ pub fn CustomerLayout() -> impl IntoView {
                 match customer.await {
                     Ok(c) => {
                         let name = c.name.clone();
+                        provide_context(GatewayConfigured(c.billing_gateway.is_some()));
                         view! {
                             <Title text=move || format!("{} · {name}", section_label()) />
                             <header class="customer-header">
@@ -113,6 +121,7 @@ pub fn CustomerLayout() -> impl IntoView {
                                 </A>
                                 {SECTIONS
                                     .iter()
+                                    .filter(|(slug, ..)| shown(slug, c.billing_gateway.is_some()))
                                     .map(|(slug, label, _)| {
                                         view! {
                                             <A href=format!("/customers/{}/{slug}", c.id)>{*label}</A>
@@ -138,10 +147,21 @@ pub fn CustomerLayout() -> impl IntoView {
     }
 }
 
+/// Whether a payment gateway is configured (Link to Billing Profile exists), as the customer's
+/// header said; given to the sections by [`CustomerLayout`].
+#[derive(Clone, Copy, Debug)]
+struct GatewayConfigured(bool);
+
+/// Whether the section `slug` exists: Link to Billing Profile only with a payment gateway.
+fn shown(slug: &str, gateway: bool) -> bool {
+    slug != "billing" || gateway
+}
+
 /// `/customers/{id}`: the settings sections as a menu.
 #[component]
 pub fn CustomerOverview() -> impl IntoView {
     let id = customer_id_param();
+    let gateway = use_context::<GatewayConfigured>().is_some_and(|g| g.0);
     view! {
         <h2 class="visually-hidden">"Settings"</h2>
         <ul class="section-cards">
@@ -149,6 +169,7 @@ pub fn CustomerOverview() -> impl IntoView {
                 let id = id.get();
                 SECTIONS
                     .iter()
+                    .filter(|(slug, ..)| shown(slug, gateway))
                     .map(|(slug, label, description)| {
                         view! {
                             <li>

@@ -107,6 +107,7 @@ pub async fn list(
         total: counted.map(|n| n.min(COUNT_CAP)),
         total_is_at_least: counted.is_some_and(|n| n > COUNT_CAP),
         can_link: staff.role.allows(crate::model::Permission::LinkTenants),
+        can_restore: staff.role.allows(crate::model::Permission::DeleteCustomers),
     })
 }
 
@@ -147,5 +148,6 @@ pub async fn header(
         primary_domain,
         tenants,
         updated_at,
+        billing_gateway: None,
     })
 }

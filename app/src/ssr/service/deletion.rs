@@ -44,7 +44,7 @@ pub async fn preview(
     let (_, name, ..) = store::customers::find(&mut conn, customer_id)
         .await?
         .ok_or_else(|| AppError::not_found("The customer"))?;
-    let (tenants, billed_rows, tags, account_managers, overrides) =
+    let (tenants, billed_rows, tags, account_managers, overrides, billing_links) =
         store::customers::belongings(&mut conn, customer_id).await?;
     Ok(DeletionPreview {
         customer_id,
@@ -54,6 +54,7 @@ pub async fn preview(
         tags,
         account_managers,
         overrides,
+        billing_links,
         retention_days,
         can_delete: staff.role.allows(Permission::DeleteCustomers),
     })
@@ -80,7 +81,7 @@ pub async fn delete(
             format!("Type the customer's name exactly as shown, {name}, to delete it."),
         ));
     }
-    let (tenants, billed_rows, tags, account_managers, overrides) =
+    let (tenants, billed_rows, tags, account_managers, overrides, billing_links) =
         store::customers::belongings(&mut tx, customer_id).await?;
     if !store::customers::mark_deleted(&mut tx, customer_id, &staff.email, now).await? {
         return Err(AppError::not_found("The customer"));
@@ -104,6 +105,7 @@ pub async fn delete(
                 "tags": tags,
                 "account_managers": account_managers,
                 "overrides": overrides,
+                "billing_links": billing_links,
             })),
             after: None,
         },

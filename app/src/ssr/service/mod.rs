@@ -4,6 +4,7 @@
 pub mod account_managers;
 pub mod audit;
 pub mod billed_import;
+pub mod billing;
 pub mod configuration;
 pub mod customers;
 pub mod deletion;

@@ -450,18 +450,19 @@ pub async fn purge(
 }
 
 /// How many rows of each kind belong to the customer: (tenant links, billed rows, tags,
-/// account managers, setting overrides).
+/// account managers, setting overrides, billing links).
 pub async fn belongings(
     conn: &mut AnyConnection,
     customer_id: i64,
-) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
+) -> Result<(i64, i64, i64, i64, i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT
             (SELECT COUNT(*) FROM tenants WHERE customer_id = $1 AND unlinked_at IS NULL),
             (SELECT COUNT(*) FROM billed_subscriptions WHERE customer_id = $1 AND status <> 'ended'),
             (SELECT COUNT(*) FROM customer_tags WHERE customer_id = $1),
             (SELECT COUNT(*) FROM customer_account_managers WHERE customer_id = $1),
-            (SELECT COUNT(*) FROM setting_overrides WHERE customer_id = $1 AND value IS NOT NULL)",
+            (SELECT COUNT(*) FROM setting_overrides WHERE customer_id = $1 AND value IS NOT NULL),
+            (SELECT COUNT(*) FROM customer_billing_links WHERE customer_id = $1)",
     )
     .bind(customer_id)
     .fetch_one(conn)

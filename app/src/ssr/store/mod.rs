@@ -5,6 +5,7 @@ pub mod account_managers;
 pub mod audit;
 pub mod billed;
 pub mod billed_imports;
+pub mod billing;
 pub mod customers;
 pub mod partner_center_budget;
 pub mod provider;
