@@ -130,6 +130,9 @@ test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testI
   await page.locator('li.setting[data-key="portal.language"]').getByRole('button', { name: 'Save' }).click();
   await expect(status(page)).toContainText('Saved: Language is Nederlands');
   await page.goto('/settings/overrides?setting=portal.language');
+  // (A box ticked while the page hydrates is put back just after; checking it right away would
+  // see the moment in between. The hydration sweep tests that case.)
+  await ready(page, testInfo);
   const row = page.locator('table.matrix tbody tr', { hasText: own });
   await row.getByRole('checkbox').check();
   await page.getByRole('button', { name: 'Revert selected to the global default…' }).click();
