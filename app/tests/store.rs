@@ -98,6 +98,7 @@ on_both_backends!(
     a_deleted_customer_leaves_every_list_and_comes_back_as_it_was,
     a_purge_removes_a_deleted_customer_and_every_row_of_it_and_the_audit_keeps_its_name,
     a_customer_whose_domain_was_taken_meanwhile_is_not_restored,
+    released_tenants_can_be_linked_elsewhere_and_a_restore_takes_back_only_the_free_ones,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
     a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
     every_catalog_default_is_a_valid_value_of_its_kind,
@@ -4097,7 +4098,11 @@ async fn a_deleted_customer_leaves_every_list_and_comes_back_as_it_was(state: Ap
         list[0].purge_after - list[0].deleted_at,
         30 * 24 * 3600 * 1000
     );
-    assert_eq!(restore(&state.db, &admin, c).await.unwrap(), "Contoso");
+    let restored = restore(&state.db, &admin, c).await.unwrap();
+    assert_eq!(
+        (restored.name.as_str(), restored.left_out.len()),
+        ("Contoso", 0)
+    );
     assert_eq!(
         names(&state, &admin, "", None).await.0,
         ["Contoso", "Fabrikam"]
@@ -4174,4 +4179,75 @@ async fn a_customer_whose_domain_was_taken_meanwhile_is_not_restored(state: AppS
         other => panic!("{other:?}"),
     }
     assert_eq!(names(&state, &admin, "", None).await.0, ["Contoso Ltd"]);
+}
+
+async fn released_tenants_can_be_linked_elsewhere_and_a_restore_takes_back_only_the_free_ones(
+    state: AppState,
+) {
+    use service::deletion::{delete, release_tenants, restore};
+    use service::provider::{link, Actor, LinkTarget};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    directory(
+        &state,
+        &[
+            (T1, "Contoso EU", "contoso-eu.onmicrosoft.com"),
+            (T2, "Contoso US", "contoso-us.onmicrosoft.com"),
+        ],
+    )
+    .await;
+    let contoso = customer(&state, "Contoso", "contoso.com").await;
+    let fabrikam = customer(&state, "Fabrikam", "fabrikam.com").await;
+    link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1, T2]),
+        &LinkTarget::Existing(contoso),
+        None,
+    )
+    .await
+    .unwrap();
+    delete(&state.db, &admin, contoso, "Contoso").await.unwrap();
+
+    // Still linked to the deleted customer: another customer cannot take a tenant...
+    let err = link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1]),
+        &LinkTarget::Existing(fabrikam),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+    // ...until the tenants are released.
+    assert_eq!(
+        release_tenants(&state.db, &admin, contoso).await.unwrap(),
+        2
+    );
+    link(
+        &state.db,
+        Actor::Staff(&admin),
+        &ticked(&[T1]),
+        &LinkTarget::Existing(fabrikam),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(linked_tenants(&state, fabrikam).await, [T1]);
+
+    // Restored: the free tenant comes back, the taken one is named and left where it is.
+    let restored = restore(&state.db, &admin, contoso).await.unwrap();
+    assert_eq!(linked_tenants(&state, contoso).await, [T2]);
+    assert_eq!(linked_tenants(&state, fabrikam).await, [T1]);
+    assert_eq!(restored.left_out.len(), 1);
+    assert!(
+        restored.left_out[0].contains(T1) && restored.left_out[0].contains("Fabrikam"),
+        "{:?}",
+        restored.left_out
+    );
+    // Only a deleted customer's tenants are released.
+    let err = release_tenants(&state.db, &admin, contoso)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
 }

@@ -506,8 +506,17 @@ async fn customer_configuration(
                     (s.key, value)
                 })
                 .collect();
-            Json(serde_json::json!({ "customer_id": customer_id, "settings": settings }))
-                .into_response()
+            // Which payment gateway Link to Billing Profile uses (never its keys).
+            let gateway = state
+                .gateway
+                .as_ref()
+                .map(|g| serde_json::json!({ "gateway": g.key(), "test_mode": g.test_mode() }));
+            Json(serde_json::json!({
+                "customer_id": customer_id,
+                "settings": settings,
+                "payment_gateway": gateway,
+            }))
+            .into_response()
         }
         Err(error) => crate::gate::error_response(error),
     }

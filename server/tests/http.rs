@@ -848,6 +848,7 @@ async fn effective_configuration_is_served_as_json_with_the_same_rules() {
         "global_default"
     );
     assert_eq!(body["settings"].as_object().unwrap().len(), 25);
+    assert!(body["payment_gateway"].is_null(), "no gateway configured");
 
     let anonymous = app.client().get(url(north)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
@@ -1138,7 +1139,9 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             vec![],
         )),
         "/api/get_consumption" => post(vec![("customer_id", c)]),
-        "/api/get_deletion_preview" | "/api/restore_customer" => post(vec![("customer_id", c)]),
+        "/api/get_deletion_preview" | "/api/restore_customer" | "/api/release_tenants" => {
+            post(vec![("customer_id", c)])
+        }
         "/api/get_billing_section"
         | "/api/verify_billing_profile"
         | "/api/unlink_billing_profile" => post(vec![("customer_id", c)]),
@@ -2336,4 +2339,17 @@ async fn finance_links_a_stripe_customer_in_two_steps_verifies_and_unlinks_it() 
         .await
         .unwrap();
     assert_eq!(header.billing_gateway.as_deref(), Some("Stripe"));
+    // The configuration JSON says which gateway is on, never its key.
+    let res = finance
+        .get(format!("{}/api/customers/{north}/configuration", app.base))
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        body["payment_gateway"],
+        serde_json::json!({ "gateway": "stripe", "test_mode": true })
+    );
+    assert!(!text.contains(&data.stripe_test_key));
 }

@@ -498,3 +498,114 @@ async fn the_refresh_token_an_exchange_returns_replaces_the_one_used() {
     );
     assert!(used[1].starts_with("rt-"));
 }
+
+#[tokio::test]
+async fn a_deleted_customer_is_never_asked_about_in_partner_center() {
+    use app::{
+        model::{Role, StaffView},
+        ssr::{
+            auth,
+            db::{now_millis, Backend, Db},
+            service, store, AppState,
+        },
+    };
+    let (sim, config) = simulator(3, SimulatorOptions::default()).await;
+    let client = PartnerCenterClient::new(config).unwrap();
+    let dir = std::env::temp_dir().join(format!("portal-pc-delete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let test_db = Db::connect_fresh_for_tests(Backend::Sqlite, "", &dir)
+        .await
+        .unwrap();
+    let state = AppState::new(test_db.db.clone(), false);
+    let admin_id = auth::create_staff(
+        &state,
+        "admin@x.test",
+        "Admin",
+        Role::Admin,
+        "a-long-password".into(),
+    )
+    .await
+    .unwrap();
+    let admin = StaffView {
+        id: admin_id,
+        email: "admin@x.test".into(),
+        display_name: "Admin".into(),
+        role: Role::Admin,
+    };
+    let mut ids = Vec::new();
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    for n in 0..3 {
+        let c = customer(n);
+        let id = store::customers::insert(
+            &mut conn,
+            &c.customer.company_profile.company_name,
+            &c.customer.company_profile.domain,
+            now_millis(),
+        )
+        .await
+        .unwrap();
+        store::customers::insert_tenant(&mut conn, id, &c.customer.id, "Tenant", "t.test", 0)
+            .await
+            .unwrap();
+        ids.push((id, c.customer.id.clone()));
+    }
+    drop(conn);
+    service::deletion::delete(&state.db, &admin, ids[1].0, "Customer 1")
+        .await
+        .unwrap();
+    let before = sim.requests().len();
+    assert_eq!(before, 0, "deleting sent nothing to Partner Center");
+
+    // A reload of all customers: the worker asks about the other two only.
+    let wakeup = Arc::new(tokio::sync::Notify::new());
+    let (job, _) = service::sync::start_all(&state.db, &admin, &wakeup)
+        .await
+        .unwrap();
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(service::sync::run_worker(
+        state.db.clone(),
+        client,
+        wakeup.clone(),
+        stop_rx,
+        2,
+        Arc::new(service::sync::WorkerHealth::default()),
+    ));
+    wakeup.notify_waiters();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut conn = state.db.pool().acquire().await.unwrap();
+        let row = store::sync::latest_all_job(&mut conn)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.id == job && row.state == "finished" {
+            assert_eq!((row.done, row.failed), (2, 0), "two customers synced");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job did not finish: {row:?}");
+        drop(conn);
+        wakeup.notify_waiters();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+    let _ = worker.await;
+    // The simulator logs each request by its route: one profile read per synced customer, so
+    // two, not three; and only the tenants of the two have a snapshot.
+    let paths: Vec<String> = sim.requests().into_iter().map(|r| r.path).collect();
+    let profiles = paths.iter().filter(|p| *p == "/v1/customers/{id}").count();
+    assert_eq!(profiles, 2, "{paths:?}");
+    assert!(
+        paths.iter().all(|p| p.starts_with("/v1/customers")),
+        "{paths:?}"
+    );
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    let synced: Vec<String> =
+        sqlx::query_scalar("SELECT tenant_id FROM tenant_snapshots ORDER BY tenant_id")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+    drop(conn);
+    assert_eq!(synced, [ids[0].1.clone(), ids[2].1.clone()]);
+    test_db.drop_database().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

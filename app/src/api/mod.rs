@@ -122,6 +122,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Requires(Permission::DeleteCustomers),
     ),
     Endpoint::global(
+        customers::ReleaseTenants::PATH,
+        Access::Requires(Permission::DeleteCustomers),
+    ),
+    Endpoint::global(
         customers::GetDeletedCustomers::PATH,
         Access::Requires(Permission::DeleteCustomers),
     ),

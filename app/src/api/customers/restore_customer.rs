@@ -9,8 +9,16 @@ pub async fn restore_customer(customer_id: i64) -> Result<(), AppError> {
         ssr::{auth, service, state},
     };
     let staff = auth::authorize(Permission::DeleteCustomers)?;
-    let name = service::deletion::restore(&state()?.db, &staff, customer_id).await?;
-    crate::ssr::status::say(&format!("Restored {name}."));
+    let restored = service::deletion::restore(&state()?.db, &staff, customer_id).await?;
+    crate::ssr::status::say(&if restored.left_out.is_empty() {
+        format!("Restored {}.", restored.name)
+    } else {
+        format!(
+            "Restored {}; left out: {}.",
+            restored.name,
+            restored.left_out.join(", ")
+        )
+    });
     leptos_axum::redirect(&format!("/customers/{customer_id}"));
     Ok(())
 }

@@ -138,9 +138,10 @@ pub async fn deleted(
         .collect())
 }
 
-/// Restores a deleted customer as it was. Refused when another customer has taken its primary
-/// domain meanwhile (named). Returns its name.
-pub async fn restore(db: &Db, staff: &StaffView, customer_id: i64) -> Result<String, AppError> {
+/// Restores a deleted customer as it was, its released tenants linked again unless another
+/// customer took them meanwhile (those are named and left out). Refused when another customer
+/// has taken its primary domain meanwhile (named).
+pub async fn restore(db: &Db, staff: &StaffView, customer_id: i64) -> Result<Restored, AppError> {
     ensure_may_delete(staff)?;
     let now = now_millis();
     let mut tx = db.begin_write().await?;
@@ -160,6 +161,22 @@ pub async fn restore(db: &Db, staff: &StaffView, customer_id: i64) -> Result<Str
         });
     }
     store::customers::restore(&mut tx, customer_id, now).await?;
+    // Released tenants come back unless another customer took them meanwhile.
+    let mut relinked = Vec::new();
+    let mut left_out = Vec::new();
+    if let Some((_, released)) = store::customers::released_tenants(&mut tx, customer_id).await? {
+        for tenant in released {
+            if store::customers::relink_released(&mut tx, customer_id, &tenant).await? {
+                relinked.push(tenant);
+            } else {
+                let holder = store::provider::holder(&mut tx, &tenant)
+                    .await?
+                    .map_or_else(|| "another customer".to_owned(), |(_, name)| name);
+                left_out.push(format!("{tenant} (linked to {holder} meanwhile)"));
+            }
+        }
+        store::customers::clear_released(&mut tx, customer_id).await?;
+    }
     audit::record(
         &mut tx,
         staff,
@@ -169,13 +186,62 @@ pub async fn restore(db: &Db, staff: &StaffView, customer_id: i64) -> Result<Str
             customer_id: Some(customer_id),
             subject: &format!("customer {customer_id}"),
             before: None,
-            after: Some(json!({ "name": row.name, "deleted_at": row.deleted_at, "deleted_by": row.deleted_by })),
+            after: Some(json!({
+                "name": row.name,
+                "deleted_at": row.deleted_at,
+                "deleted_by": row.deleted_by,
+                "tenants_linked_again": relinked,
+                "tenants_left_out": left_out,
+            })),
+        },
+    )
+    .await?;
+    super::reports::refresh_summary(&mut tx, customer_id).await?;
+    tx.commit().await?;
+    tracing::info!(staff = %staff.email, customer_id, "deleted customer restored");
+    Ok(Restored {
+        name: row.name,
+        left_out,
+    })
+}
+
+/// A restored customer: its name, and the released tenants another customer took meanwhile
+/// (left out, each with who has it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Restored {
+    pub name: String,
+    pub left_out: Vec<String>,
+}
+
+/// Releases a deleted customer's tenants: unlinked, so another customer may link them before
+/// the purge; a restore links them again where nobody did. Returns how many were released.
+pub async fn release_tenants(
+    db: &Db,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<usize, AppError> {
+    ensure_may_delete(staff)?;
+    let now = now_millis();
+    let mut tx = db.begin_write().await?;
+    let row = store::customers::find_deleted(&mut tx, customer_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("That deleted customer"))?;
+    let released = store::customers::release_tenants(&mut tx, customer_id, now).await?;
+    audit::record(
+        &mut tx,
+        staff,
+        now,
+        Change {
+            action: "customer.release_tenants",
+            customer_id: Some(customer_id),
+            subject: &format!("customer {customer_id}"),
+            before: Some(json!({ "name": row.name })),
+            after: Some(json!({ "tenants_released": released })),
         },
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(staff = %staff.email, customer_id, "deleted customer restored");
-    Ok(row.name)
+    Ok(released.len())
 }
 
 /// Purges every customer deleted more than `retention_days` before `now`, one transaction each

@@ -468,3 +468,94 @@ pub async fn belongings(
     .fetch_one(conn)
     .await
 }
+
+/// Unlinks every tenant of a deleted customer and records which and when (for a restore);
+/// returns the tenant ids released.
+pub async fn release_tenants(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    now: Millis,
+) -> Result<Vec<String>, sqlx::Error> {
+    let released: Vec<String> = sqlx::query_scalar(
+        "SELECT tenant_id FROM tenants WHERE customer_id = $1 AND unlinked_at IS NULL
+         ORDER BY tenant_id",
+    )
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE tenants SET unlinked_at = $2 WHERE customer_id = $1 AND unlinked_at IS NULL",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let mut all = released_tenants(conn, customer_id)
+        .await?
+        .map(|(_, ids)| ids)
+        .unwrap_or_default();
+    all.extend(released.iter().cloned());
+    sqlx::query(
+        "UPDATE customers SET tenants_released_at = $2, released_tenants = $3
+         WHERE id = $1 AND deleted_at IS NOT NULL",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .bind(serde_json::to_string(&all).unwrap_or_else(|_| "[]".into()))
+    .execute(&mut *conn)
+    .await?;
+    super::summaries::changed(conn, customer_id).await?;
+    Ok(released)
+}
+
+/// When a deleted customer's tenants were released, and which.
+pub async fn released_tenants(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Option<(Millis, Vec<String>)>, sqlx::Error> {
+    let row: Option<(Option<Millis>, Option<String>)> =
+        sqlx::query_as("SELECT tenants_released_at, released_tenants FROM customers WHERE id = $1")
+            .bind(customer_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(match row {
+        Some((Some(at), ids)) => Some((
+            at,
+            ids.and_then(|ids| serde_json::from_str(&ids).ok())
+                .unwrap_or_default(),
+        )),
+        _ => None,
+    })
+}
+
+/// Links a released tenant back to its customer if nobody else took it: `false` when the
+/// tenant's link row now belongs to another customer (or is linked again).
+pub async fn relink_released(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    tenant_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE tenants SET unlinked_at = NULL
+         WHERE customer_id = $1 AND tenant_id = $2 AND unlinked_at IS NOT NULL",
+    )
+    .bind(customer_id)
+    .bind(tenant_id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        super::summaries::changed(conn, customer_id).await?;
+    }
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forgets the released tenants (after a restore).
+pub async fn clear_released(conn: &mut AnyConnection, customer_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE customers SET tenants_released_at = NULL, released_tenants = NULL WHERE id = $1",
+    )
+    .bind(customer_id)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

@@ -213,7 +213,9 @@ pub async fn page(
     let (from, params) = directory_where(q, true);
     let sql = format!(
         "SELECT d.tenant_id, d.company_name, d.domain, d.relationship, d.first_seen_at,
-                d.last_seen_at, d.gone_since, c.id AS customer_id, c.name AS customer_name
+                d.last_seen_at, d.gone_since, c.id AS customer_id,
+                CASE WHEN c.deleted_at IS NULL THEN c.name ELSE c.name || ' (deleted)' END
+                    AS customer_name
          {from} ORDER BY d.name_key, d.tenant_id LIMIT ${}",
         params.len() + 1
     );
@@ -350,7 +352,9 @@ pub async fn holder(
     tenant_id: &str,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT c.id, c.name FROM tenants t JOIN customers c ON c.id = t.customer_id
+        "SELECT c.id,
+                CASE WHEN c.deleted_at IS NULL THEN c.name ELSE c.name || ' (deleted)' END
+         FROM tenants t JOIN customers c ON c.id = t.customer_id
          WHERE t.tenant_id = $1 AND t.unlinked_at IS NULL",
     )
     .bind(tenant_id)
