@@ -21,7 +21,7 @@ use pages::{
         CustomerLayout, CustomerOverview, DeleteSectionPage, ReconciliationPage, ReportsLayout,
         TagsSectionPage, TenantsSectionPage,
     },
-    BilledImportPage, BilledImportUploadPage, CustomerListPage, DeletedCustomersPage,
+    AuditLogPage, BilledImportPage, BilledImportUploadPage, CustomerListPage, DeletedCustomersPage,
     GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, PartnerConsumptionPage,
     PartnerReconciliationPage, ProviderDirectoryPage, SignInPage, SignedInLayout, SyncPage,
 };
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports/reconciliation") view=PartnerReconciliationPage />
                     <Route path=path!("/reports/consumption") view=PartnerConsumptionPage />
                     <Route path=path!("/deleted-customers") view=DeletedCustomersPage />
+                    <Route path=path!("/audit") view=AuditLogPage />
                     <Route path=path!("/reports/billed-import") view=BilledImportUploadPage />
                     <Route path=path!("/reports/billed-import/:id") view=BilledImportPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>

@@ -99,6 +99,7 @@ on_both_backends!(
     a_purge_removes_a_deleted_customer_and_every_row_of_it_and_the_audit_keeps_its_name,
     a_customer_whose_domain_was_taken_meanwhile_is_not_restored,
     released_tenants_can_be_linked_elsewhere_and_a_restore_takes_back_only_the_free_ones,
+    the_audit_log_pages_newest_first_by_keyset_and_filters_by_customer_staff_action_and_day,
     the_shared_rate_budget_gives_every_connection_its_own_slot,
     a_pause_of_the_shared_rate_budget_holds_everyone_and_then_halves_the_rate,
     every_catalog_default_is_a_valid_value_of_its_kind,
@@ -4250,4 +4251,212 @@ async fn released_tenants_can_be_linked_elsewhere_and_a_restore_takes_back_only_
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+}
+
+async fn the_audit_log_pages_newest_first_by_keyset_and_filters_by_customer_staff_action_and_day(
+    state: AppState,
+) {
+    use service::audit::{log_page, LogQuery};
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let finance = staff(&state, "finance@x.test", Role::Finance).await;
+    let helpdesk = staff(&state, "hd@x.test", Role::Helpdesk).await;
+    let contoso = customer(&state, "Contoso", "contoso.test").await;
+    let fabrikam = customer(&state, "Fabrikam", "fabrikam.test").await;
+    tag(&state, &admin, contoso, "Region", "North").await;
+    save_billed_ok(
+        &state.db,
+        &finance,
+        fabrikam,
+        &billed_input("Office 365 E3", "5"),
+    )
+    .await;
+    // 118 more, directly, so the log has 120 entries.
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    for n in 0..118 {
+        store::audit::insert(
+            &mut conn,
+            store::audit::AuditEntry {
+                at: now_millis() - 1000,
+                actor_id: None,
+                actor_email: "job",
+                action: "test.entry",
+                customer_id: Some(contoso),
+                subject: &format!("entry {n}"),
+                before_json: Some(format!("{{\"n\":{n}}}")),
+                after_json: Some(format!("{{\"n\":{}}}", n + 1)),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    drop(conn);
+    let page = |who: StaffView, query: LogQuery| {
+        let db = state.db.clone();
+        async move { log_page(&db, &who, &query).await }
+    };
+
+    // Newest first, 50 a page, each page after the last id shown, no entry twice.
+    let mut seen = Vec::new();
+    let mut before = None;
+    let mut pages = 0;
+    loop {
+        let p = page(
+            admin.clone(),
+            LogQuery {
+                before,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        seen.extend(p.entries.iter().map(|e| e.id));
+        pages += 1;
+        match p.next_before {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen.len()), (3, 120));
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeat"
+    );
+
+    // Filters.
+    let only = |query: LogQuery| {
+        let admin = admin.clone();
+        async move {
+            page(admin, query)
+                .await
+                .unwrap()
+                .entries
+                .into_iter()
+                .map(|e| e.action)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        only(LogQuery {
+            customer: fabrikam.to_string(),
+            ..Default::default()
+        })
+        .await,
+        ["billed.add"]
+    );
+    assert_eq!(
+        only(LogQuery {
+            staff: "ADMIN@x.test".into(),
+            ..Default::default()
+        })
+        .await,
+        ["tag.add"]
+    );
+    assert_eq!(
+        only(LogQuery {
+            action: "test.entry".into(),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        50
+    );
+    let tomorrow = time::OffsetDateTime::now_utc().date().next_day().unwrap();
+    assert!(only(LogQuery {
+        from: tomorrow.to_string(),
+        ..Default::default()
+    })
+    .await
+    .is_empty());
+    let err = page(
+        admin.clone(),
+        LogQuery {
+            from: "01/12/2026".into(),
+            customer: "Contoso".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.field_message("from").is_some() && err.field_message("customer").is_some());
+
+    // The entry shows each field before and after.
+    let entry = page(
+        admin.clone(),
+        LogQuery {
+            action: "test.entry".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .entries[0]
+        .clone();
+    assert_eq!(entry.customer_name.as_deref(), Some("Contoso"));
+    assert_eq!(entry.changes.len(), 1);
+    assert_eq!(
+        (
+            entry.changes[0].before.as_deref(),
+            entry.changes[0].after.as_deref()
+        ),
+        (Some("117"), Some("118"))
+    );
+
+    // Finance sees the billing and report entries; Help Desk nothing.
+    let finance_page = page(finance.clone(), LogQuery::default()).await.unwrap();
+    assert!(finance_page.billing_and_reports_only);
+    let actions: Vec<_> = finance_page
+        .entries
+        .iter()
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(actions, ["billed.add"]);
+    let err = page(helpdesk, LogQuery::default()).await.unwrap_err();
+    assert!(matches!(err, AppError::Forbidden), "{err:?}");
+}
+
+/// Audit rows are append-only: no statement anywhere in the code updates or deletes them.
+#[test]
+fn no_statement_updates_or_deletes_audit_entries() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("rs") | Some("sql")
+            ) {
+                out.push(path);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in ["app/src", "server/src", "migrations"] {
+        sources(&root.join(dir), &mut files);
+    }
+    let mut touching = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap().to_lowercase();
+        let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for statement in [
+            "update audit_log",
+            "delete from audit_log",
+            "truncate audit_log",
+            "drop table audit_log",
+        ] {
+            if text.contains(statement) {
+                touching.push(format!("{}: {statement}", file.display()));
+            }
+        }
+        if text.contains("insert into audit_log") {
+            touching.push(format!("{}: insert", file.display()));
+        }
+    }
+    // The one statement that writes it is the store's insert.
+    assert_eq!(touching.len(), 1, "{touching:#?}");
+    assert!(
+        touching[0].ends_with("store/audit.rs: insert"),
+        "{touching:#?}"
+    );
 }

@@ -80,6 +80,8 @@ test('every page and state has no WCAG 2.1 AA violation', async ({ page }, testI
     '/reports/consumption?tag=North',
     '/reports/billed-import',
     '/deleted-customers',
+    '/audit',
+    '/audit?from=yesterday',
     '/settings/defaults',
     '/settings/defaults?edit=commerce.max_trials',
     '/settings/overrides',

@@ -33,6 +33,10 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
   await ready(page, testInfo);
   await page.goto('/deleted-customers');
   await ready(page, testInfo);
+  for (const state of ['', '?action=setting.override', '?from=yesterday']) {
+    await page.goto(`/audit${state}`);
+    await ready(page, testInfo);
+  }
   // A billing export's page, opened directly after its upload.
   await page.goto('/reports/billed-import');
   await ready(page, testInfo);

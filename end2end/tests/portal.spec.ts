@@ -239,3 +239,25 @@ test('finance links a Stripe customer after seeing what Stripe says, verifies it
   await expect(status(page)).toHaveText(`Unlinked ${stripeId}.`);
   await expect(page.getByTestId('billing-link')).toContainText('No Stripe customer is linked');
 });
+
+test('the audit log shows each change with its fields before and after, filtered by staff member and action', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'admin');
+  await navigate(page, 'Audit log');
+  await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+  await expect(page.getByTestId('audit-entries')).toBeVisible();
+  await ready(page, testInfo);
+  await page.getByLabel('Staff member').fill('admin@demo.test');
+  await page.getByLabel('Action').fill('setting.override');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/staff=admin%40demo\.test|staff=admin@demo\.test/);
+  const entries = page.locator('li.audit-entry');
+  await expect(entries.first()).toHaveAttribute('data-action', 'setting.override');
+  const actions = await entries.evaluateAll((els) => els.map((e) => e.getAttribute('data-action')));
+  expect(new Set(actions)).toEqual(new Set(['setting.override']));
+  await expect(entries.first().locator('table.audit-changes')).toContainText('value');
+  await snapshot(page, testInfo, 'audit');
+
+  // A day that cannot be read is said next to its field.
+  await page.goto('/audit?from=yesterday');
+  await expect(page.locator('#audit-from-error')).toContainText('is not a date');
+});

@@ -1154,6 +1154,13 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             ("confirm_name", "North Co".into()),
         ]),
         "/api/get_deleted_customers" => post(vec![]),
+        "/api/get_audit_page" => post(vec![
+            ("customer", String::new()),
+            ("staff", String::new()),
+            ("action", String::new()),
+            ("from", String::new()),
+            ("to", String::new()),
+        ]),
         // Refused before the form is read: an empty one will do.
         "/api/billed-import" => post(vec![]),
         "/api/get_billed_import" | "/api/apply_billed_import" => post(vec![("id", "1".into())]),

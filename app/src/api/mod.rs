@@ -6,6 +6,7 @@
 //! again when it runs (it is also called directly during server-side rendering).
 
 pub mod account_managers;
+pub mod audit;
 pub mod auth;
 pub mod billing;
 pub mod configuration;
@@ -120,6 +121,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint::global(
         customers::RestoreCustomer::PATH,
         Access::Requires(Permission::DeleteCustomers),
+    ),
+    Endpoint::global(
+        audit::GetAuditPage::PATH,
+        Access::Requires(Permission::ViewAuditLog),
     ),
     Endpoint::global(
         customers::ReleaseTenants::PATH,

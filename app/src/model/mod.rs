@@ -442,3 +442,38 @@ pub struct BillingSection {
     pub link: Option<BillingLinkView>,
     pub can_edit: bool,
 }
+
+/// One changed field of an audit entry: its value before and after (`None`: not there).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// An audit entry as the audit log page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: Millis,
+    pub actor: String,
+    pub action: String,
+    pub customer_id: Option<i64>,
+    /// `None` once the customer is purged (its entries stay).
+    pub customer_name: Option<String>,
+    pub subject: String,
+    pub changes: Vec<FieldChange>,
+}
+
+/// Entries per page of the audit log.
+pub const AUDIT_PAGE_SIZE: i64 = 50;
+
+/// A page of the audit log with the filters as understood.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntryView>,
+    /// Where the next (older) page starts, when there is one.
+    pub next_before: Option<i64>,
+    /// Only billing and report actions are shown (the caller is finance).
+    pub billing_and_reports_only: bool,
+}

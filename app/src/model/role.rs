@@ -47,6 +47,8 @@ pub enum Permission {
     AcknowledgeDifferences,
     /// Delete a customer from the portal, restore a deleted one.
     DeleteCustomers,
+    /// Read the audit log (finance: its billing and report entries only).
+    ViewAuditLog,
 }
 
 impl Permission {
@@ -58,6 +60,7 @@ impl Permission {
                 | Permission::ViewOverrideMatrix
                 | Permission::ViewProviderDirectory
                 | Permission::ViewReports
+                | Permission::ViewAuditLog
         )
     }
 }
@@ -71,7 +74,11 @@ impl Role {
             Role::Admin => true,
             Role::Reader => matches!(
                 permission,
-                ViewCustomers | ViewOverrideMatrix | ViewProviderDirectory | ViewReports
+                ViewCustomers
+                    | ViewOverrideMatrix
+                    | ViewProviderDirectory
+                    | ViewReports
+                    | ViewAuditLog
             ),
             Role::Finance => matches!(
                 permission,
@@ -80,6 +87,7 @@ impl Role {
                     | ViewReports
                     | ManageBilled
                     | AcknowledgeDifferences
+                    | ViewAuditLog
             ),
             Role::Helpdesk => matches!(
                 permission,
@@ -151,7 +159,7 @@ impl FromStr for Role {
 mod tests {
     use super::*;
 
-    const ALL_PERMISSIONS: [Permission; 15] = [
+    const ALL_PERMISSIONS: [Permission; 16] = [
         Permission::ViewCustomers,
         Permission::EditTags,
         Permission::AssignAccountManagers,
@@ -167,6 +175,7 @@ mod tests {
         Permission::ManageBilled,
         Permission::AcknowledgeDifferences,
         Permission::DeleteCustomers,
+        Permission::ViewAuditLog,
     ];
 
     #[test]

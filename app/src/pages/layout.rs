@@ -95,6 +95,10 @@ pub fn SignedInLayout() -> impl IntoView {
                                     .role
                                     .allows(Permission::ReloadAllCustomers)
                                     .then(|| view! { <A href="/sync">"Sync"</A> });
+                                let audit = staff
+                                    .role
+                                    .allows(Permission::ViewAuditLog)
+                                    .then(|| view! { <A href="/audit">"Audit log"</A> });
                                 view! {
                                     <nav class="main-nav" aria-label="Main">
                                         <A href="/customers">"Customers"</A>
@@ -103,6 +107,7 @@ pub fn SignedInLayout() -> impl IntoView {
                                         {defaults}
                                         {matrix}
                                         {sync}
+                                        {audit}
                                     </nav>
                                     <div class="who">
                                         <span class="who-name" data-testid="signed-in-as">

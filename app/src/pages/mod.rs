@@ -1,5 +1,6 @@
 //! The screens, one module per screen or settings section.
 
+mod audit;
 mod billed_import;
 pub mod customer;
 mod customer_list;
@@ -14,6 +15,7 @@ mod sync;
 pub use settings::{GlobalDefaultsPage, OverrideMatrixPage};
 pub use sync::SyncPage;
 
+pub use audit::AuditLogPage;
 pub use billed_import::{BilledImportPage, BilledImportUploadPage};
 pub use customer_list::CustomerListPage;
 pub use deleted_customers::DeletedCustomersPage;

@@ -93,3 +93,153 @@ impl Actor<'_> {
         record_by(conn, actor_id, actor_email, at, change).await
     }
 }
+
+/// What the audit log page asks for; empty texts switch a filter off.
+#[derive(Clone, Debug, Default)]
+pub struct LogQuery {
+    /// A customer id.
+    pub customer: String,
+    /// A staff member's e-mail (or a job's name, such as `purge`).
+    pub staff: String,
+    /// An action's name, such as `billed.change`.
+    pub action: String,
+    /// `YYYY-MM-DD`, from the start of that day (UTC).
+    pub from: String,
+    /// `YYYY-MM-DD`, to the end of that day (UTC).
+    pub to: String,
+    /// The id the page starts below (the previous page's last).
+    pub before: Option<i64>,
+}
+
+/// The actions finance sees: the billed record, the billing link and the reports.
+pub const BILLING_AND_REPORT_ACTIONS: [&str; 3] = ["billed.", "billing.", "reconciliation."];
+
+/// Midnight UTC of a `YYYY-MM-DD` date, in milliseconds.
+fn day_start(field: &str, text: &str) -> Result<Option<Millis>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(text, &format).map_err(|_| {
+        AppError::field(
+            field,
+            format!("{text:?} is not a date: write it as 2026-12-01."),
+        )
+    })?;
+    Ok(Some(date.midnight().assume_utc().unix_timestamp() * 1000))
+}
+
+/// A JSON value as text for people (strings without their quotes).
+fn shown(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(none)".into(),
+        other => other.to_string(),
+    }
+}
+
+/// The fields of an entry's before and after, side by side: those of both objects, in the
+/// after's order then the before's (a value that is not an object is the field `value`).
+pub fn changes(before: Option<&str>, after: Option<&str>) -> Vec<crate::model::FieldChange> {
+    let parse = |text: Option<&str>| -> Vec<(String, String)> {
+        match text.map(serde_json::from_str::<serde_json::Value>) {
+            Some(Ok(serde_json::Value::Object(map))) => {
+                map.iter().map(|(k, v)| (k.clone(), shown(v))).collect()
+            }
+            Some(Ok(other)) => vec![("value".into(), shown(&other))],
+            Some(Err(_)) => vec![("value".into(), text.unwrap_or_default().to_owned())],
+            None => Vec::new(),
+        }
+    };
+    let (before, after) = (parse(before), parse(after));
+    let mut fields: Vec<String> = after.iter().map(|(k, _)| k.clone()).collect();
+    for (k, _) in &before {
+        if !fields.contains(k) {
+            fields.push(k.clone());
+        }
+    }
+    let find = |list: &[(String, String)], key: &str| {
+        list.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    fields
+        .into_iter()
+        .map(|field| crate::model::FieldChange {
+            before: find(&before, &field),
+            after: find(&after, &field),
+            field,
+        })
+        .collect()
+}
+
+/// A page of the audit log, newest first, filtered; admin and reader see every entry, finance
+/// the billing and report ones.
+pub async fn log_page(
+    db: &crate::ssr::db::Db,
+    staff: &StaffView,
+    query: &LogQuery,
+) -> Result<crate::model::AuditPage, AppError> {
+    use crate::model::{AuditEntryView, AuditPage, Permission, Role, AUDIT_PAGE_SIZE};
+    if !staff.role.allows(Permission::ViewAuditLog) {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = crate::error::FieldErrors::default();
+    let customer = errors.check("customer", {
+        let text = query.customer.trim();
+        if text.is_empty() {
+            Ok(None)
+        } else {
+            text.parse::<i64>()
+                .map(Some)
+                .map_err(|_| format!("{text:?} is not a customer id (a number)."))
+        }
+    });
+    let from = errors.check(
+        "from",
+        day_start("from", &query.from)
+            .map_err(|e| e.field_message("from").unwrap_or_default().to_owned()),
+    );
+    let to = errors.check(
+        "to",
+        day_start("to", &query.to)
+            .map(|t| t.map(|t| t + 24 * 60 * 60 * 1000))
+            .map_err(|e| e.field_message("to").unwrap_or_default().to_owned()),
+    );
+    errors.into_result()?;
+    let billing_only = staff.role == Role::Finance;
+    let (staff_filter, action) = (
+        query.staff.trim().to_lowercase(),
+        query.action.trim().to_owned(),
+    );
+    let filter = store::audit::AuditFilter {
+        customer_id: customer.flatten(),
+        actor_email: (!staff_filter.is_empty()).then_some(staff_filter.as_str()),
+        action: (!action.is_empty()).then_some(action.as_str()),
+        from: from.flatten(),
+        to: to.flatten(),
+        action_prefixes: billing_only.then_some(&BILLING_AND_REPORT_ACTIONS[..]),
+    };
+    let mut conn = db.pool().acquire().await?;
+    let mut lines =
+        store::audit::page(&mut conn, &filter, query.before, AUDIT_PAGE_SIZE + 1).await?;
+    let more = lines.len() as i64 > AUDIT_PAGE_SIZE;
+    lines.truncate(AUDIT_PAGE_SIZE as usize);
+    let next_before = more.then(|| lines.last().map(|l| l.id)).flatten();
+    Ok(AuditPage {
+        entries: lines
+            .into_iter()
+            .map(|l| AuditEntryView {
+                changes: changes(l.before_json.as_deref(), l.after_json.as_deref()),
+                id: l.id,
+                at: l.at,
+                actor: l.actor_email,
+                action: l.action,
+                customer_id: l.customer_id,
+                customer_name: l.customer_name,
+                subject: l.subject,
+            })
+            .collect(),
+        next_before,
+        billing_and_reports_only: billing_only,
+    })
+}

@@ -87,3 +87,104 @@ pub async fn find(conn: &mut AnyConnection, id: i64) -> Result<Option<AuditRow>,
     .fetch_optional(conn)
     .await
 }
+
+/// What the audit log page is filtered by (every field optional).
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter<'a> {
+    pub customer_id: Option<i64>,
+    /// The staff member's e-mail (as stored: lower case), or a job's name.
+    pub actor_email: Option<&'a str>,
+    pub action: Option<&'a str>,
+    /// `at >= from` and `at < to`, in milliseconds.
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    /// Only actions starting with one of these (`None`: every action).
+    pub action_prefixes: Option<&'a [&'a str]>,
+}
+
+/// An audit line with its customer's name (when the customer still exists).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditLine {
+    pub id: i64,
+    pub at: Millis,
+    pub actor_email: String,
+    pub action: String,
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub subject: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+}
+
+/// A page of the audit log, newest first: `limit` lines with ids below `before` (the first page
+/// without it) that pass the filter. Keyset paging: each filter has an index in id order.
+pub async fn page(
+    conn: &mut AnyConnection,
+    filter: &AuditFilter<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditLine>, sqlx::Error> {
+    enum Param<'a> {
+        Int(i64),
+        Text(&'a str),
+        Owned(String),
+    }
+    let mut conditions: Vec<String> = Vec::new();
+    let mut params: Vec<Param<'_>> = Vec::new();
+    let mut push = |condition: &str, param: Param<'static>| {
+        params.push(param);
+        conditions.push(condition.replace('?', &format!("${}", params.len())));
+    };
+    if let Some(id) = filter.customer_id {
+        push("a.customer_id = ?", Param::Int(id));
+    }
+    if let Some(from) = filter.from {
+        push("a.at >= ?", Param::Int(from));
+    }
+    if let Some(to) = filter.to {
+        push("a.at < ?", Param::Int(to));
+    }
+    if let Some(before) = before {
+        push("a.id < ?", Param::Int(before));
+    }
+    if let Some(email) = filter.actor_email {
+        params.push(Param::Text(email));
+        conditions.push(format!("a.actor_email = ${}", params.len()));
+    }
+    if let Some(action) = filter.action {
+        params.push(Param::Text(action));
+        conditions.push(format!("a.action = ${}", params.len()));
+    }
+    if let Some(prefixes) = filter.action_prefixes {
+        let mut any = Vec::new();
+        for prefix in prefixes {
+            params.push(Param::Owned(format!("{prefix}%")));
+            any.push(format!("a.action LIKE ${}", params.len()));
+        }
+        if any.is_empty() {
+            any.push("1 = 0".to_owned());
+        }
+        conditions.push(format!("({})", any.join(" OR ")));
+    }
+    let sql = format!(
+        "SELECT a.id, a.at, a.actor_email, a.action, a.customer_id, c.name AS customer_name,
+                a.subject, a.before_json, a.after_json
+         FROM audit_log a LEFT JOIN customers c ON c.id = a.customer_id
+         WHERE {} ORDER BY a.id DESC LIMIT {}",
+        if conditions.is_empty() {
+            "1 = 1".to_owned()
+        } else {
+            conditions.join(" AND ")
+        },
+        limit.clamp(1, 1000)
+    );
+    let mut query = sqlx::query_as::<_, AuditLine>(&sql);
+    for param in params {
+        query = match param {
+            Param::Int(v) => query.bind(v),
+            Param::Text(v) => query.bind(v.to_owned()),
+            Param::Owned(v) => query.bind(v),
+        };
+    }
+    query.fetch_all(conn).await
+}
