@@ -112,6 +112,39 @@ impl PaymentGateway for Gateway {
 /// How long a look-up may take before the gateway counts as unavailable.
 pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The gateway did not answer properly.
+fn unavailable(gateway: &str, message: impl Into<String>) -> GatewayError {
+    GatewayError::Unavailable {
+        gateway: gateway.into(),
+        message: message.into(),
+    }
+}
+
+/// Sends a look-up and reads the whole answer: its status and body (a timeout, an unreachable
+/// host or a broken answer is the gateway unavailable).
+async fn exchange(
+    gateway: &'static str,
+    request: reqwest::RequestBuilder,
+) -> Result<(u16, Vec<u8>), GatewayError> {
+    let response = request.send().await.map_err(|e| {
+        unavailable(
+            gateway,
+            if e.is_timeout() {
+                "timed out"
+            } else {
+                "not reachable"
+            },
+        )
+    })?;
+    let status = response.status().as_u16();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|_| unavailable(gateway, "the answer broke off"))?;
+    tracing::debug!(gateway, status, "payment gateway look-up");
+    Ok((status, body.to_vec()))
+}
+
 fn http_client(timeout: Duration) -> Result<reqwest::Client, GatewayError> {
     reqwest::Client::builder()
         .timeout(timeout)
@@ -167,10 +200,7 @@ impl StripeClient {
     }
 
     fn unavailable(message: impl Into<String>) -> GatewayError {
-        GatewayError::Unavailable {
-            gateway: "Stripe".into(),
-            message: message.into(),
-        }
+        unavailable("Stripe", message)
     }
 }
 
@@ -197,26 +227,12 @@ impl PaymentGateway for StripeClient {
 
     async fn look_up(&self, id: &str) -> Result<Lookup, GatewayError> {
         let url = format!("{}/v1/customers/{id}", self.api_url);
-        let response = self
+        let request = self
             .http
             .get(&url)
-            .basic_auth(self.secret_key.expose(), None::<&str>)
-            .send()
-            .await
-            .map_err(|e| {
-                Self::unavailable(if e.is_timeout() {
-                    "timed out".to_owned()
-                } else {
-                    "not reachable".to_owned()
-                })
-            })?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| Self::unavailable("the answer broke off"))?;
-        tracing::debug!(status = status.as_u16(), "stripe customer look-up");
-        match status.as_u16() {
+            .basic_auth(self.secret_key.expose(), None::<&str>);
+        let (status, body) = exchange("Stripe", request).await?;
+        match status {
             200 => {
                 let customer: StripeCustomer = serde_json::from_slice(&body)
                     .map_err(|_| Self::unavailable("an answer that is not a customer"))?;
@@ -322,10 +338,7 @@ impl AuthorizeNetClient {
     }
 
     fn unavailable(message: impl Into<String>) -> GatewayError {
-        GatewayError::Unavailable {
-            gateway: "Authorize.Net".into(),
-            message: message.into(),
-        }
+        unavailable("Authorize.Net", message)
     }
 }
 
@@ -355,27 +368,13 @@ impl PaymentGateway for AuthorizeNetClient {
                 "customerProfileId": id,
             }
         });
-        let response = self
-            .http
-            .post(&self.api_url)
-            .json(&request)
-            .send()
-            .await
-            .map_err(|e| {
-                Self::unavailable(if e.is_timeout() {
-                    "timed out"
-                } else {
-                    "not reachable"
-                })
-            })?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| Self::unavailable("the answer broke off"))?;
-        tracing::debug!(status = status.as_u16(), "authorize.net profile look-up");
-        if !status.is_success() {
-            return Err(Self::unavailable(format!("HTTP {}", status.as_u16())));
+        let (status, body) = exchange(
+            "Authorize.Net",
+            self.http.post(&self.api_url).json(&request),
+        )
+        .await?;
+        if !(200..300).contains(&status) {
+            return Err(Self::unavailable(format!("HTTP {status}")));
         }
         // Authorize.Net starts its JSON with a byte order mark.
         let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&body);

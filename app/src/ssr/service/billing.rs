@@ -101,6 +101,19 @@ async fn look_up(gateway: &Gateway, text: &str) -> Result<BillingProfileView, Ap
     }
 }
 
+/// The gateway, once the caller may keep the billing link of this customer.
+async fn editable<'g>(
+    db: &Db,
+    gateway: Option<&'g Gateway>,
+    staff: &StaffView,
+    customer_id: i64,
+) -> Result<&'g Gateway, AppError> {
+    let gateway = configured(gateway)?;
+    ensure_may_edit(staff)?;
+    ensure_visible(&mut *db.pool().acquire().await?, staff, customer_id).await?;
+    Ok(gateway)
+}
+
 /// The first step of a link: what the gateway says about the id, nothing saved.
 pub async fn check(
     db: &Db,
@@ -109,9 +122,7 @@ pub async fn check(
     customer_id: i64,
     billing_id: &str,
 ) -> Result<BillingProfileView, AppError> {
-    let gateway = configured(gateway)?;
-    ensure_may_edit(staff)?;
-    ensure_visible(&mut *db.pool().acquire().await?, staff, customer_id).await?;
+    let gateway = editable(db, gateway, staff, customer_id).await?;
     look_up(gateway, billing_id).await
 }
 
@@ -124,9 +135,7 @@ pub async fn link(
     customer_id: i64,
     billing_id: &str,
 ) -> Result<BillingProfileView, AppError> {
-    let gateway = configured(gateway)?;
-    ensure_may_edit(staff)?;
-    ensure_visible(&mut *db.pool().acquire().await?, staff, customer_id).await?;
+    let gateway = editable(db, gateway, staff, customer_id).await?;
     // The gateway is asked before the write transaction, which is not held across the call.
     let profile = look_up(gateway, billing_id).await?;
     let now = now_millis();
