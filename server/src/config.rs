@@ -90,6 +90,10 @@ pub struct SimulatorArgs {
     /// The data file (JSON; its format is in the README).
     #[arg(long)]
     pub data: std::path::PathBuf,
+    /// The payment gateways' data file (Stripe customers and keys, Authorize.Net profiles and
+    /// credentials, as JSON); without it, the demo's. Served under /stripe and /authorize-net.
+    #[arg(long)]
+    pub gateway_data: Option<std::path::PathBuf>,
     /// Address to listen on (keep it on loopback).
     #[arg(long, default_value = "127.0.0.1:3900")]
     pub addr: SocketAddr,

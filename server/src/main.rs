@@ -212,6 +212,15 @@ async fn run_simulator(args: SimulatorArgs) -> Result<(), Error> {
         seed: args.seed,
         ..Default::default()
     };
+    let gateways: server::gateway_sim::GatewayData = match &args.gateway_data {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{} is not gateway data: {e}", file.display()))?
+        }
+        None => server::gateway_sim::GatewayData::demo(),
+    };
     let customers = data.customers.len();
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -219,12 +228,13 @@ async fn run_simulator(args: SimulatorArgs) -> Result<(), Error> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, customers, "partner center simulator serving");
     println!("Partner Center simulator at http://{addr}/v1 (token: http://{addr}/<tenant>/oauth2/token), {customers} customers");
-    axum::serve(
-        listener,
-        simulator::router(simulator::Simulator::new(data, options)),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    println!("Payment gateways at http://{addr}/stripe (STRIPE_API_URL) and http://{addr}/authorize-net/xml/v1/request.api (AUTHORIZE_NET_API_URL)");
+    let router = simulator::router(simulator::Simulator::new(data, options)).merge(
+        server::gateway_sim::router(server::gateway_sim::GatewaySimulator::new(gateways)),
+    );
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
 }
 
