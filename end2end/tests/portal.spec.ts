@@ -256,6 +256,18 @@ test('the audit log shows each change with its fields before and after, filtered
   expect(new Set(actions)).toEqual(new Set(['setting.override']));
   await expect(entries.first().locator('table.audit-changes')).toContainText('value');
   await snapshot(page, testInfo, 'audit');
+  await ready(page, testInfo);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^audit-log-\d{4}-\d{2}-\d{2}\.csv$/);
+  let text = '';
+  for await (const chunk of await download.createReadStream()) text += chunk.toString();
+  const lines = text.split('\r\n').filter((l) => l !== '');
+  expect(lines[0]).toBe('id,at,actor,action,customer_id,customer,subject,field,before,after');
+  expect(lines.length).toBeGreaterThan(1);
+  expect(lines.slice(1).every((l) => l.includes(',admin@demo.test,setting.override,'))).toBe(true);
 
   // A day that cannot be read is said next to its field.
   await page.goto('/audit?from=yesterday');

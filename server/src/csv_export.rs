@@ -270,6 +270,53 @@ pub fn partner_reconciliation_lines(line: &CustomerDifferences) -> Vec<Vec<Strin
         .collect()
 }
 
+/// The audit log CSV's columns: one line per changed field of an entry (an entry without fields
+/// has one line with the field columns empty).
+pub const AUDIT_COLUMNS: [&str; 10] = [
+    "id",
+    "at",
+    "actor",
+    "action",
+    "customer_id",
+    "customer",
+    "subject",
+    "field",
+    "before",
+    "after",
+];
+
+/// The lines of one audit entry.
+pub fn audit_lines(entry: &app::model::AuditEntryView) -> Vec<Vec<String>> {
+    let head = [
+        number(entry.id),
+        app::model::rfc3339(entry.at),
+        entry.actor.clone(),
+        entry.action.clone(),
+        optional(entry.customer_id),
+        entry.customer_name.clone().unwrap_or_default(),
+        entry.subject.clone(),
+    ];
+    let fields: Vec<[String; 3]> = if entry.changes.is_empty() {
+        vec![Default::default()]
+    } else {
+        entry
+            .changes
+            .iter()
+            .map(|c| {
+                [
+                    c.field.clone(),
+                    c.before.clone().unwrap_or_default(),
+                    c.after.clone().unwrap_or_default(),
+                ]
+            })
+            .collect()
+    };
+    fields
+        .into_iter()
+        .map(|f| head.iter().cloned().chain(f).collect())
+        .collect()
+}
+
 /// The file name: the report, the customer (letters and digits) and the date.
 pub fn file_name(report: &str, customer: &str, today: &str) -> String {
     let mut slug = String::new();

@@ -337,3 +337,62 @@ where
     });
     axum::body::Body::from_stream(chunks.chain(outcome))
 }
+
+/// Entries read per batch while the audit log CSV is written.
+const AUDIT_BATCH: i64 = 500;
+
+/// Writes the audit log CSV (the page's filters) into `out`, `first` (read before the response
+/// began, so a bad filter is a 400) and then batch after batch, each starting below the last.
+pub async fn write_audit(
+    db: &Db,
+    staff: &StaffView,
+    mut query: service::audit::LogQuery,
+    first: app::model::AuditPage,
+    excel: bool,
+    out: &mpsc::Sender<Vec<u8>>,
+) -> Result<u64, Error> {
+    let mut buffer = Vec::with_capacity(CHUNK + 8 * 1024);
+    if excel {
+        buffer.extend_from_slice("\u{feff}".as_bytes());
+    }
+    let mut writer = chunk_writer(buffer);
+    writer.write_record(crate::csv_export::AUDIT_COLUMNS)?;
+    let (mut page, mut written) = (first, 0u64);
+    loop {
+        for entry in &page.entries {
+            for cells in crate::csv_export::audit_lines(entry) {
+                for cell in cells {
+                    writer.write_field(neutralise(&cell).as_bytes())?;
+                }
+                writer.write_record(None::<&[u8]>)?;
+            }
+            written += 1;
+        }
+        if writer.get_ref().len() >= CHUNK {
+            let chunk = finish(writer)?;
+            writer = chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024));
+            if out.send(chunk).await.is_err() {
+                return Ok(written);
+            }
+        }
+        let Some(before) = page.next_before else {
+            break;
+        };
+        query.before = Some(before);
+        page = service::audit::log_batch(db, staff, &query, AUDIT_BATCH).await?;
+    }
+    let rest = finish(writer)?;
+    if !rest.is_empty() {
+        let _ = out.send(rest).await;
+    }
+    Ok(written)
+}
+
+/// The first batch of the audit log CSV.
+pub async fn first_audit_batch(
+    db: &Db,
+    staff: &StaffView,
+    query: &service::audit::LogQuery,
+) -> Result<app::model::AuditPage, app::error::AppError> {
+    service::audit::log_batch(db, staff, query, AUDIT_BATCH).await
+}

@@ -1117,6 +1117,7 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             "/api/reports/reconciliation".to_owned(),
             vec![],
         )),
+        "/api/audit.csv" => Some((reqwest::Method::GET, "/api/audit.csv".to_owned(), vec![])),
         "/api/reports/reconciliation.csv" => Some((
             reqwest::Method::GET,
             "/api/reports/reconciliation.csv".to_owned(),
@@ -2359,4 +2360,83 @@ async fn finance_links_a_stripe_customer_in_two_steps_verifies_and_unlinks_it() 
         serde_json::json!({ "gateway": "stripe", "test_mode": true })
     );
     assert!(!text.contains(&data.stripe_test_key));
+}
+
+#[tokio::test]
+async fn the_audit_log_downloads_as_csv_one_line_per_changed_field_with_the_pages_filters() {
+    let app = spawn_app().await;
+    let north = app.customer("North Co", "North").await;
+    let admin = app.signed_in(Role::Admin).await;
+    let res = app
+        .call(
+            &admin,
+            "/api/add_tag",
+            &[
+                ("customer_id", &north.to_string()),
+                ("name", "=Tier"),
+                ("value", "Gold"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    billed_row(&app, north, "Office 365 E3", None).await;
+    let url = format!("{}/api/audit.csv", app.base);
+    let res = admin.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"audit-log-20"));
+    let (header, lines) = read_csv(&res.text().await.unwrap());
+    assert_eq!(header, server::csv_export::AUDIT_COLUMNS);
+    let tag_lines: Vec<&Vec<String>> = lines.iter().filter(|l| l[3] == "tag.add").collect();
+    assert!(!tag_lines.is_empty(), "{lines:?}");
+    assert!(tag_lines
+        .iter()
+        .all(|l| l[2] == "admin@x.test" && l[5] == "North Co"));
+    // A field's value a spreadsheet would run comes back as text.
+    assert!(tag_lines.iter().any(|l| l[9] == "'=Tier"), "{tag_lines:?}");
+
+    // The page's filters; finance sees its share; Help Desk and anonymous are refused.
+    let (_, lines) = read_csv(
+        &admin
+            .get(format!("{url}?action=tag.add"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(lines.iter().all(|l| l[3] == "tag.add") && !lines.is_empty());
+    let res = admin
+        .get(format!("{url}?from=yesterday"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let finance = app.signed_in(Role::Finance).await;
+    let (_, lines) = read_csv(
+        &finance
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        lines.iter().all(|l| l[3].starts_with("billed.")),
+        "{lines:?}"
+    );
+    let helpdesk = app.signed_in(Role::Helpdesk).await;
+    assert_eq!(
+        helpdesk.get(&url).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.client().get(&url).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -126,6 +126,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         audit::GetAuditPage::PATH,
         Access::Requires(Permission::ViewAuditLog),
     ),
+    Endpoint::global(AUDIT_CSV_ROUTE, Access::Requires(Permission::ViewAuditLog)),
     Endpoint::global(
         customers::ReleaseTenants::PATH,
         Access::Requires(Permission::DeleteCustomers),
@@ -316,8 +317,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
 pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
 
 /// The plain JSON and CSV routes beside the server functions (served by the axum host).
-pub const PLAIN_ROUTES: [&str; 9] = [
+pub const PLAIN_ROUTES: [&str; 10] = [
     CUSTOMER_CONFIGURATION_ROUTE,
+    AUDIT_CSV_ROUTE,
     BILLED_IMPORT_UPLOAD_ROUTE,
     PARTNER_RECONCILIATION_ROUTE,
     PARTNER_RECONCILIATION_CSV_ROUTE,
@@ -338,6 +340,10 @@ pub const PARTNER_RECONCILIATION_CSV_ROUTE: &str = "/api/reports/reconciliation.
 /// `GET`: the licence counts of every customer the caller may see as CSV, one line per tenant
 /// product, streamed (`?tag=Name=Value`; `?excel=1`: with a byte order mark for Excel).
 pub const PARTNER_CONSUMPTION_CSV_ROUTE: &str = "/api/reports/consumption.csv";
+
+/// `GET`: the audit log as CSV with the page's filters (`customer`, `staff`, `action`, `from`,
+/// `to`; `excel=1` adds a byte order mark), newest first, one line per changed field, streamed.
+pub const AUDIT_CSV_ROUTE: &str = "/api/audit.csv";
 
 /// `POST` (multipart/form-data, the file in field `file`): keeps a billing export uploaded in
 /// the browser and answers 303 to its page (`/reports/billed-import/{id}`), where its dry run is shown

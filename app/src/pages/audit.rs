@@ -162,8 +162,30 @@ fn Entries(page: AuditPage, filters: Filters, first: bool) -> impl IntoView {
         }
         .into_any()
     };
+    let csv = {
+        let href = filters.href(None);
+        let query = href.split_once('?').map_or("", |(_, q)| q).to_owned();
+        let with = |extra: &str| {
+            let pairs: Vec<&str> = [query.as_str(), extra]
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect();
+            if pairs.is_empty() {
+                crate::api::AUDIT_CSV_ROUTE.to_owned()
+            } else {
+                format!("{}?{}", crate::api::AUDIT_CSV_ROUTE, pairs.join("&"))
+            }
+        };
+        view! {
+            <p class="section-actions">
+                <a class="button" href=with("") download="" rel="external">"Download CSV"</a>
+                <a class="button" href=with("excel=1") download="" rel="external">"CSV for Excel"</a>
+            </p>
+        }
+    };
     view! {
         {scope}
+        {csv}
         {body}
         <nav class="pager" aria-label="Pages">{newest} {older}</nav>
     }

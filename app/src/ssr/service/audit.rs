@@ -179,7 +179,17 @@ pub async fn log_page(
     staff: &StaffView,
     query: &LogQuery,
 ) -> Result<crate::model::AuditPage, AppError> {
-    use crate::model::{AuditEntryView, AuditPage, Permission, Role, AUDIT_PAGE_SIZE};
+    log_batch(db, staff, query, crate::model::AUDIT_PAGE_SIZE).await
+}
+
+/// [`log_page`] with `size` entries a page (an export reads larger ones).
+pub async fn log_batch(
+    db: &crate::ssr::db::Db,
+    staff: &StaffView,
+    query: &LogQuery,
+    size: i64,
+) -> Result<crate::model::AuditPage, AppError> {
+    use crate::model::{AuditEntryView, AuditPage, Permission, Role};
     if !staff.role.allows(Permission::ViewAuditLog) {
         return Err(AppError::Forbidden);
     }
@@ -220,10 +230,10 @@ pub async fn log_page(
         action_prefixes: billing_only.then_some(&BILLING_AND_REPORT_ACTIONS[..]),
     };
     let mut conn = db.pool().acquire().await?;
-    let mut lines =
-        store::audit::page(&mut conn, &filter, query.before, AUDIT_PAGE_SIZE + 1).await?;
-    let more = lines.len() as i64 > AUDIT_PAGE_SIZE;
-    lines.truncate(AUDIT_PAGE_SIZE as usize);
+    let size = size.clamp(1, 999);
+    let mut lines = store::audit::page(&mut conn, &filter, query.before, size + 1).await?;
+    let more = lines.len() as i64 > size;
+    lines.truncate(size as usize);
     let next_before = more.then(|| lines.last().map(|l| l.id)).flatten();
     Ok(AuditPage {
         entries: lines
