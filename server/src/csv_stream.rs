@@ -116,14 +116,7 @@ impl<'a> ConsumptionLines<'a> {
             self.writer.write_field(neutralise(&cell).as_bytes())?;
         }
         self.writer.write_record(None::<&[u8]>)?;
-        if self.writer.get_ref().len() < CHUNK {
-            return Ok(None);
-        }
-        let full = std::mem::replace(
-            &mut self.writer,
-            chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024)),
-        );
-        finish(full).map(Some)
+        take_full(&mut self.writer)
     }
 
     /// What is left to send.
@@ -220,6 +213,24 @@ fn write_from_sqlite(
     Ok(written)
 }
 
+/// The writer's bytes once about [`CHUNK`] have gathered (the writer starts a new chunk).
+fn take_full(writer: &mut csv::Writer<Vec<u8>>) -> Result<Option<Vec<u8>>, Error> {
+    if writer.get_ref().len() < CHUNK {
+        return Ok(None);
+    }
+    let full = std::mem::replace(writer, chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024)));
+    finish(full).map(Some)
+}
+
+/// Sends what the writer still holds (a receiver gone by now is not an error).
+async fn send_rest(writer: csv::Writer<Vec<u8>>, out: &mpsc::Sender<Vec<u8>>) -> Result<(), Error> {
+    let rest = finish(writer)?;
+    if !rest.is_empty() {
+        let _ = out.send(rest).await;
+    }
+    Ok(())
+}
+
 /// A CSV writer (RFC 4180, CRLF lines) that appends to `buffer`.
 fn chunk_writer(buffer: Vec<u8>) -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
@@ -265,9 +276,7 @@ pub async fn write_reconciliation(
             }
             written += 1;
         }
-        if writer.get_ref().len() >= CHUNK {
-            let chunk = finish(writer)?;
-            writer = chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024));
+        if let Some(chunk) = take_full(&mut writer)? {
             if out.send(chunk).await.is_err() {
                 return Ok(written);
             }
@@ -284,10 +293,7 @@ pub async fn write_reconciliation(
         )
         .await?;
     }
-    let rest = finish(writer)?;
-    if !rest.is_empty() {
-        let _ = out.send(rest).await;
-    }
+    send_rest(writer, out).await?;
     Ok(written)
 }
 
@@ -368,9 +374,7 @@ pub async fn write_audit(
             }
             written += 1;
         }
-        if writer.get_ref().len() >= CHUNK {
-            let chunk = finish(writer)?;
-            writer = chunk_writer(Vec::with_capacity(CHUNK + 8 * 1024));
+        if let Some(chunk) = take_full(&mut writer)? {
             if out.send(chunk).await.is_err() {
                 return Ok(written);
             }
@@ -381,10 +385,7 @@ pub async fn write_audit(
         query.before = Some(before);
         page = service::audit::log_batch(db, staff, &query, AUDIT_BATCH).await?;
     }
-    let rest = finish(writer)?;
-    if !rest.is_empty() {
-        let _ = out.send(rest).await;
-    }
+    send_rest(writer, out).await?;
     Ok(written)
 }
 
