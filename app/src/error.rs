@@ -108,6 +108,10 @@ impl FieldErrors {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn into_result(self) -> Result<(), AppError> {
         if self.0.is_empty() {
             Ok(())

@@ -21,9 +21,9 @@ use pages::{
         CustomerLayout, CustomerOverview, DeleteSectionPage, ReconciliationPage, ReportsLayout,
         TagsSectionPage, TenantsSectionPage,
     },
-    AuditLogPage, BilledImportPage, BilledImportUploadPage, CustomerListPage, DeletedCustomersPage,
+    AccountPage, ApiTokensPage, AuditLogPage, BilledImportPage, BilledImportUploadPage, CustomerListPage, DeletedCustomersPage,
     GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, PartnerConsumptionPage,
-    PartnerReconciliationPage, ProviderDirectoryPage, SignInPage, SignedInLayout, SyncPage,
+    PartnerReconciliationPage, ProviderDirectoryPage, SignInPage, SignedInLayout, StaffMemberPage, StaffPage, SyncPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -67,6 +67,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports/consumption") view=PartnerConsumptionPage />
                     <Route path=path!("/deleted-customers") view=DeletedCustomersPage />
                     <Route path=path!("/audit") view=AuditLogPage />
+                    <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/admin/staff") view=StaffPage />
+                    <Route path=path!("/admin/staff/:id") view=StaffMemberPage />
+                    <Route path=path!("/admin/api-tokens") view=ApiTokensPage />
                     <Route path=path!("/reports/billed-import") view=BilledImportUploadPage />
                     <Route path=path!("/reports/billed-import/:id") view=BilledImportPage />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>

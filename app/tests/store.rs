@@ -140,6 +140,13 @@ on_both_backends!(
     one_tenant_failing_does_not_stop_the_others_and_a_refused_licence_call_keeps_the_rest,
     without_delegated_consent_licence_counts_are_marked_missing_not_zero,
     a_fresh_directory_spares_the_profile_call,
+    an_admin_adds_a_member_changes_role_and_scope_and_every_step_is_audited,
+    bad_staff_input_is_refused_by_field_and_nothing_is_saved,
+    disabling_ends_sessions_and_enabling_lets_the_member_back,
+    the_last_enabled_admin_cannot_be_demoted_or_disabled,
+    of_two_concurrent_demotions_of_the_last_two_admins_one_fails,
+    a_member_changes_their_own_password_with_the_current_one,
+    api_tokens_are_hashed_scoped_expire_and_revoke_at_once,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -4459,4 +4466,304 @@ fn no_statement_updates_or_deletes_audit_entries() {
         touching[0].ends_with("store/audit.rs: insert"),
         "{touching:#?}"
     );
+}
+
+async fn sign_in_as(state: &AppState, email: &str, password: &str) -> String {
+    auth::sign_in(state, email, password.into(), None, None)
+        .await
+        .unwrap()
+        .0
+}
+
+fn new_member(email: &str, role: &str, scopes: &str) -> service::staff::NewMember {
+    service::staff::NewMember {
+        email: email.into(),
+        display_name: "Ana Lima".into(),
+        role: role.into(),
+        scopes: scopes.into(),
+        password: "violet kettle orbit".into(),
+    }
+}
+
+async fn staff_audit(state: &AppState, subject: &str) -> Vec<(String, Option<String>, Option<String>)> {
+    sqlx::query_as(
+        "SELECT action, before_json, after_json FROM audit_log WHERE subject = $1 ORDER BY id",
+    )
+    .bind(subject)
+    .fetch_all(state.db.pool())
+    .await
+    .unwrap()
+}
+
+async fn an_admin_adds_a_member_changes_role_and_scope_and_every_step_is_audited(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let north = customer(&state, "Northwind", "northwind.test").await;
+    let south = customer(&state, "Southridge", "southridge.test").await;
+    tag(&state, &admin, north, "Region", "North").await;
+    tag(&state, &admin, south, "Region", "South").await;
+    let id = service::staff::add(
+        &state.db,
+        &admin,
+        new_member(" Ana@X.test ", "helpdesk", "Region=North"),
+    )
+    .await
+    .unwrap();
+    // They sign in with the admin's password, must change it, and see only their scope.
+    let token = sign_in_as(&state, "ana@x.test", "violet kettle orbit").await;
+    let session = auth::resolve_session(&state, &token).await.unwrap().unwrap();
+    assert!(session.password_change_required);
+    let ana = session.staff;
+    assert_eq!((ana.id, ana.role), (id, Role::Helpdesk));
+    let visible = |who: StaffView| {
+        let state = state.clone();
+        async move {
+            service::customers::ensure_visible(
+                &mut *state.db.pool().acquire().await.unwrap(),
+                &who,
+                south,
+            )
+            .await
+            .is_ok()
+        }
+    };
+    assert!(!visible(ana.clone()).await);
+    service::staff::set_scopes(&state.db, &admin, id, "Region=North\nregion=South")
+        .await
+        .unwrap();
+    assert!(visible(ana.clone()).await);
+    service::staff::change_role(&state.db, &admin, id, "reader")
+        .await
+        .unwrap();
+    let page = service::staff::page(&state, &admin).await.unwrap();
+    let listed = page.members.iter().find(|m| m.id == id).unwrap();
+    assert_eq!(listed.role, Role::Reader);
+    assert_eq!(listed.sessions.len(), 1);
+    assert!(listed.last_sign_in_at.is_some());
+    let lines = staff_audit(&state, "ana@x.test").await;
+    let actions: Vec<&str> = lines.iter().map(|(a, ..)| a.as_str()).collect();
+    assert_eq!(actions, ["staff.add", "staff.scopes", "staff.role"]);
+    assert_eq!(lines[1].1.as_deref(), Some(r#"{"scopes":["region=North"]}"#));
+    assert_eq!(
+        lines[1].2.as_deref(),
+        Some(r#"{"scopes":["region=North","region=South"]}"#)
+    );
+    assert_eq!(lines[2].1.as_deref(), Some(r#"{"role":"helpdesk"}"#));
+    assert_eq!(lines[2].2.as_deref(), Some(r#"{"role":"reader"}"#));
+    // Scopes are for Help Desk members only.
+    let refused = service::staff::set_scopes(&state.db, &admin, id, "Region=North")
+        .await
+        .unwrap_err();
+    assert!(refused.field_message("scopes").unwrap().contains("Help Desk"));
+}
+
+async fn bad_staff_input_is_refused_by_field_and_nothing_is_saved(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let mut input = new_member("not-an-address", "boss", "Region");
+    input.password = "password2026".into();
+    input.display_name = " ".into();
+    let refused = service::staff::add(&state.db, &admin, input).await.unwrap_err();
+    assert!(refused.field_message("email").unwrap().contains("not an e-mail"));
+    assert!(refused.field_message("display_name").is_some());
+    assert!(refused.field_message("role").unwrap().contains("Choose a role"));
+    let mut input = new_member("b@x.test", "helpdesk", "Region");
+    input.password = "password2026".into();
+    let refused = service::staff::add(&state.db, &admin, input).await.unwrap_err();
+    assert!(refused.field_message("scopes").unwrap().contains("Name=Value"));
+    assert!(refused.field_message("password").unwrap().contains("most common"));
+    let refused = service::staff::add(&state.db, &admin, new_member("Admin@x.test", "reader", ""))
+        .await
+        .unwrap_err();
+    assert!(refused.field_message("email").unwrap().contains("already has an account"));
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    assert!(staff_audit(&state, "b@x.test").await.is_empty());
+}
+
+async fn disabling_ends_sessions_and_enabling_lets_the_member_back(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let member = staff(&state, "m@x.test", Role::Finance).await;
+    let token = sign_in_as(&state, "m@x.test", "m@x.test-password").await;
+    let refused = service::staff::set_enabled(&state.db, &admin, admin.id, false)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), 409);
+    service::staff::set_enabled(&state.db, &admin, member.id, false)
+        .await
+        .unwrap();
+    assert!(auth::resolve(&state, &token).await.unwrap().is_none());
+    assert!(auth::sign_in(&state, "m@x.test", "m@x.test-password".into(), None, None)
+        .await
+        .is_err());
+    service::staff::set_enabled(&state.db, &admin, member.id, true)
+        .await
+        .unwrap();
+    sign_in_as(&state, "m@x.test", "m@x.test-password").await;
+    // A reset ends the sessions and makes them choose a new password.
+    service::staff::reset_password(&state.db, &admin, member.id, "amber falcon river".into())
+        .await
+        .unwrap();
+    let token = sign_in_as(&state, "m@x.test", "amber falcon river").await;
+    assert!(auth::resolve_session(&state, &token).await.unwrap().unwrap().password_change_required);
+    let page = service::staff::page(&state, &admin).await.unwrap();
+    let handle = page.members.iter().find(|m| m.id == member.id).unwrap().sessions[0]
+        .handle
+        .clone();
+    service::staff::end_session(&state.db, &admin, member.id, &handle)
+        .await
+        .unwrap();
+    assert!(auth::resolve(&state, &token).await.unwrap().is_none());
+    let lines = staff_audit(&state, "m@x.test").await;
+    let actions: Vec<&str> = lines.iter().map(|(a, ..)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["staff.disable", "staff.enable", "staff.password_reset", "staff.session_end"]
+    );
+    assert_eq!(lines[0].2.as_deref(), Some(r#"{"status":"disabled"}"#));
+}
+
+async fn the_last_enabled_admin_cannot_be_demoted_or_disabled(state: AppState) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let other = staff(&state, "other@x.test", Role::Admin).await;
+    // With two, one may go; then the other is the last.
+    service::staff::set_enabled(&state.db, &admin, other.id, false)
+        .await
+        .unwrap();
+    let refused = service::staff::change_role(&state.db, &admin, admin.id, "reader")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), 409);
+    assert!(refused.to_string().contains("last enabled System Admin"), "{refused}");
+    // Enabled again, the other may demote the first.
+    service::staff::set_enabled(&state.db, &admin, other.id, true)
+        .await
+        .unwrap();
+    service::staff::change_role(&state.db, &other, admin.id, "reader")
+        .await
+        .unwrap();
+    let refused = service::staff::change_role(&state.db, &other, other.id, "finance")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), 409);
+    assert_eq!(store::staff::count_active_admins(&mut *state.db.pool().acquire().await.unwrap()).await.unwrap(), 1);
+}
+
+async fn of_two_concurrent_demotions_of_the_last_two_admins_one_fails(state: AppState) {
+    let a = staff(&state, "a@x.test", Role::Admin).await;
+    let b = staff(&state, "b@x.test", Role::Admin).await;
+    // The first demotion (of b) is inside its transaction, past its check, not yet committed...
+    let mut first = state.db.begin_write().await.unwrap();
+    store::staff::lock_active_admins(&mut first).await.unwrap();
+    assert_eq!(store::staff::count_active_admins(&mut first).await.unwrap(), 2);
+    store::staff::set_role(&mut first, b.id, Role::Reader).await.unwrap();
+    // ...when the second (of a, by b) starts. On PostgreSQL it must wait for the first's locks
+    // (seen in pg_stat_activity) rather than count the admins the first is taking away; on
+    // SQLite it waits for the write lock.
+    let second = {
+        let db = state.db.clone();
+        let a_id = a.id;
+        tokio::spawn(async move { service::staff::change_role(&db, &b, a_id, "reader").await })
+    };
+    if state.db.backend() == Backend::Postgres {
+        loop {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity
+                 WHERE wait_event_type = 'Lock' AND datname = current_database()",
+            )
+            .fetch_one(state.db.pool())
+            .await
+            .unwrap();
+            if waiting > 0 || second.is_finished() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+    first.commit().await.unwrap();
+    let refused = second.await.unwrap().unwrap_err();
+    assert_eq!(refused.status(), 409, "{refused:?}");
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    assert_eq!(store::staff::count_active_admins(&mut conn).await.unwrap(), 1);
+}
+
+async fn a_member_changes_their_own_password_with_the_current_one(state: AppState) {
+    let me = staff(&state, "me@x.test", Role::Reader).await;
+    let token = sign_in_as(&state, "me@x.test", "me@x.test-password").await;
+    let change = |current: &str, new: &str, repeated: &str| {
+        service::staff::change_own_password(&state, &me, current.into(), new.into(), repeated.into())
+    };
+    let refused = change("wrong", "amber falcon river", "amber falcon river").await.unwrap_err();
+    assert_eq!(refused.field_message("current"), Some("That is not your current password."));
+    let refused = change("me@x.test-password", "qwerty123456", "qwerty123456").await.unwrap_err();
+    assert!(refused.field_message("new").unwrap().contains("most common"));
+    let refused = change("me@x.test-password", "amber falcon river", "amber falcon rivers").await.unwrap_err();
+    assert!(refused.field_message("repeated").is_some());
+    let refused = change("me@x.test-password", "short", "short").await.unwrap_err();
+    assert!(refused.field_message("new").unwrap().contains("at least 12"));
+    assert!(auth::resolve(&state, &token).await.unwrap().is_some(), "a refusal changes nothing");
+    change("me@x.test-password", "amber falcon river", "amber falcon river").await.unwrap();
+    // Outside a request there is no current session to keep: every session ended.
+    assert!(auth::resolve(&state, &token).await.unwrap().is_none());
+    assert!(auth::sign_in(&state, "me@x.test", "me@x.test-password".into(), None, None).await.is_err());
+    sign_in_as(&state, "me@x.test", "amber falcon river").await;
+    assert_eq!(staff_audit(&state, "me@x.test").await[0].0, "account.password");
+}
+
+async fn api_tokens_are_hashed_scoped_expire_and_revoke_at_once(state: AppState) {
+    use app::model::TokenScope;
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let created = service::api_tokens::create(&state.db, &admin, "ConnectWise", "read", "30")
+        .await
+        .unwrap();
+    assert!(created.token.starts_with("pcp_") && created.token.len() > 60);
+    let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
+        .fetch_one(state.db.pool())
+        .await
+        .unwrap();
+    assert_ne!(stored, created.token);
+    assert!(!stored.contains(&created.token[4..]));
+    let (caller, scope) = service::api_tokens::authenticate(&state.db, &created.token)
+        .await
+        .unwrap();
+    assert_eq!((caller.role, scope), (Role::Reader, TokenScope::Read));
+    assert_eq!(caller.email, "token:ConnectWise");
+    let listed = service::api_tokens::list(&state.db).await.unwrap();
+    assert!(listed[0].last_used_at.is_some());
+    assert!(listed[0].expires_at.is_some());
+    // Same name again, a bad scope, a bad expiry: refused by field.
+    let refused = service::api_tokens::create(&state.db, &admin, "connectwise", "all", "0")
+        .await
+        .unwrap_err();
+    assert!(refused.field_message("scope").is_some());
+    assert!(refused.field_message("expires_in_days").is_some());
+    let refused = service::api_tokens::create(&state.db, &admin, "connectwise", "read", "")
+        .await
+        .unwrap_err();
+    assert!(refused.field_message("name").unwrap().contains("exists"));
+    // Unknown, expired and revoked tokens are refused.
+    assert_eq!(
+        service::api_tokens::authenticate(&state.db, "pcp_nothing").await.unwrap_err(),
+        AppError::Unauthenticated
+    );
+    let billing = service::api_tokens::create(&state.db, &admin, "Billing job", "billed_write", "")
+        .await
+        .unwrap();
+    sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE name = 'Billing job'")
+        .bind(now_millis() - 1)
+        .execute(state.db.pool())
+        .await
+        .unwrap();
+    assert!(service::api_tokens::authenticate(&state.db, &billing.token).await.is_err());
+    let id = listed[0].id;
+    service::api_tokens::revoke(&state.db, &admin, id).await.unwrap();
+    assert!(service::api_tokens::authenticate(&state.db, &created.token).await.is_err());
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE action LIKE 'token.%' ORDER BY id",
+    )
+    .fetch_all(state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(actions, ["token.create", "token.create", "token.revoke"]);
 }

@@ -148,11 +148,14 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
     if is_static_asset(&path) {
         return next.run(req).await;
     }
+    if let Some(bearer) = bearer_token(req.headers()) {
+        return admit_token(state, req, next, &path, &bearer).await;
+    }
     let secure = state.app.secure_cookies;
-    let staff = match auth::token_from_cookies(req.headers(), secure) {
+    let session = match auth::token_from_cookies(req.headers(), secure) {
         None => None,
-        Some(token) => match auth::resolve(&state.app, &token).await {
-            Ok(staff) => staff,
+        Some(token) => match auth::resolve_session(&state.app, &token).await {
+            Ok(session) => session,
             Err(err) => {
                 tracing::error!(error = %err, "could not look up the session");
                 return error_response(AppError::Internal {
@@ -161,8 +164,24 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
             }
         },
     };
+    let must_change_password = session
+        .as_ref()
+        .is_some_and(|s| s.password_change_required);
+    let staff = session.map(|s| s.staff);
     req.extensions_mut()
         .insert(auth::Authenticated(staff.clone()));
+    if must_change_password {
+        // Until they choose their own password, a member may only do that or sign out.
+        if is_api && !app::api::ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&path.as_str()) {
+            tracing::info!("refused: password must be changed first");
+            return error_response(AppError::Conflict {
+                message: "Choose your own password first, on My account.".into(),
+            });
+        }
+        if !is_api && path != app::api::ACCOUNT_PAGE && !is_public_page(&path) {
+            return Redirect::to(app::api::ACCOUNT_PAGE).into_response();
+        }
+    }
 
     if is_api {
         let refusal = match (access_for(&path), &staff) {
@@ -205,6 +224,65 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
             res
         }
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// A request with an API token: allowed on the JSON API only (never on a page or a form
+/// endpoint), with the token's scope checked against the endpoint's permission; the session
+/// cookie, if any, is ignored. The token's name (never the token) is logged.
+async fn admit_token(
+    state: &GateState,
+    mut req: Request,
+    next: Next,
+    path: &str,
+    bearer: &str,
+) -> Response {
+    let endpoint = app::api::endpoint_for(path).filter(|e| app::api::PLAIN_ROUTES.contains(&e.path));
+    let Some(endpoint) = endpoint else {
+        tracing::info!("refused: API token outside the JSON API");
+        let mut res = error_response(AppError::BadRequest {
+            message: "An API token works only on the JSON API (see /api/openapi.json); pages and forms need a signed-in session.".into(),
+        });
+        *res.status_mut() = StatusCode::FORBIDDEN;
+        return res;
+    };
+    let (staff, scope) =
+        match app::ssr::service::api_tokens::authenticate(&state.app.db, bearer).await {
+            Ok(found) => found,
+            Err(error) => {
+                let mut res = error_response(error);
+                res.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+                return res;
+            }
+        };
+    let allowed = match endpoint.access {
+        app::api::Access::Public | app::api::Access::SignedIn => true,
+        app::api::Access::Requires(permission) => scope.allows(permission),
+    };
+    if !allowed {
+        tracing::info!(token = %staff.display_name, "refused: token scope does not allow");
+        return error_response(AppError::Forbidden);
+    }
+    tracing::info!(token = %staff.display_name, "request by API token");
+    req.extensions_mut().insert(auth::TokenCaller(scope));
+    req.extensions_mut().insert(auth::Authenticated(Some(staff)));
+    let req = match checked_body(req, endpoint.max_body).await {
+        Ok(req) => req,
+        Err(res) => return res,
+    };
+    with_error_status(next.run(req).await).await
 }
 
 /// Reads the request body, at most `max` bytes (413 beyond, before the function runs), and

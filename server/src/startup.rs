@@ -252,6 +252,8 @@ async fn partner_reconciliation(
 async fn upload_billed_import(
     State(state): State<AppState>,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
+    token: Option<Extension<auth::TokenCaller>>,
+    Query(options): Query<UploadOptions>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let not_a_form = |e: &dyn std::fmt::Display| AppError::BadRequest {
@@ -273,12 +275,43 @@ async fn upload_billed_import(
         }
         Err(AppError::field("file", "Choose the CSV file to import."))
     };
-    match answer.await {
-        Ok(id) => {
-            axum::response::Redirect::to(&format!("/reports/billed-import/{id}")).into_response()
-        }
+    let review = |id: i64| format!("/reports/billed-import/{id}");
+    let id = match answer.await {
+        Ok(id) => id,
+        Err(error) => return crate::gate::error_response(error),
+    };
+    // A browser is sent to the dry run; another system gets JSON, and imports at once when it
+    // asks to (`?apply=true`): the same all-or-nothing import as the page's button.
+    if token.is_none() {
+        return axum::response::Redirect::to(&review(id)).into_response();
+    }
+    if !options.apply {
+        return (
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "import_id": id, "review": review(id), "applied": false })),
+        )
+            .into_response();
+    }
+    let Some(staff) = staff else {
+        return crate::gate::error_response(AppError::Unauthenticated);
+    };
+    match app::ssr::service::billed_import::apply_upload(&state.db, &staff, id).await {
+        Ok(message) => Json(serde_json::json!({
+            "import_id": id,
+            "review": review(id),
+            "applied": true,
+            "message": message,
+        }))
+        .into_response(),
         Err(error) => crate::gate::error_response(error),
     }
+}
+
+/// `POST /api/billed-import?apply=true`: import at once (API tokens only).
+#[derive(serde::Deserialize, Default)]
+struct UploadOptions {
+    #[serde(default)]
+    apply: bool,
 }
 
 /// `GET /api/reports/reconciliation.csv`: the partner-wide License Reconciliation as CSV, with

@@ -5,6 +5,7 @@
 //! a request body is even read, and refuses any endpoint missing from it; each function checks
 //! again when it runs (it is also called directly during server-side rendering).
 
+pub mod account;
 pub mod account_managers;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod configuration;
 pub mod customers;
 pub mod provider;
 pub mod reports;
+pub mod staff;
 pub mod sync;
 pub mod tags;
 
@@ -127,6 +129,49 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Requires(Permission::ViewAuditLog),
     ),
     Endpoint::global(AUDIT_CSV_ROUTE, Access::Requires(Permission::ViewAuditLog)),
+    Endpoint::global(
+        staff::GetStaffPage::PATH,
+        Access::Requires(Permission::ManageStaff),
+    ),
+    Endpoint::global(
+        staff::AddStaffMember::PATH,
+        Access::Requires(Permission::ManageStaff),
+    ),
+    Endpoint::global(
+        staff::ChangeStaffRole::PATH,
+        Access::Requires(Permission::ManageStaff),
+    ),
+    Endpoint::global(
+        staff::SetStaffScopes::PATH,
+        Access::Requires(Permission::ManageStaff),
+    ),
+    Endpoint::global(
+        staff::SetStaffEnabled::PATH,
+        Access::Requires(Permission::ManageStaff),
+    ),
+    Endpoint::global(
+        staff::ResetStaffPassword::PATH,
+        Access::Requires(Permission::ManageStaff),
+    ),
+    Endpoint::global(
+        staff::EndStaffSession::PATH,
+        Access::Requires(Permission::ManageStaff),
+    ),
+    Endpoint::global(
+        staff::tokens::GetApiTokens::PATH,
+        Access::Requires(Permission::ManageApiTokens),
+    ),
+    Endpoint::global(
+        staff::tokens::CreateApiToken::PATH,
+        Access::Requires(Permission::ManageApiTokens),
+    ),
+    Endpoint::global(
+        staff::tokens::RevokeApiToken::PATH,
+        Access::Requires(Permission::ManageApiTokens),
+    ),
+    Endpoint::global(account::GetAccount::PATH, Access::SignedIn),
+    Endpoint::global(account::ChangePassword::PATH, Access::SignedIn),
+    Endpoint::global(account::EndOwnSession::PATH, Access::SignedIn),
     Endpoint::global(
         customers::ReleaseTenants::PATH,
         Access::Requires(Permission::DeleteCustomers),
@@ -310,6 +355,18 @@ pub const ENDPOINTS: &[Endpoint] = &[
         CUSTOMER_CONSUMPTION_CSV_ROUTE,
         Access::Requires(Permission::ViewReports),
     ),
+];
+
+/// My account's page: a member who must change their password is sent here.
+pub const ACCOUNT_PAGE: &str = "/account";
+
+/// The endpoints a member who must change their password may call meanwhile.
+pub const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 5] = [
+    account::GetAccount::PATH,
+    account::ChangePassword::PATH,
+    auth::SignOut::PATH,
+    auth::GetSession::PATH,
+    auth::SignIn::PATH,
 ];
 
 /// `GET`: a customer's effective configuration as JSON, for other systems (a plain JSON route

@@ -5,6 +5,7 @@ mod provider;
 mod reports;
 mod role;
 mod setting;
+mod staff;
 mod tag;
 pub mod text;
 
@@ -24,6 +25,11 @@ pub use reports::{
 };
 pub use role::{Permission, Role};
 pub use setting::{resolve, ChoiceOption, SettingKind, ValueSource};
+pub use staff::{
+    check_new_password, parse_display_name, parse_email, parse_tag_scopes, parse_token_name,
+    AccountView, ApiTokenView, NewToken, SessionView, StaffMember, StaffPage, TagScope, TokenScope,
+    DISPLAY_NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, TOKEN_NAME_MAX_CHARS,
+};
 pub use tag::{TagName, TagValue, TAG_NAME_MAX_CHARS, TAG_VALUE_MAX_CHARS};
 
 use serde::{Deserialize, Serialize};

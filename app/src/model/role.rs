@@ -49,6 +49,11 @@ pub enum Permission {
     DeleteCustomers,
     /// Read the audit log (finance: its billing and report entries only).
     ViewAuditLog,
+    /// See the staff, add them, change their role, scopes and status, reset passwords, end
+    /// sessions.
+    ManageStaff,
+    /// Create, list and revoke API tokens.
+    ManageApiTokens,
 }
 
 impl Permission {
@@ -159,7 +164,7 @@ impl FromStr for Role {
 mod tests {
     use super::*;
 
-    const ALL_PERMISSIONS: [Permission; 16] = [
+    const ALL_PERMISSIONS: [Permission; 18] = [
         Permission::ViewCustomers,
         Permission::EditTags,
         Permission::AssignAccountManagers,
@@ -176,6 +181,8 @@ mod tests {
         Permission::AcknowledgeDifferences,
         Permission::DeleteCustomers,
         Permission::ViewAuditLog,
+        Permission::ManageStaff,
+        Permission::ManageApiTokens,
     ];
 
     #[test]

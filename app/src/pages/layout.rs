@@ -99,6 +99,10 @@ pub fn SignedInLayout() -> impl IntoView {
                                     .role
                                     .allows(Permission::ViewAuditLog)
                                     .then(|| view! { <A href="/audit">"Audit log"</A> });
+                                let staff_link = staff
+                                    .role
+                                    .allows(Permission::ManageStaff)
+                                    .then(|| view! { <A href="/admin/staff">"Staff"</A> });
                                 view! {
                                     <nav class="main-nav" aria-label="Main">
                                         <A href="/customers">"Customers"</A>
@@ -108,11 +112,12 @@ pub fn SignedInLayout() -> impl IntoView {
                                         {matrix}
                                         {sync}
                                         {audit}
+                                        {staff_link}
                                     </nav>
                                     <div class="who">
-                                        <span class="who-name" data-testid="signed-in-as">
+                                        <A href="/account" attr:class="who-name" attr:data-testid="signed-in-as" attr:title="My account">
                                             {staff.email}
-                                        </span>
+                                        </A>
                                         <span class="role-badge">{staff.role.label()}</span>
                                     </div>
                                 }

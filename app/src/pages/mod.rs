@@ -1,5 +1,7 @@
 //! The screens, one module per screen or settings section.
 
+mod account;
+mod api_tokens;
 mod audit;
 mod billed_import;
 pub mod customer;
@@ -10,12 +12,16 @@ mod provider;
 mod reports;
 mod settings;
 mod sign_in;
+pub mod staff;
 mod sync;
 
 pub use settings::{GlobalDefaultsPage, OverrideMatrixPage};
 pub use sync::SyncPage;
 
+pub use account::AccountPage;
+pub use api_tokens::ApiTokensPage;
 pub use audit::AuditLogPage;
+pub use staff::{StaffMemberPage, StaffPage};
 pub use billed_import::{BilledImportPage, BilledImportUploadPage};
 pub use customer_list::CustomerListPage;
 pub use deleted_customers::DeletedCustomersPage;

@@ -328,17 +328,39 @@ pub async fn sign_in(
     }
     let token = new_token();
     let now = now_millis();
+    let user_agent = leptos::prelude::use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(200).collect::<String>())
+    });
     store::sessions::insert(
         &mut tx,
         &token_hash(&token),
         staff.id,
         now,
         now + SESSION_LIFETIME_MS,
+        store::sessions::Origin {
+            user_agent: user_agent.as_deref(),
+            address: Some(peer.as_str()).filter(|p| *p != "unknown"),
+        },
     )
     .await?;
+    store::staff::record_sign_in(&mut tx, staff.id, now).await?;
     tx.commit().await?;
     tracing::info!(staff = %staff.email, %peer, "signed in");
     Ok((token, staff))
+}
+
+/// Checks a signed-in member's password (to change it), on the sign-in checks' threads.
+pub async fn check_password(
+    state: &AppState,
+    password: String,
+    hash: String,
+) -> Result<bool, AppError> {
+    let permit = state.sign_in.permit().await?;
+    state.sign_in.verify(&permit, password, Some(hash)).await
 }
 
 pub async fn sign_out(state: &AppState, token: &str) -> Result<(), AppError> {
@@ -353,22 +375,39 @@ const SESSION_TOUCH_EVERY_MS: Millis = 60_000;
 /// The staff member of a live session token: not past its absolute lifetime, not idle for
 /// longer than the idle timeout, staff member not disabled. Records the use.
 pub async fn resolve(state: &AppState, token: &str) -> Result<Option<StaffView>, sqlx::Error> {
+    Ok(resolve_session(state, token).await?.map(|s| s.staff))
+}
+
+/// [`resolve`], with whether the member must change their password first.
+pub async fn resolve_session(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<store::sessions::LiveSession>, sqlx::Error> {
     let mut conn = state.db.pool().acquire().await?;
     let now = now_millis();
     let hash = token_hash(token);
     let found =
         store::sessions::find_staff(&mut conn, &hash, now, now - state.session_idle_timeout_ms)
             .await?;
-    match found {
-        Some((staff, last_seen_at)) => {
-            if now - last_seen_at >= SESSION_TOUCH_EVERY_MS {
-                store::sessions::touch(&mut conn, &hash, now).await?;
-            }
-            Ok(Some(staff))
+    if let Some(session) = &found {
+        if now - session.last_seen_at >= SESSION_TOUCH_EVERY_MS {
+            store::sessions::touch(&mut conn, &hash, now).await?;
         }
-        None => Ok(None),
     }
+    Ok(found)
 }
+
+/// The stored handle of the session of this request (the hash of its cookie's token).
+pub fn current_session_handle() -> Option<String> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+    let secure = super::state().is_ok_and(|s| s.secure_cookies);
+    token_from_cookies(&parts.headers, secure).map(|t| token_hash(&t))
+}
+
+/// Set by the HTTP layer when an API token (of this scope) made the request.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenCaller(pub crate::model::TokenScope);
+
 
 /// Deletes the sessions that can no longer be used (expired or idle); returns how many.
 pub async fn purge_sessions(state: &AppState) -> Result<u64, sqlx::Error> {
@@ -400,7 +439,7 @@ pub async fn disable_staff(state: &AppState, email: &str) -> Result<bool, AppErr
     Ok(true)
 }
 
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
@@ -408,7 +447,7 @@ fn new_token() -> String {
 
 /// Sessions are stored by the hash of their token, so a copy of the database holds no usable
 /// session.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

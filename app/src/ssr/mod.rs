@@ -6,6 +6,7 @@ pub mod consumption;
 pub mod db;
 pub mod gateway;
 pub mod matching;
+pub mod one_time_cookie;
 pub mod partner_center;
 pub mod reconcile;
 pub mod service;

@@ -25,7 +25,9 @@ pub async fn record(
     at: Millis,
     change: Change<'_>,
 ) -> Result<(), sqlx::Error> {
-    record_by(conn, Some(staff.id), &staff.email, at, change).await
+    // An API token acts as id 0 (no staff member's): its line names the token alone.
+    let id = Some(staff.id).filter(|id| *id > 0);
+    record_by(conn, id, &staff.email, at, change).await
 }
 
 /// Records a change by whoever `actor_email` names: a staff member (`actor_id`), or the
@@ -63,7 +65,7 @@ pub enum Actor<'a> {
 impl Actor<'_> {
     pub(crate) fn id_and_email(&self) -> (Option<i64>, &str) {
         match self {
-            Actor::Staff(staff) => (Some(staff.id), staff.email.as_str()),
+            Actor::Staff(staff) => (Some(staff.id).filter(|id| *id > 0), staff.email.as_str()),
             Actor::System(name) => (None, name),
         }
     }

@@ -2,6 +2,7 @@
 //! audited in the same transaction as the change itself.
 
 pub mod account_managers;
+pub mod api_tokens;
 pub mod audit;
 pub mod billed_import;
 pub mod billing;
@@ -10,5 +11,6 @@ pub mod customers;
 pub mod deletion;
 pub mod provider;
 pub mod reports;
+pub mod staff;
 pub mod sync;
 pub mod tags;

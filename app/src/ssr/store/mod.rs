@@ -2,6 +2,7 @@
 //! so callers decide what runs together. The rules live in `service`.
 
 pub mod account_managers;
+pub mod api_tokens;
 pub mod audit;
 pub mod billed;
 pub mod billed_imports;
