@@ -17,13 +17,14 @@ use leptos_router::{
 };
 use pages::{
     customer::{
-        AccountManagersSectionPage, BillingSectionPage, ConfigurationSectionPage, ConsumptionPage,
-        CustomerLayout, CustomerOverview, DeleteSectionPage, ReconciliationPage, ReportsLayout,
-        TagsSectionPage, TenantsSectionPage,
+        AccountManagersSectionPage, ActivitySectionPage, BillingSectionPage,
+        ConfigurationSectionPage, ConsumptionPage, CustomerLayout, CustomerOverview,
+        DeleteSectionPage, ReconciliationPage, ReportsLayout, TagsSectionPage, TenantsSectionPage,
     },
-    AccountPage, ApiTokensPage, AuditLogPage, BilledImportPage, BilledImportUploadPage, CustomerListPage, DeletedCustomersPage,
-    GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage, PartnerConsumptionPage,
-    PartnerReconciliationPage, ProviderDirectoryPage, SignInPage, SignedInLayout, StaffMemberPage, StaffPage, SyncPage,
+    AccountPage, ApiTokensPage, AuditLogPage, BilledImportPage, BilledImportUploadPage,
+    CustomerListPage, DeletedCustomersPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage,
+    PartnerConsumptionPage, PartnerReconciliationPage, ProviderDirectoryPage, SignInPage,
+    SignedInLayout, StaffMemberPage, StaffPage, SyncPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("consumption") view=ConsumptionPage />
                         </ParentRoute>
                         <Route path=path!("account-managers") view=AccountManagersSectionPage />
+                        <Route path=path!("activity") view=ActivitySectionPage />
                         <Route path=path!("delete") view=DeleteSectionPage />
                     </ParentRoute>
                 </ParentRoute>

@@ -4485,7 +4485,10 @@ fn new_member(email: &str, role: &str, scopes: &str) -> service::staff::NewMembe
     }
 }
 
-async fn staff_audit(state: &AppState, subject: &str) -> Vec<(String, Option<String>, Option<String>)> {
+async fn staff_audit(
+    state: &AppState,
+    subject: &str,
+) -> Vec<(String, Option<String>, Option<String>)> {
     sqlx::query_as(
         "SELECT action, before_json, after_json FROM audit_log WHERE subject = $1 ORDER BY id",
     )
@@ -4510,7 +4513,10 @@ async fn an_admin_adds_a_member_changes_role_and_scope_and_every_step_is_audited
     .unwrap();
     // They sign in with the admin's password, must change it, and see only their scope.
     let token = sign_in_as(&state, "ana@x.test", "violet kettle orbit").await;
-    let session = auth::resolve_session(&state, &token).await.unwrap().unwrap();
+    let session = auth::resolve_session(&state, &token)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(session.password_change_required);
     let ana = session.staff;
     assert_eq!((ana.id, ana.role), (id, Role::Helpdesk));
@@ -4542,7 +4548,10 @@ async fn an_admin_adds_a_member_changes_role_and_scope_and_every_step_is_audited
     let lines = staff_audit(&state, "ana@x.test").await;
     let actions: Vec<&str> = lines.iter().map(|(a, ..)| a.as_str()).collect();
     assert_eq!(actions, ["staff.add", "staff.scopes", "staff.role"]);
-    assert_eq!(lines[1].1.as_deref(), Some(r#"{"scopes":["region=North"]}"#));
+    assert_eq!(
+        lines[1].1.as_deref(),
+        Some(r#"{"scopes":["region=North"]}"#)
+    );
     assert_eq!(
         lines[1].2.as_deref(),
         Some(r#"{"scopes":["region=North","region=South"]}"#)
@@ -4553,7 +4562,10 @@ async fn an_admin_adds_a_member_changes_role_and_scope_and_every_step_is_audited
     let refused = service::staff::set_scopes(&state.db, &admin, id, "Region=North")
         .await
         .unwrap_err();
-    assert!(refused.field_message("scopes").unwrap().contains("Help Desk"));
+    assert!(refused
+        .field_message("scopes")
+        .unwrap()
+        .contains("Help Desk"));
 }
 
 async fn bad_staff_input_is_refused_by_field_and_nothing_is_saved(state: AppState) {
@@ -4561,19 +4573,38 @@ async fn bad_staff_input_is_refused_by_field_and_nothing_is_saved(state: AppStat
     let mut input = new_member("not-an-address", "boss", "Region");
     input.password = "password2026".into();
     input.display_name = " ".into();
-    let refused = service::staff::add(&state.db, &admin, input).await.unwrap_err();
-    assert!(refused.field_message("email").unwrap().contains("not an e-mail"));
+    let refused = service::staff::add(&state.db, &admin, input)
+        .await
+        .unwrap_err();
+    assert!(refused
+        .field_message("email")
+        .unwrap()
+        .contains("not an e-mail"));
     assert!(refused.field_message("display_name").is_some());
-    assert!(refused.field_message("role").unwrap().contains("Choose a role"));
+    assert!(refused
+        .field_message("role")
+        .unwrap()
+        .contains("Choose a role"));
     let mut input = new_member("b@x.test", "helpdesk", "Region");
     input.password = "password2026".into();
-    let refused = service::staff::add(&state.db, &admin, input).await.unwrap_err();
-    assert!(refused.field_message("scopes").unwrap().contains("Name=Value"));
-    assert!(refused.field_message("password").unwrap().contains("most common"));
+    let refused = service::staff::add(&state.db, &admin, input)
+        .await
+        .unwrap_err();
+    assert!(refused
+        .field_message("scopes")
+        .unwrap()
+        .contains("Name=Value"));
+    assert!(refused
+        .field_message("password")
+        .unwrap()
+        .contains("most common"));
     let refused = service::staff::add(&state.db, &admin, new_member("Admin@x.test", "reader", ""))
         .await
         .unwrap_err();
-    assert!(refused.field_message("email").unwrap().contains("already has an account"));
+    assert!(refused
+        .field_message("email")
+        .unwrap()
+        .contains("already has an account"));
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff")
         .fetch_one(state.db.pool())
         .await
@@ -4594,9 +4625,11 @@ async fn disabling_ends_sessions_and_enabling_lets_the_member_back(state: AppSta
         .await
         .unwrap();
     assert!(auth::resolve(&state, &token).await.unwrap().is_none());
-    assert!(auth::sign_in(&state, "m@x.test", "m@x.test-password".into(), None, None)
-        .await
-        .is_err());
+    assert!(
+        auth::sign_in(&state, "m@x.test", "m@x.test-password".into(), None, None)
+            .await
+            .is_err()
+    );
     service::staff::set_enabled(&state.db, &admin, member.id, true)
         .await
         .unwrap();
@@ -4606,9 +4639,20 @@ async fn disabling_ends_sessions_and_enabling_lets_the_member_back(state: AppSta
         .await
         .unwrap();
     let token = sign_in_as(&state, "m@x.test", "amber falcon river").await;
-    assert!(auth::resolve_session(&state, &token).await.unwrap().unwrap().password_change_required);
+    assert!(
+        auth::resolve_session(&state, &token)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_change_required
+    );
     let page = service::staff::page(&state, &admin).await.unwrap();
-    let handle = page.members.iter().find(|m| m.id == member.id).unwrap().sessions[0]
+    let handle = page
+        .members
+        .iter()
+        .find(|m| m.id == member.id)
+        .unwrap()
+        .sessions[0]
         .handle
         .clone();
     service::staff::end_session(&state.db, &admin, member.id, &handle)
@@ -4619,7 +4663,12 @@ async fn disabling_ends_sessions_and_enabling_lets_the_member_back(state: AppSta
     let actions: Vec<&str> = lines.iter().map(|(a, ..)| a.as_str()).collect();
     assert_eq!(
         actions,
-        ["staff.disable", "staff.enable", "staff.password_reset", "staff.session_end"]
+        [
+            "staff.disable",
+            "staff.enable",
+            "staff.password_reset",
+            "staff.session_end"
+        ]
     );
     assert_eq!(lines[0].2.as_deref(), Some(r#"{"status":"disabled"}"#));
 }
@@ -4635,7 +4684,10 @@ async fn the_last_enabled_admin_cannot_be_demoted_or_disabled(state: AppState) {
         .await
         .unwrap_err();
     assert_eq!(refused.status(), 409);
-    assert!(refused.to_string().contains("last enabled System Admin"), "{refused}");
+    assert!(
+        refused.to_string().contains("last enabled System Admin"),
+        "{refused}"
+    );
     // Enabled again, the other may demote the first.
     service::staff::set_enabled(&state.db, &admin, other.id, true)
         .await
@@ -4647,7 +4699,12 @@ async fn the_last_enabled_admin_cannot_be_demoted_or_disabled(state: AppState) {
         .await
         .unwrap_err();
     assert_eq!(refused.status(), 409);
-    assert_eq!(store::staff::count_active_admins(&mut *state.db.pool().acquire().await.unwrap()).await.unwrap(), 1);
+    assert_eq!(
+        store::staff::count_active_admins(&mut *state.db.pool().acquire().await.unwrap())
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 async fn of_two_concurrent_demotions_of_the_last_two_admins_one_fails(state: AppState) {
@@ -4656,8 +4713,13 @@ async fn of_two_concurrent_demotions_of_the_last_two_admins_one_fails(state: App
     // The first demotion (of b) is inside its transaction, past its check, not yet committed...
     let mut first = state.db.begin_write().await.unwrap();
     store::staff::lock_active_admins(&mut first).await.unwrap();
-    assert_eq!(store::staff::count_active_admins(&mut first).await.unwrap(), 2);
-    store::staff::set_role(&mut first, b.id, Role::Reader).await.unwrap();
+    assert_eq!(
+        store::staff::count_active_admins(&mut first).await.unwrap(),
+        2
+    );
+    store::staff::set_role(&mut first, b.id, Role::Reader)
+        .await
+        .unwrap();
     // ...when the second (of a, by b) starts. On PostgreSQL it must wait for the first's locks
     // (seen in pg_stat_activity) rather than count the admins the first is taking away; on
     // SQLite it waits for the write lock.
@@ -4685,30 +4747,76 @@ async fn of_two_concurrent_demotions_of_the_last_two_admins_one_fails(state: App
     let refused = second.await.unwrap().unwrap_err();
     assert_eq!(refused.status(), 409, "{refused:?}");
     let mut conn = state.db.pool().acquire().await.unwrap();
-    assert_eq!(store::staff::count_active_admins(&mut conn).await.unwrap(), 1);
+    assert_eq!(
+        store::staff::count_active_admins(&mut conn).await.unwrap(),
+        1
+    );
 }
 
 async fn a_member_changes_their_own_password_with_the_current_one(state: AppState) {
     let me = staff(&state, "me@x.test", Role::Reader).await;
     let token = sign_in_as(&state, "me@x.test", "me@x.test-password").await;
     let change = |current: &str, new: &str, repeated: &str| {
-        service::staff::change_own_password(&state, &me, current.into(), new.into(), repeated.into())
+        service::staff::change_own_password(
+            &state,
+            &me,
+            current.into(),
+            new.into(),
+            repeated.into(),
+        )
     };
-    let refused = change("wrong", "amber falcon river", "amber falcon river").await.unwrap_err();
-    assert_eq!(refused.field_message("current"), Some("That is not your current password."));
-    let refused = change("me@x.test-password", "qwerty123456", "qwerty123456").await.unwrap_err();
-    assert!(refused.field_message("new").unwrap().contains("most common"));
-    let refused = change("me@x.test-password", "amber falcon river", "amber falcon rivers").await.unwrap_err();
+    let refused = change("wrong", "amber falcon river", "amber falcon river")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.field_message("current"),
+        Some("That is not your current password.")
+    );
+    let refused = change("me@x.test-password", "qwerty123456", "qwerty123456")
+        .await
+        .unwrap_err();
+    assert!(refused
+        .field_message("new")
+        .unwrap()
+        .contains("most common"));
+    let refused = change(
+        "me@x.test-password",
+        "amber falcon river",
+        "amber falcon rivers",
+    )
+    .await
+    .unwrap_err();
     assert!(refused.field_message("repeated").is_some());
-    let refused = change("me@x.test-password", "short", "short").await.unwrap_err();
-    assert!(refused.field_message("new").unwrap().contains("at least 12"));
-    assert!(auth::resolve(&state, &token).await.unwrap().is_some(), "a refusal changes nothing");
-    change("me@x.test-password", "amber falcon river", "amber falcon river").await.unwrap();
+    let refused = change("me@x.test-password", "short", "short")
+        .await
+        .unwrap_err();
+    assert!(refused
+        .field_message("new")
+        .unwrap()
+        .contains("at least 12"));
+    assert!(
+        auth::resolve(&state, &token).await.unwrap().is_some(),
+        "a refusal changes nothing"
+    );
+    change(
+        "me@x.test-password",
+        "amber falcon river",
+        "amber falcon river",
+    )
+    .await
+    .unwrap();
     // Outside a request there is no current session to keep: every session ended.
     assert!(auth::resolve(&state, &token).await.unwrap().is_none());
-    assert!(auth::sign_in(&state, "me@x.test", "me@x.test-password".into(), None, None).await.is_err());
+    assert!(
+        auth::sign_in(&state, "me@x.test", "me@x.test-password".into(), None, None)
+            .await
+            .is_err()
+    );
     sign_in_as(&state, "me@x.test", "amber falcon river").await;
-    assert_eq!(staff_audit(&state, "me@x.test").await[0].0, "account.password");
+    assert_eq!(
+        staff_audit(&state, "me@x.test").await[0].0,
+        "account.password"
+    );
 }
 
 async fn api_tokens_are_hashed_scoped_expire_and_revoke_at_once(state: AppState) {
@@ -4744,7 +4852,9 @@ async fn api_tokens_are_hashed_scoped_expire_and_revoke_at_once(state: AppState)
     assert!(refused.field_message("name").unwrap().contains("exists"));
     // Unknown, expired and revoked tokens are refused.
     assert_eq!(
-        service::api_tokens::authenticate(&state.db, "pcp_nothing").await.unwrap_err(),
+        service::api_tokens::authenticate(&state.db, "pcp_nothing")
+            .await
+            .unwrap_err(),
         AppError::Unauthenticated
     );
     let billing = service::api_tokens::create(&state.db, &admin, "Billing job", "billed_write", "")
@@ -4755,15 +4865,20 @@ async fn api_tokens_are_hashed_scoped_expire_and_revoke_at_once(state: AppState)
         .execute(state.db.pool())
         .await
         .unwrap();
-    assert!(service::api_tokens::authenticate(&state.db, &billing.token).await.is_err());
+    assert!(service::api_tokens::authenticate(&state.db, &billing.token)
+        .await
+        .is_err());
     let id = listed[0].id;
-    service::api_tokens::revoke(&state.db, &admin, id).await.unwrap();
-    assert!(service::api_tokens::authenticate(&state.db, &created.token).await.is_err());
-    let actions: Vec<String> = sqlx::query_scalar(
-        "SELECT action FROM audit_log WHERE action LIKE 'token.%' ORDER BY id",
-    )
-    .fetch_all(state.db.pool())
-    .await
-    .unwrap();
+    service::api_tokens::revoke(&state.db, &admin, id)
+        .await
+        .unwrap();
+    assert!(service::api_tokens::authenticate(&state.db, &created.token)
+        .await
+        .is_err());
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'token.%' ORDER BY id")
+            .fetch_all(state.db.pool())
+            .await
+            .unwrap();
     assert_eq!(actions, ["token.create", "token.create", "token.revoke"]);
 }

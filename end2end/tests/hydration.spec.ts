@@ -37,6 +37,10 @@ test('every section and query state hydrates and stays alive', async ({ page }, 
     await page.goto(`/audit${state}`);
     await ready(page, testInfo);
   }
+  for (const path of ['/admin/staff', '/admin/staff/1', '/admin/api-tokens', '/account']) {
+    await page.goto(path);
+    await ready(page, testInfo);
+  }
   // A billing export's page, opened directly after its upload.
   await page.goto('/reports/billed-import');
   await ready(page, testInfo);

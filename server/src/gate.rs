@@ -164,9 +164,7 @@ async fn admit(state: &GateState, mut req: Request, next: Next, request_id: &str
             }
         },
     };
-    let must_change_password = session
-        .as_ref()
-        .is_some_and(|s| s.password_change_required);
+    let must_change_password = session.as_ref().is_some_and(|s| s.password_change_required);
     let staff = session.map(|s| s.staff);
     req.extensions_mut()
         .insert(auth::Authenticated(staff.clone()));
@@ -246,7 +244,8 @@ async fn admit_token(
     path: &str,
     bearer: &str,
 ) -> Response {
-    let endpoint = app::api::endpoint_for(path).filter(|e| app::api::PLAIN_ROUTES.contains(&e.path));
+    let endpoint =
+        app::api::endpoint_for(path).filter(|e| app::api::PLAIN_ROUTES.contains(&e.path));
     let Some(endpoint) = endpoint else {
         tracing::info!("refused: API token outside the JSON API");
         let mut res = error_response(AppError::BadRequest {
@@ -277,7 +276,8 @@ async fn admit_token(
     }
     tracing::info!(token = %staff.display_name, "request by API token");
     req.extensions_mut().insert(auth::TokenCaller(scope));
-    req.extensions_mut().insert(auth::Authenticated(Some(staff)));
+    req.extensions_mut()
+        .insert(auth::Authenticated(Some(staff)));
     let req = match checked_body(req, endpoint.max_body).await {
         Ok(req) => req,
         Err(res) => return res,

@@ -269,45 +269,41 @@ async fn upload_billed_import(
             if field.name() == Some("file") {
                 let name = field.file_name().unwrap_or_default().to_owned();
                 let bytes = field.bytes().await.map_err(|e| not_a_form(&e))?;
-                return app::ssr::service::billed_import::upload(&state.db, &staff, &name, &bytes)
-                    .await;
+                // Another system gets JSON: the dry run, or with `?apply=true` the import, all
+                // or nothing, without a page to review (the file is not kept).
+                if token.is_some() {
+                    let result = app::ssr::service::billed_import::import_from_api(
+                        &state.db,
+                        &staff,
+                        &bytes,
+                        options.apply,
+                    )
+                    .await?;
+                    let status = if result.rejected.is_empty() {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    };
+                    return Ok((status, Json(result)).into_response());
+                }
+                let id = app::ssr::service::billed_import::upload(&state.db, &staff, &name, &bytes)
+                    .await?;
+                // A browser is sent to the file's page: its dry run, and the import button.
+                return Ok(
+                    axum::response::Redirect::to(&format!("/reports/billed-import/{id}"))
+                        .into_response(),
+                );
             }
         }
         Err(AppError::field("file", "Choose the CSV file to import."))
     };
-    let review = |id: i64| format!("/reports/billed-import/{id}");
-    let id = match answer.await {
-        Ok(id) => id,
-        Err(error) => return crate::gate::error_response(error),
-    };
-    // A browser is sent to the dry run; another system gets JSON, and imports at once when it
-    // asks to (`?apply=true`): the same all-or-nothing import as the page's button.
-    if token.is_none() {
-        return axum::response::Redirect::to(&review(id)).into_response();
-    }
-    if !options.apply {
-        return (
-            StatusCode::CREATED,
-            Json(serde_json::json!({ "import_id": id, "review": review(id), "applied": false })),
-        )
-            .into_response();
-    }
-    let Some(staff) = staff else {
-        return crate::gate::error_response(AppError::Unauthenticated);
-    };
-    match app::ssr::service::billed_import::apply_upload(&state.db, &staff, id).await {
-        Ok(message) => Json(serde_json::json!({
-            "import_id": id,
-            "review": review(id),
-            "applied": true,
-            "message": message,
-        }))
-        .into_response(),
+    match answer.await {
+        Ok(response) => response,
         Err(error) => crate::gate::error_response(error),
     }
 }
 
-/// `POST /api/billed-import?apply=true`: import at once (API tokens only).
+/// `POST /api/billed-import?apply=true`: import at once (API tokens only; without, a dry run).
 #[derive(serde::Deserialize, Default)]
 struct UploadOptions {
     #[serde(default)]

@@ -1006,6 +1006,10 @@ impl TestApp {
             "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM billed_subscriptions",
             "SELECT COUNT(*) FROM billed_subscriptions",
             "SELECT COUNT(*) FROM reconciliation_acknowledgements",
+            "SELECT COUNT(*) FROM staff",
+            "SELECT COUNT(*) FROM staff WHERE disabled_at IS NULL AND role = 'admin'",
+            "SELECT COUNT(*) FROM staff_tag_scopes",
+            "SELECT COUNT(*) FROM api_tokens WHERE revoked_at IS NULL",
         ] {
             out.push(
                 sqlx::query_scalar(sql)
@@ -1139,7 +1143,7 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             format!("/api/customers/{c}/reports/reconciliation"),
             vec![],
         )),
-        "/api/get_consumption" => post(vec![("customer_id", c)]),
+        "/api/get_consumption" | "/api/get_customer_activity" => post(vec![("customer_id", c)]),
         "/api/get_deletion_preview" | "/api/restore_customer" | "/api/release_tenants" => {
             post(vec![("customer_id", c)])
         }
@@ -1162,6 +1166,41 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             ("from", String::new()),
             ("to", String::new()),
         ]),
+        "/api/get_staff_page" | "/api/get_api_tokens" | "/api/get_account" => post(vec![]),
+        "/api/add_staff_member" => post(vec![
+            ("email", "new@x.test".into()),
+            ("display_name", "New Member".into()),
+            ("role", "helpdesk".into()),
+            ("scopes", "Region=North".into()),
+            ("password", "violet kettle orbit".into()),
+        ]),
+        "/api/change_staff_role" => {
+            post(vec![("staff_id", "2".into()), ("role", "finance".into())])
+        }
+        "/api/set_staff_scopes" => post(vec![
+            ("staff_id", "4".into()),
+            ("scopes", "Region=South".into()),
+        ]),
+        "/api/set_staff_enabled" => {
+            post(vec![("staff_id", "2".into()), ("enabled", "false".into())])
+        }
+        "/api/reset_staff_password" => post(vec![
+            ("staff_id", "2".into()),
+            ("password", "violet kettle orbit".into()),
+        ]),
+        "/api/end_staff_session" => post(vec![("staff_id", "2".into()), ("handle", "x".into())]),
+        "/api/create_api_token" => post(vec![
+            ("name", "ConnectWise".into()),
+            ("scope", "read".into()),
+            ("expires_in_days", String::new()),
+        ]),
+        "/api/revoke_api_token" => post(vec![("token_id", "1".into())]),
+        "/api/change_password" => post(vec![
+            ("current", PASSWORD.into()),
+            ("new", "violet kettle orbit".into()),
+            ("repeated", "violet kettle orbit".into()),
+        ]),
+        "/api/end_own_session" => post(vec![("handle", "x".into())]),
         // Refused before the form is read: an empty one will do.
         "/api/billed-import" => post(vec![]),
         "/api/get_billed_import" | "/api/apply_billed_import" => post(vec![("id", "1".into())]),
@@ -2439,4 +2478,292 @@ async fn the_audit_log_downloads_as_csv_one_line_per_changed_field_with_the_page
         app.client().get(&url).send().await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+// ---- Staff administration, My account, API tokens ----
+
+/// Creates a token through the page's endpoint as the admin; returns it.
+async fn create_token(app: &TestApp, admin: &Client, name: &str, scope: &str) -> String {
+    let res = app
+        .call(
+            admin,
+            "/api/create_api_token",
+            &[("name", name), ("scope", scope), ("expires_in_days", "")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let created: app::model::NewToken = res.json().await.unwrap();
+    created.token
+}
+
+#[tokio::test]
+async fn a_token_reads_the_json_api_and_nothing_else() {
+    let app = spawn_app().await;
+    let f = app.fixture("North Co", "North").await;
+    let admin = app.signed_in(Role::Admin).await;
+    let token = create_token(&app, &admin, "ConnectWise", "read").await;
+    let other = Client::builder().redirect(Policy::none()).build().unwrap();
+    let get = |path: String, token: &str| {
+        other
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(token)
+            .send()
+    };
+    for path in [
+        format!("/api/customers/{}/configuration", f.id),
+        format!("/api/customers/{}/reports/reconciliation", f.id),
+        format!("/api/customers/{}/reports/consumption.csv", f.id),
+        "/api/reports/reconciliation".to_owned(),
+    ] {
+        let res = get(path.clone(), &token).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+    // Not on a page, a form endpoint, or what its scope does not cover.
+    for (path, status) in [
+        ("/customers".to_owned(), StatusCode::FORBIDDEN),
+        (format!("/customers/{}", f.id), StatusCode::FORBIDDEN),
+        ("/api/audit.csv".to_owned(), StatusCode::FORBIDDEN),
+    ] {
+        let res = get(path.clone(), &token).await.unwrap();
+        assert_eq!(res.status(), status, "{path}");
+    }
+    let res = other
+        .post(format!("{}/api/get_customer", app.base))
+        .bearer_auth(&token)
+        .form(&[("customer_id", f.id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = other
+        .post(format!("{}/api/billed-import", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "a read token may not import"
+    );
+    // A wrong token, then the right one revoked: 401 with a Bearer challenge.
+    let res = get("/api/reports/reconciliation".into(), "pcp_wrong")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = 'ConnectWise'")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let res = app
+        .call(
+            &admin,
+            "/api/revoke_api_token",
+            &[("token_id", &id.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = get(format!("/api/customers/{}/configuration", f.id), &token)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // An expired one too.
+    let expiring = create_token(&app, &admin, "Old job", "read").await;
+    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE name = 'Old job'")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let res = get("/api/reports/reconciliation".into(), &expiring)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Only admins manage tokens.
+    let finance = app.signed_in(Role::Finance).await;
+    let res = app
+        .call(
+            &finance,
+            "/api/create_api_token",
+            &[("name", "Mine"), ("scope", "read")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_billed_write_token_imports_and_the_audit_names_the_token() {
+    let app = spawn_app().await;
+    let f = app.fixture("North Co", "North").await;
+    let admin = app.signed_in(Role::Admin).await;
+    let token = create_token(&app, &admin, "Billing job", "billed_write").await;
+    let (content_type, body) = multipart_file(
+        "billed.csv",
+        format!("customer,product,quantity\r\n{},Office 365 E3,7\r\n", f.id).as_bytes(),
+    );
+    let res = Client::new()
+        .post(format!("{}/api/billed-import?apply=true", app.base))
+        .bearer_auth(&token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["applied"], true, "{body}");
+    assert_eq!(body["created"], 1, "{body}");
+    let (actor_id, actor): (Option<i64>, String) = sqlx::query_as(
+        "SELECT actor_id, actor_email FROM audit_log WHERE action LIKE 'billed.%' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((actor_id, actor.as_str()), (None, "token:Billing job"));
+}
+
+#[tokio::test]
+async fn a_member_with_a_first_password_must_change_it_before_anything_else() {
+    let app = spawn_app().await;
+    let f = app.fixture("North Co", "North").await;
+    let admin = app.signed_in(Role::Admin).await;
+    let res = app
+        .call(
+            &admin,
+            "/api/add_staff_member",
+            &[
+                ("email", "ana@x.test"),
+                ("display_name", "Ana"),
+                ("role", "helpdesk"),
+                ("scopes", "Region=North"),
+                ("password", "violet kettle orbit"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    let ana = app.client();
+    let res = app
+        .call(
+            &ana,
+            "/api/sign_in",
+            &[("email", "ana@x.test"), ("password", "violet kettle orbit")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = ana
+        .get(format!("{}/customers", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()[header::LOCATION], "/account");
+    let id = f.id.to_string();
+    let res = app
+        .call(&ana, "/api/get_customer", &[("customer_id", &id)])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = app
+        .call(
+            &ana,
+            "/api/change_password",
+            &[
+                ("current", "violet kettle orbit"),
+                ("new", "amber falcon river"),
+                ("repeated", "amber falcon river"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    let res = app
+        .call(&ana, "/api/get_customer", &[("customer_id", &id)])
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the session lives on, now unrestricted"
+    );
+    // The admin disables her: her session ends at once.
+    let ana_id: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE email = 'ana@x.test'")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let res = app
+        .call(
+            &admin,
+            "/api/set_staff_enabled",
+            &[("staff_id", &ana_id.to_string()), ("enabled", "false")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .call(&ana, "/api/get_customer", &[("customer_id", &id)])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_last_admin_is_refused_with_409_said_plainly() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE email = 'admin@x.test'")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let res = app
+        .call(
+            &admin,
+            "/api/change_staff_role",
+            &[("staff_id", &id.to_string()), ("role", "reader")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(app_error(res)
+        .await
+        .to_string()
+        .contains("last enabled System Admin"));
+}
+
+#[tokio::test]
+async fn a_token_created_by_a_form_without_javascript_is_shown_once_on_its_page() {
+    let app = spawn_app().await;
+    let admin = app.signed_in(Role::Admin).await;
+    let res = admin
+        .post(format!("{}/api/create_api_token", app.base))
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, format!("{}/admin/api-tokens", app.base))
+        .form(&[
+            ("name", "Halo"),
+            ("scope", "read"),
+            ("expires_in_days", "30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("portal_new_token="))
+        .expect("the token's cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("Path=/admin/api-tokens"));
+    let page = admin
+        .get(format!("{}/admin/api-tokens", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("pcp_"), "the page shows the token");
+    let again = admin
+        .get(format!("{}/admin/api-tokens", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains("pcp_"), "once only");
 }

@@ -129,6 +129,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Requires(Permission::ViewAuditLog),
     ),
     Endpoint::global(AUDIT_CSV_ROUTE, Access::Requires(Permission::ViewAuditLog)),
+    Endpoint::customer(
+        audit::GetCustomerActivity::PATH,
+        Access::Requires(Permission::ViewCustomers),
+    ),
     Endpoint::global(
         staff::GetStaffPage::PATH,
         Access::Requires(Permission::ManageStaff),

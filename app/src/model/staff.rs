@@ -103,7 +103,10 @@ impl TokenScope {
         TokenScope::ALL
             .into_iter()
             .find(|s| s.as_str() == text.trim())
-            .ok_or_else(|| "Choose what the token may do: read only, or read and import the billed record.".to_owned())
+            .ok_or_else(|| {
+                "Choose what the token may do: read only, or read and import the billed record."
+                    .to_owned()
+            })
     }
 
     /// Whether a token of this scope may use an endpoint that needs `permission`.
@@ -210,19 +213,22 @@ pub fn parse_email(text: &str) -> Result<String, String> {
     let folded = text.trim().to_lowercase();
     let valid = folded.len() <= 254
         && !folded.chars().any(|c| c.is_whitespace() || c.is_control())
-        && folded
-            .split_once('@')
-            .is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.contains('@')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            });
+        && folded.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
     if valid {
         Ok(folded)
     } else if folded.is_empty() {
         Err("Enter their e-mail address.".into())
     } else {
-        Err(format!("{:?} is not an e-mail address, such as name@example.com.", text.trim()))
+        Err(format!(
+            "{:?} is not an e-mail address, such as name@example.com.",
+            text.trim()
+        ))
     }
 }
 
@@ -245,9 +251,10 @@ pub fn parse_tag_scopes(text: &str) -> Result<Vec<(TagName, TagValue)>, String> 
         let name = TagName::parse(name).map_err(|e| format!("Scope {} ({pair:?}): {e}", n + 1))?;
         let value =
             TagValue::parse(value).map_err(|e| format!("Scope {} ({pair:?}): {e}", n + 1))?;
-        if !scopes.iter().any(|(a, b)| {
-            a.as_str().to_lowercase() == name.as_str().to_lowercase() && b == &value
-        }) {
+        if !scopes
+            .iter()
+            .any(|(a, b)| a.as_str().to_lowercase() == name.as_str().to_lowercase() && b == &value)
+        {
             scopes.push((name, value));
         }
     }
@@ -258,7 +265,9 @@ pub fn parse_tag_scopes(text: &str) -> Result<Vec<(TagName, TagValue)>, String> 
 pub fn parse_token_name(text: &str) -> Result<String, String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err("Name the token after the system that will use it, such as ConnectWise.".into());
+        return Err(
+            "Name the token after the system that will use it, such as ConnectWise.".into(),
+        );
     }
     if trimmed.chars().any(char::is_control) {
         return Err("The name contains a control character; remove it.".into());
@@ -297,7 +306,9 @@ mod tests {
         let lines: Vec<&str> = COMMON_PASSWORDS.lines().collect();
         assert!(lines.len() >= 10_000, "{} passwords", lines.len());
         assert!(check_new_password("!Qwerty123456", "a@x.test").is_err());
-        assert!(lines.iter().all(|l| *l == l.to_lowercase() && !l.is_empty()));
+        assert!(lines
+            .iter()
+            .all(|l| *l == l.to_lowercase() && !l.is_empty()));
     }
 
     #[test]

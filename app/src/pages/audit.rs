@@ -192,7 +192,7 @@ fn Entries(page: AuditPage, filters: Filters, first: bool) -> impl IntoView {
 }
 
 #[component]
-fn Entry(entry: AuditEntryView) -> impl IntoView {
+pub(crate) fn Entry(entry: AuditEntryView) -> impl IntoView {
     let customer = entry
         .customer_id
         .map(|id| match entry.customer_name.clone() {

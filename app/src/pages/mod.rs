@@ -21,7 +21,6 @@ pub use sync::SyncPage;
 pub use account::AccountPage;
 pub use api_tokens::ApiTokensPage;
 pub use audit::AuditLogPage;
-pub use staff::{StaffMemberPage, StaffPage};
 pub use billed_import::{BilledImportPage, BilledImportUploadPage};
 pub use customer_list::CustomerListPage;
 pub use deleted_customers::DeletedCustomersPage;
@@ -29,6 +28,7 @@ pub use layout::SignedInLayout;
 pub use provider::ProviderDirectoryPage;
 pub use reports::{PartnerConsumptionPage, PartnerReconciliationPage};
 pub use sign_in::SignInPage;
+pub use staff::{StaffMemberPage, StaffPage};
 
 use crate::model::SettingView;
 use leptos::prelude::*;

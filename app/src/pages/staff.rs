@@ -94,9 +94,10 @@ pub fn StaffPage() -> impl IntoView {
 fn MemberCard(m: StaffMember, me: i64) -> impl IntoView {
     let href = format!("/admin/staff/{}", m.id);
     let label = format!("Manage {}", m.email);
-    let last = m
-        .last_sign_in_at
-        .map_or_else(|| "Never signed in".to_owned(), |at| format!("Last sign-in {}", format_time(at)));
+    let last = m.last_sign_in_at.map_or_else(
+        || "Never signed in".to_owned(),
+        |at| format!("Last sign-in {}", format_time(at)),
+    );
     let sessions = match m.sessions.len() {
         0 => "no active session".to_owned(),
         1 => "1 active session".to_owned(),

@@ -408,7 +408,6 @@ pub fn current_session_handle() -> Option<String> {
 #[derive(Clone, Copy, Debug)]
 pub struct TokenCaller(pub crate::model::TokenScope);
 
-
 /// Deletes the sessions that can no longer be used (expired or idle); returns how many.
 pub async fn purge_sessions(state: &AppState) -> Result<u64, sqlx::Error> {
     let now = now_millis();

@@ -29,3 +29,18 @@ pub async fn get_audit_page(
     };
     service::audit::log_page(&state()?.db, &who, &query).await
 }
+
+/// A customer's entries of the audit log, newest first (its Activity section). Anyone who may
+/// see the customer; finance sees the billing and report entries.
+#[server(endpoint = "get_customer_activity")]
+pub async fn get_customer_activity(
+    customer_id: i64,
+    #[server(default)] before: Option<i64>,
+) -> Result<AuditPage, AppError> {
+    use crate::{
+        model::Permission,
+        ssr::{auth, service, state},
+    };
+    let who = auth::authorize(Permission::ViewCustomers)?;
+    service::audit::customer_activity(&state()?.db, &who, customer_id, before).await
+}

@@ -39,6 +39,15 @@ pub async fn sign_in(email: String, password: String) -> Result<StaffView, AppEr
         http::header::SET_COOKIE,
         http::HeaderValue::from_str(&cookie).map_err(|e| crate::ssr::internal_error(&e))?,
     );
-    leptos_axum::redirect("/customers");
+    // A member whose password an admin set chooses their own first.
+    let must_change =
+        crate::ssr::store::staff::find(&mut *state.db.pool().acquire().await?, staff.id)
+            .await?
+            .is_some_and(|row| row.password_change_required);
+    leptos_axum::redirect(if must_change {
+        crate::api::ACCOUNT_PAGE
+    } else {
+        "/customers"
+    });
     Ok(staff)
 }

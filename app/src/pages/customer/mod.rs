@@ -1,6 +1,7 @@
 //! A customer's settings page: the header and section navigation, and one module per section.
 
 mod account_managers;
+mod activity;
 mod billing;
 mod configuration;
 mod consumption;
@@ -11,6 +12,7 @@ mod tags;
 mod tenants;
 
 pub use account_managers::AccountManagersSectionPage;
+pub use activity::ActivitySectionPage;
 pub use billing::BillingSectionPage;
 pub use configuration::ConfigurationSectionPage;
 pub use consumption::ConsumptionPage;
@@ -63,6 +65,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "account-managers",
         "Account Manager Details",
         "The partner staff responsible for this customer, with their contact details.",
+    ),
+    (
+        "activity",
+        "Activity",
+        "Every change made to this customer in the portal: who, when, and each field before and after.",
     ),
     (
         "delete",

@@ -191,10 +191,38 @@ pub async fn log_batch(
     query: &LogQuery,
     size: i64,
 ) -> Result<crate::model::AuditPage, AppError> {
-    use crate::model::{AuditEntryView, AuditPage, Permission, Role};
+    use crate::model::Permission;
     if !staff.role.allows(Permission::ViewAuditLog) {
         return Err(AppError::Forbidden);
     }
+    batch(db, staff, query, size).await
+}
+
+/// A customer's entries (its Activity section): for anyone who may see the customer (a
+/// customer they may not see is missing, 404); finance sees the billing and report ones.
+pub async fn customer_activity(
+    db: &crate::ssr::db::Db,
+    staff: &StaffView,
+    customer_id: i64,
+    before: Option<i64>,
+) -> Result<crate::model::AuditPage, AppError> {
+    super::customers::ensure_visible(&mut *db.pool().acquire().await?, staff, customer_id).await?;
+    let query = LogQuery {
+        customer: customer_id.to_string(),
+        before,
+        ..LogQuery::default()
+    };
+    batch(db, staff, &query, crate::model::AUDIT_PAGE_SIZE).await
+}
+
+/// The page of `query`, for a caller already allowed to see it.
+async fn batch(
+    db: &crate::ssr::db::Db,
+    staff: &StaffView,
+    query: &LogQuery,
+    size: i64,
+) -> Result<crate::model::AuditPage, AppError> {
+    use crate::model::{AuditEntryView, AuditPage, Role};
     let mut errors = crate::error::FieldErrors::default();
     let customer = errors.check("customer", {
         let text = query.customer.trim();

@@ -553,6 +553,48 @@ pub async fn upload(
     Ok(id)
 }
 
+/// What an import by another system (an API token) did or would do.
+#[derive(Debug, serde::Serialize)]
+pub struct ApiImportResult {
+    pub applied: bool,
+    pub lines: usize,
+    pub created: usize,
+    pub changed: usize,
+    pub ended: usize,
+    /// (line, why) of each rejected line; with any, nothing was imported.
+    pub rejected: Vec<(u64, String)>,
+}
+
+/// Imports a billing export sent by another system (an API token), all or nothing, without
+/// keeping the file: `apply` false is the dry run. An unreadable file is a 400 naming its line.
+pub async fn import_from_api(
+    db: &Db,
+    staff: &StaffView,
+    bytes: &[u8],
+    apply: bool,
+) -> Result<ApiImportResult, AppError> {
+    ensure_may_import(staff)?;
+    let lines = read(bytes).map_err(|e| AppError::field("file", e.to_string()))?;
+    let plan = import(db, Actor::Staff(staff), &lines, !apply).await?;
+    let rejected: Vec<(u64, String)> = plan
+        .lines
+        .iter()
+        .filter_map(|(line, _, action)| match action {
+            LineAction::Reject(why) => Some((*line, why.to_string())),
+            _ => None,
+        })
+        .collect();
+    tracing::info!(caller = %staff.email, lines = lines.len(), rejected = rejected.len(), apply, "billed record import by API");
+    Ok(ApiImportResult {
+        applied: apply && rejected.is_empty(),
+        lines: lines.len(),
+        created: plan.created(),
+        changed: plan.changed(),
+        ended: plan.ended.len(),
+        rejected,
+    })
+}
+
 /// The customers' names, for those the plan found.
 async fn customer_refs(
     conn: &mut AnyConnection,

@@ -7,8 +7,8 @@ use super::audit::{record, Change};
 use crate::{
     error::{AppError, FieldErrors},
     model::{
-        check_new_password, parse_display_name, parse_email, parse_tag_scopes, AccountView,
-        Millis, Role, SessionView, StaffMember, StaffPage, StaffView, TagScope,
+        check_new_password, parse_display_name, parse_email, parse_tag_scopes, AccountView, Millis,
+        Role, SessionView, StaffMember, StaffPage, StaffView, TagScope,
     },
     ssr::{
         auth,
@@ -89,8 +89,9 @@ pub struct NewMember {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    text.parse()
-        .map_err(|_| "Choose a role: System Admin, System Reader, Finance Admin or Help Desk.".into())
+    text.parse().map_err(|_| {
+        "Choose a role: System Admin, System Reader, Finance Admin or Help Desk.".into()
+    })
 }
 
 /// Parsed scopes as stored: (folded name, value).
@@ -132,7 +133,10 @@ pub async fn add(db: &Db, admin: &StaffView, input: NewMember) -> Result<i64, Ap
     let hash = auth::hash_password(input.password).await?;
     let now = now_millis();
     let mut tx = db.begin_write().await?;
-    if store::staff::find_by_email(&mut tx, &email).await?.is_some() {
+    if store::staff::find_by_email(&mut tx, &email)
+        .await?
+        .is_some()
+    {
         return Err(AppError::field(
             "email",
             format!("{email} already has an account; find them in the list below."),
@@ -230,16 +234,10 @@ pub async fn change_role(db: &Db, admin: &StaffView, id: i64, role: &str) -> Res
 }
 
 /// Replaces a Help Desk member's tag scopes.
-pub async fn set_scopes(
-    db: &Db,
-    admin: &StaffView,
-    id: i64,
-    scopes: &str,
-) -> Result<(), AppError> {
+pub async fn set_scopes(db: &Db, admin: &StaffView, id: i64, scopes: &str) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let row = member(&mut tx, id).await?;
-    let scopes =
-        stored_scopes(scopes, row.staff.role).map_err(|e| AppError::field("scopes", e))?;
+    let scopes = stored_scopes(scopes, row.staff.role).map_err(|e| AppError::field("scopes", e))?;
     let before: Vec<(String, String)> = store::staff::all_tag_scopes(&mut tx)
         .await?
         .into_iter()
@@ -299,7 +297,11 @@ pub async fn set_enabled(
         admin,
         now,
         Change {
-            action: if enabled { "staff.enable" } else { "staff.disable" },
+            action: if enabled {
+                "staff.enable"
+            } else {
+                "staff.disable"
+            },
             customer_id: None,
             subject: &row.staff.email,
             before: Some(json!({ "status": status(!enabled) })),
