@@ -4524,7 +4524,7 @@ async fn an_admin_adds_a_member_changes_role_and_scope_and_every_step_is_audited
         let state = state.clone();
         async move {
             service::customers::ensure_visible(
-                &mut *state.db.pool().acquire().await.unwrap(),
+                &mut state.db.pool().acquire().await.unwrap(),
                 &who,
                 south,
             )
@@ -4700,7 +4700,7 @@ async fn the_last_enabled_admin_cannot_be_demoted_or_disabled(state: AppState) {
         .unwrap_err();
     assert_eq!(refused.status(), 409);
     assert_eq!(
-        store::staff::count_active_admins(&mut *state.db.pool().acquire().await.unwrap())
+        store::staff::count_active_admins(&mut state.db.pool().acquire().await.unwrap())
             .await
             .unwrap(),
         1

@@ -58,6 +58,9 @@ pub enum Command {
     /// Manage staff users.
     #[command(subcommand)]
     User(UserCommand),
+    /// API tokens for other systems (the JSON API).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// The provider directory: the partner's customer tenants as Partner Center lists them.
     #[command(subcommand)]
     Provider(ProviderCommand),
@@ -421,6 +424,22 @@ pub struct LinkOptions {
 pub struct ProviderOptions {
     #[command(flatten)]
     pub partner_center: PartnerCenterOptions,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it (once; only its hash is kept).
+    Add {
+        /// What it is for, such as ConnectWise.
+        #[arg(long)]
+        name: String,
+        /// read, or billed_write (read and billed-record imports).
+        #[arg(long, default_value = "read")]
+        scope: String,
+        /// Days it lasts (1 to 366); without, until revoked.
+        #[arg(long)]
+        days: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

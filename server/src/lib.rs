@@ -15,5 +15,6 @@ pub mod demo;
 pub mod gate;
 pub mod gateway_sim;
 pub mod headers;
+pub mod openapi;
 pub mod simulator;
 pub mod startup;

@@ -8,7 +8,7 @@ use clap::Parser;
 use server::{
     config::{
         BilledCommand, Cli, Command, GlobalOptions, LinkOptions, ProviderCommand, ProviderOptions,
-        ServeOptions, SimulatorArgs, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
+        ServeOptions, SimulatorArgs, TokenCommand, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
     },
     demo, simulator,
     startup::{self, leptos_options, open_database, redact_url, shutdown_signal},
@@ -35,6 +35,9 @@ async fn main() -> ExitCode {
         Some(Command::User(UserCommand::Add(options))) => add_user(&cli.global, options).await,
         Some(Command::User(UserCommand::Disable { email })) => {
             disable_user(&cli.global, &email).await
+        }
+        Some(Command::Token(TokenCommand::Add { name, scope, days })) => {
+            add_token(&cli.global, &name, &scope, days).await
         }
         Some(Command::PcSim(args)) => run_simulator(args).await,
         Some(Command::Provider(ProviderCommand::Refresh(options))) => {
@@ -285,6 +288,36 @@ async fn purge_deleted(global: &GlobalOptions) -> Result<(), Error> {
         app::model::count_of(purged.len(), "customer", "customers"),
         global.delete_retention_days
     );
+    Ok(())
+}
+
+async fn add_token(
+    global: &GlobalOptions,
+    name: &str,
+    scope: &str,
+    days: Option<u32>,
+) -> Result<(), Error> {
+    let db = open_database(&global.database_url()).await?;
+    // The command line acts as no staff member: the audit names it.
+    let cli = app::model::StaffView {
+        id: 0,
+        email: "command line".into(),
+        display_name: "command line".into(),
+        role: app::model::Role::Admin,
+    };
+    let days = days.map(|d| d.to_string()).unwrap_or_default();
+    let created = app::ssr::service::api_tokens::create(&db, &cli, name, scope, &days)
+        .await
+        .map_err(|e| match e {
+            app::error::AppError::Validation { fields } => fields
+                .into_iter()
+                .map(|f| f.message)
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_string(),
+        })?;
+    db.close().await;
+    println!("{}", created.token);
     Ok(())
 }
 

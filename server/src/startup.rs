@@ -73,6 +73,7 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
             get(partner_reconciliation_csv),
         )
         .route(app::api::AUDIT_CSV_ROUTE, get(audit_csv))
+        .route(app::api::OPENAPI_ROUTE, get(openapi_json))
         .route(
             app::api::PARTNER_CONSUMPTION_CSV_ROUTE,
             get(partner_consumption_csv),
@@ -109,6 +110,55 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
         .layer(axum::middleware::from_fn_with_state(gate_state, gate))
         .with_state(state);
     crate::headers::apply(router, app_state.secure_cookies)
+}
+
+/// The customer id of a JSON route: one that is not a 64-bit number names no customer (404,
+/// the JSON error every other refusal has).
+pub(crate) struct CustomerId(i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CustomerId {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| CustomerId(id))
+            .map_err(|_| crate::gate::error_response(AppError::not_found("The customer")))
+    }
+}
+
+/// A JSON route's query: one that cannot be read is a 400 with the JSON error (axum's own
+/// answer would be plain text).
+pub(crate) struct ApiQuery<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(query)| ApiQuery(query))
+            .map_err(|rejection| {
+                crate::gate::error_response(AppError::BadRequest {
+                    message: rejection.body_text(),
+                })
+            })
+    }
+}
+
+/// `GET /api/openapi.json`: this API's OpenAPI 3 document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object)))]
+pub(crate) async fn openapi_json() -> Response {
+    Json(crate::openapi::document()).into_response()
 }
 
 /// `GET /healthz`: 200 while the database answers and the sync worker (when this process runs
@@ -151,9 +201,11 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 /// "billed_record":{…}|null,"differences":[{"kind":…,"pc":…,"billed":…,"acknowledged":…}]}]}`.
 /// The same access rules as the page: the gate checks the role, the service the customer's
 /// visibility.
-async fn customer_reconciliation(
+#[utoipa::path(get, path = "/api/customers/{id}/reports/reconciliation", tag = "reports", params(("id" = i64, Path, description = "The customer id")),
+    responses((status = 200, description = "The License Reconciliation", body = crate::openapi::ReconciliationJson), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError), (status = 404, description = "No such customer, or not one the caller may see", body = AppError)))]
+pub(crate) async fn customer_reconciliation(
     State(state): State<AppState>,
-    Path(customer_id): Path<i64>,
+    CustomerId(customer_id): CustomerId,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     let answer = async {
@@ -165,34 +217,37 @@ async fn customer_reconciliation(
     };
     match answer.await {
         Ok(report) => {
-            let rows: Vec<serde_json::Value> = report
+            use crate::openapi::{DifferenceJson, ReconciliationJson, ReconciliationRowJson};
+            let rows = report
                 .rows
-                .iter()
-                .map(|r| {
-                    serde_json::json!({
-                        "product": r.product,
-                        "offer_id": r.offer_id,
-                        "pc_subscription_id": r.pc_subscription_id,
-                        "bought": r.bought,
-                        "assigned": r.assigned,
-                        "billed": r.billed,
-                        "pc": r.pc,
-                        "billed_record": r.billed_record,
-                        // The documented shape: kind, both values, acknowledged.
-                        "differences": r.differences.iter().map(|d| serde_json::json!({
-                            "kind": d.kind,
-                            "pc": d.pc,
-                            "billed": d.billed,
-                            "acknowledged": d.acknowledged,
-                        })).collect::<Vec<_>>(),
-                    })
+                .into_iter()
+                .map(|r| ReconciliationRowJson {
+                    product: r.product,
+                    offer_id: r.offer_id,
+                    pc_subscription_id: r.pc_subscription_id,
+                    bought: r.bought,
+                    assigned: r.assigned,
+                    billed: r.billed,
+                    pc: r.pc,
+                    billed_record: r.billed_record,
+                    // The documented shape: kind, both values, acknowledged.
+                    differences: r
+                        .differences
+                        .into_iter()
+                        .map(|d| DifferenceJson {
+                            kind: d.kind,
+                            pc: d.pc,
+                            billed: d.billed,
+                            acknowledged: d.acknowledged,
+                        })
+                        .collect(),
                 })
                 .collect();
-            Json(serde_json::json!({
-                "customer_id": report.customer_id,
-                "snapshot_at": report.snapshot_at.map(app::model::rfc3339),
-                "rows": rows,
-            }))
+            Json(ReconciliationJson {
+                customer_id: report.customer_id,
+                snapshot_at: report.snapshot_at.map(app::model::rfc3339),
+                rows,
+            })
             .into_response()
         }
         Err(error) => crate::gate::error_response(error),
@@ -200,8 +255,9 @@ async fn customer_reconciliation(
 }
 
 /// The filters of the partner-wide reconciliation, as the page's address has them.
-#[derive(serde::Deserialize)]
-struct PartnerQueryParams {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PartnerQueryParams {
     #[serde(default)]
     tag: String,
     #[serde(default)]
@@ -231,9 +287,11 @@ impl PartnerQueryParams {
 
 /// `GET /api/reports/reconciliation`: the partner-wide License Reconciliation as JSON (the
 /// page's data: one line per customer with differences, counts per kind, money at stake).
-async fn partner_reconciliation(
+#[utoipa::path(get, path = "/api/reports/reconciliation", tag = "reports", params(PartnerQueryParams),
+    responses((status = 200, description = "Every visible customer's differences, a page of 50", body = app::model::PartnerReconciliation), (status = 400, description = "A filter that cannot be read", body = AppError), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError)))]
+pub(crate) async fn partner_reconciliation(
     State(state): State<AppState>,
-    Query(params): Query<PartnerQueryParams>,
+    ApiQuery(params): ApiQuery<PartnerQueryParams>,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     let answer = async {
@@ -249,11 +307,18 @@ async fn partner_reconciliation(
 /// `POST /api/billed-import`: keeps a billing export uploaded by a form (multipart, the file in
 /// field `file`) and answers 303 to its page, where its dry run is shown and it is imported. A
 /// file that cannot be read as the import's CSV is kept too: its page says why.
-async fn upload_billed_import(
+#[utoipa::path(post, path = "/api/billed-import", tag = "billed record", params(UploadOptions),
+    request_body(content = crate::openapi::ImportUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The dry run, or with apply=true the import (a token)", body = app::ssr::service::billed_import::ApiImportResult),
+        (status = 303, description = "A signed-in browser is sent to the file's page"),
+        (status = 422, description = "A line is rejected: nothing was imported", body = app::ssr::service::billed_import::ApiImportResult),
+        (status = 400, description = "Not a form with a CSV file that can be read", body = AppError), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError)))]
+pub(crate) async fn upload_billed_import(
     State(state): State<AppState>,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
     token: Option<Extension<auth::TokenCaller>>,
-    Query(options): Query<UploadOptions>,
+    ApiQuery(options): ApiQuery<UploadOptions>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let not_a_form = |e: &dyn std::fmt::Display| AppError::BadRequest {
@@ -304,8 +369,9 @@ async fn upload_billed_import(
 }
 
 /// `POST /api/billed-import?apply=true`: import at once (API tokens only; without, a dry run).
-#[derive(serde::Deserialize, Default)]
-struct UploadOptions {
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UploadOptions {
     #[serde(default)]
     apply: bool,
 }
@@ -313,9 +379,11 @@ struct UploadOptions {
 /// `GET /api/reports/reconciliation.csv`: the partner-wide License Reconciliation as CSV, with
 /// the page's filters, in its order, streamed a batch of customers at a time. The first batch
 /// is read before the response starts, so a filter that cannot be read is a 400.
-async fn partner_reconciliation_csv(
+#[utoipa::path(get, path = "/api/reports/reconciliation.csv", tag = "reports", params(PartnerQueryParams),
+    responses((status = 200, description = "The partner-wide reconciliation as CSV (RFC 4180), streamed", content_type = "text/csv", body = String), (status = 400, description = "A filter that cannot be read", body = AppError), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError)))]
+pub(crate) async fn partner_reconciliation_csv(
     State(state): State<AppState>,
-    Query(params): Query<PartnerQueryParams>,
+    ApiQuery(params): ApiQuery<PartnerQueryParams>,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     use crate::csv_stream::{streamed, write_reconciliation, RECONCILIATION_BATCH};
@@ -358,8 +426,9 @@ async fn partner_reconciliation_csv(
 }
 
 /// The filters of the audit log, as the page's address has them.
-#[derive(serde::Deserialize)]
-struct AuditParams {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditParams {
     #[serde(default)]
     customer: String,
     #[serde(default)]
@@ -377,9 +446,11 @@ struct AuditParams {
 /// `GET /api/audit.csv`: the audit log with the page's filters as CSV, newest first, one line per
 /// changed field, streamed a batch at a time (the first read before the response: a bad filter
 /// is a 400).
-async fn audit_csv(
+#[utoipa::path(get, path = "/api/audit.csv", tag = "audit", params(AuditParams),
+    responses((status = 200, description = "The audit log as CSV (RFC 4180), newest first, streamed; a signed-in admin, reader or finance member only", content_type = "text/csv", body = String), (status = 400, description = "A filter that cannot be read", body = AppError), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError)))]
+pub(crate) async fn audit_csv(
     State(state): State<AppState>,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     let query = app::ssr::service::audit::LogQuery {
@@ -420,8 +491,9 @@ async fn audit_csv(
 }
 
 /// `?tag=Name=Value&excel=1` of the partner-wide consumption CSV.
-#[derive(serde::Deserialize)]
-struct PartnerCsvQuery {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PartnerCsvQuery {
     #[serde(default)]
     tag: String,
     #[serde(default)]
@@ -430,9 +502,11 @@ struct PartnerCsvQuery {
 
 /// `GET /api/reports/consumption.csv`: every visible customer's licence counts, one line per
 /// tenant product, streamed from the database cursor.
-async fn partner_consumption_csv(
+#[utoipa::path(get, path = "/api/reports/consumption.csv", tag = "reports", params(PartnerCsvQuery),
+    responses((status = 200, description = "Every visible customer's licence counts as CSV (RFC 4180), streamed", content_type = "text/csv", body = String), (status = 400, description = "A filter that cannot be read", body = AppError), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError)))]
+pub(crate) async fn partner_consumption_csv(
     State(state): State<AppState>,
-    Query(query): Query<PartnerCsvQuery>,
+    ApiQuery(query): ApiQuery<PartnerCsvQuery>,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     let answer = async {
@@ -480,8 +554,9 @@ fn report_reader(staff: Option<app::model::StaffView>) -> Result<app::model::Sta
 }
 
 /// `?excel=1`: a CSV for Excel (with a byte order mark).
-#[derive(serde::Deserialize)]
-struct CsvQuery {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CsvQuery {
     #[serde(default)]
     excel: Option<String>,
 }
@@ -510,10 +585,12 @@ fn csv_response(bytes: Result<Vec<u8>, csv::Error>, report: &str, customer: &str
 }
 
 /// `GET /api/customers/{id}/reports/reconciliation.csv`: the License Reconciliation as CSV.
-async fn customer_reconciliation_csv(
+#[utoipa::path(get, path = "/api/customers/{id}/reports/reconciliation.csv", tag = "reports", params(("id" = i64, Path, description = "The customer id"), CsvQuery),
+    responses((status = 200, description = "The License Reconciliation as CSV (RFC 4180)", content_type = "text/csv", body = String), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError), (status = 404, description = "No such customer, or not one the caller may see", body = AppError)))]
+pub(crate) async fn customer_reconciliation_csv(
     State(state): State<AppState>,
-    Path(customer_id): Path<i64>,
-    Query(query): Query<CsvQuery>,
+    CustomerId(customer_id): CustomerId,
+    ApiQuery(query): ApiQuery<CsvQuery>,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     let answer = async {
@@ -531,9 +608,11 @@ async fn customer_reconciliation_csv(
 }
 
 /// `GET /api/customers/{id}/reports/consumption`: the License Consumption as JSON.
-async fn customer_consumption(
+#[utoipa::path(get, path = "/api/customers/{id}/reports/consumption", tag = "reports", params(("id" = i64, Path, description = "The customer id")),
+    responses((status = 200, description = "The License Consumption", body = app::model::ConsumptionReport), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError), (status = 404, description = "No such customer, or not one the caller may see", body = AppError)))]
+pub(crate) async fn customer_consumption(
     State(state): State<AppState>,
-    Path(customer_id): Path<i64>,
+    CustomerId(customer_id): CustomerId,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     let answer = async {
@@ -547,10 +626,12 @@ async fn customer_consumption(
 }
 
 /// `GET /api/customers/{id}/reports/consumption.csv`: the License Consumption as CSV.
-async fn customer_consumption_csv(
+#[utoipa::path(get, path = "/api/customers/{id}/reports/consumption.csv", tag = "reports", params(("id" = i64, Path, description = "The customer id"), CsvQuery),
+    responses((status = 200, description = "The License Consumption as CSV (RFC 4180)", content_type = "text/csv", body = String), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError), (status = 404, description = "No such customer, or not one the caller may see", body = AppError)))]
+pub(crate) async fn customer_consumption_csv(
     State(state): State<AppState>,
-    Path(customer_id): Path<i64>,
-    Query(query): Query<CsvQuery>,
+    CustomerId(customer_id): CustomerId,
+    ApiQuery(query): ApiQuery<CsvQuery>,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     let answer = async {
@@ -571,9 +652,11 @@ async fn customer_consumption_csv(
 /// `{"customer_id": 1, "settings": {"billing.cycle": {"value": "monthly", "source": "global_default", "default": "monthly"}, …}}`.
 /// The gate has already checked the session and role; this checks again and applies the Help
 /// Desk tag scope.
-async fn customer_configuration(
+#[utoipa::path(get, path = "/api/customers/{id}/configuration", tag = "customers", params(("id" = i64, Path, description = "The customer id")),
+    responses((status = 200, description = "The effective configuration", body = crate::openapi::ConfigurationJson), (status = 401, description = "No valid token or session", body = AppError), (status = 403, description = "The token's scope or the role does not allow it", body = AppError), (status = 404, description = "No such customer, or not one the caller may see", body = AppError)))]
+pub(crate) async fn customer_configuration(
     State(state): State<AppState>,
-    Path(customer_id): Path<i64>,
+    CustomerId(customer_id): CustomerId,
     Extension(auth::Authenticated(staff)): Extension<auth::Authenticated>,
 ) -> Response {
     let answer = async {
@@ -587,27 +670,28 @@ async fn customer_configuration(
     };
     match answer.await {
         Ok(settings) => {
-            let settings: serde_json::Map<String, serde_json::Value> = settings
+            use crate::openapi::{ConfigurationJson, GatewayJson, SettingJson};
+            let settings = settings
                 .into_iter()
                 .map(|s| {
-                    let value = serde_json::json!({
-                        "value": s.value,
-                        "source": s.source,
-                        "default": s.default_value,
-                    });
+                    let value = SettingJson {
+                        value: s.value,
+                        source: s.source,
+                        default: s.default_value,
+                    };
                     (s.key, value)
                 })
                 .collect();
             // Which payment gateway Link to Billing Profile uses (never its keys).
-            let gateway = state
-                .gateway
-                .as_ref()
-                .map(|g| serde_json::json!({ "gateway": g.key(), "test_mode": g.test_mode() }));
-            Json(serde_json::json!({
-                "customer_id": customer_id,
-                "settings": settings,
-                "payment_gateway": gateway,
-            }))
+            let payment_gateway = state.gateway.as_ref().map(|g| GatewayJson {
+                gateway: g.key().to_owned(),
+                test_mode: g.test_mode(),
+            });
+            Json(ConfigurationJson {
+                customer_id,
+                settings,
+                payment_gateway,
+            })
             .into_response()
         }
         Err(error) => crate::gate::error_response(error),

@@ -1121,7 +1121,9 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
             "/api/reports/reconciliation".to_owned(),
             vec![],
         )),
-        "/api/audit.csv" => Some((reqwest::Method::GET, "/api/audit.csv".to_owned(), vec![])),
+        "/api/audit.csv" | "/api/openapi.json" => {
+            Some((reqwest::Method::GET, path.to_owned(), vec![]))
+        }
         "/api/reports/reconciliation.csv" => Some((
             reqwest::Method::GET,
             "/api/reports/reconciliation.csv".to_owned(),
@@ -2766,4 +2768,54 @@ async fn a_token_created_by_a_form_without_javascript_is_shown_once_on_its_page(
         .await
         .unwrap();
     assert!(!again.contains("pcp_"), "once only");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_to_anyone_and_names_every_json_route() {
+    let app = spawn_app().await;
+    let res = app
+        .client()
+        .get(format!("{}/api/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: serde_json::Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for route in app::api::PLAIN_ROUTES {
+        assert!(
+            doc["paths"].get(route).is_some(),
+            "{route} is not described"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["token"]["scheme"],
+        "bearer"
+    );
+}
+
+#[tokio::test]
+async fn a_json_route_refuses_an_unreadable_id_or_query_with_the_json_error() {
+    let app = spawn_app().await;
+    let reader = app.signed_in(Role::Reader).await;
+    let res = reader
+        .get(format!(
+            "{}/api/customers/9223372036854775808/configuration",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(matches!(app_error(res).await, AppError::NotFound { .. }));
+    let res = reader
+        .get(format!(
+            "{}/api/reports/reconciliation?page=9223372036854775808",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(matches!(app_error(res).await, AppError::BadRequest { .. }));
 }

@@ -129,6 +129,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Requires(Permission::ViewAuditLog),
     ),
     Endpoint::global(AUDIT_CSV_ROUTE, Access::Requires(Permission::ViewAuditLog)),
+    Endpoint::global(OPENAPI_ROUTE, Access::Public),
     Endpoint::customer(
         audit::GetCustomerActivity::PATH,
         Access::Requires(Permission::ViewCustomers),
@@ -361,6 +362,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
 ];
 
+/// `GET`: the JSON API's OpenAPI 3 document (public: it describes, it holds no data).
+pub const OPENAPI_ROUTE: &str = "/api/openapi.json";
+
 /// My account's page: a member who must change their password is sent here.
 pub const ACCOUNT_PAGE: &str = "/account";
 
@@ -378,8 +382,9 @@ pub const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 5] = [
 pub const CUSTOMER_CONFIGURATION_ROUTE: &str = "/api/customers/{id}/configuration";
 
 /// The plain JSON and CSV routes beside the server functions (served by the axum host).
-pub const PLAIN_ROUTES: [&str; 10] = [
+pub const PLAIN_ROUTES: [&str; 11] = [
     CUSTOMER_CONFIGURATION_ROUTE,
+    OPENAPI_ROUTE,
     AUDIT_CSV_ROUTE,
     BILLED_IMPORT_UPLOAD_ROUTE,
     PARTNER_RECONCILIATION_ROUTE,

@@ -12,6 +12,7 @@ pub const TERMS: [&str; 3] = ["P1M", "P1Y", "P3Y"];
 pub const BILLED_STATUSES: [&str; 3] = ["active", "suspended", "ended"];
 
 /// The kinds of difference, with the names the JSON API and the CSV use.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DifferenceKind {
@@ -110,6 +111,7 @@ pub struct AcknowledgementNote {
 }
 
 /// Whether a row's licence count is known.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignedState {
@@ -123,6 +125,7 @@ pub enum AssignedState {
 }
 
 /// A Partner Center subscription as a report shows it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PcSubscription {
     pub id: String,
@@ -139,6 +142,7 @@ pub struct PcSubscription {
 }
 
 /// A billed row (the partner's own record) as a report shows it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BilledRecord {
     pub id: i64,
@@ -414,6 +418,7 @@ mod tests {
 }
 
 /// One subscription behind a product of the License Consumption report.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageSubscription {
     pub id: String,
@@ -429,6 +434,7 @@ pub struct UsageSubscription {
 }
 
 /// One product (subscribed SKU) of a tenant: its licence counts and the subscriptions behind it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductUsage {
     pub tenant_id: String,
@@ -448,6 +454,7 @@ pub struct ProductUsage {
 }
 
 /// The License Consumption report of one customer.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumptionReport {
     pub customer_id: i64,
@@ -465,6 +472,7 @@ pub struct ConsumptionReport {
 }
 
 /// An amount of money in one currency: an exact decimal as text.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
     pub currency: String,
@@ -472,11 +480,14 @@ pub struct Money {
 }
 
 /// One customer's line of the partner-wide reconciliation.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerDifferences {
     pub customer_id: i64,
     pub customer_name: String,
-    /// How many differences of each kind (those with none left out), in kind order.
+    /// How many differences of each kind (those with none left out), in kind order: `[kind,
+    /// count]` pairs.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<serde_json::Value>>))]
     pub counts: Vec<(DifferenceKind, i64)>,
     /// All of them.
     pub differences: i64,
@@ -488,6 +499,7 @@ pub struct CustomerDifferences {
 
 /// The License Reconciliation of every customer the caller may see, one line per customer with
 /// differences, those with the most money at stake first.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartnerReconciliation {
     /// Customers looked at: those in the caller's scope (and the tag filter) with a billed
@@ -495,7 +507,9 @@ pub struct PartnerReconciliation {
     pub customers: i64,
     /// Of those, the ones listed (with a difference, of the kind asked for if any).
     pub customers_listed: i64,
-    /// Differences of each kind over all customers looked at (the kind filter aside).
+    /// Differences of each kind over all customers looked at (the kind filter aside): `[kind,
+    /// count]` pairs.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<serde_json::Value>>))]
     pub totals: Vec<(DifferenceKind, i64)>,
     /// This page of the listed customers.
     pub rows: Vec<CustomerDifferences>,

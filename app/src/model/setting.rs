@@ -374,6 +374,7 @@ fn shorten(text: &str) -> String {
 }
 
 /// Where the value in force comes from.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueSource {

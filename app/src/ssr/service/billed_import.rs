@@ -554,14 +554,15 @@ pub async fn upload(
 }
 
 /// What an import by another system (an API token) did or would do.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ApiImportResult {
     pub applied: bool,
     pub lines: usize,
     pub created: usize,
     pub changed: usize,
     pub ended: usize,
-    /// (line, why) of each rejected line; with any, nothing was imported.
+    /// `[line, why]` of each rejected line; with any, nothing was imported.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub rejected: Vec<(u64, String)>,
 }
 
