@@ -75,6 +75,8 @@ pub enum Command {
     BenchSync(crate::bench::BenchArgs),
     /// Benchmark the customer list and its search at scale, on SQLite or PostgreSQL.
     BenchCustomers(crate::bench_customers::BenchCustomersArgs),
+    /// Benchmark the audit log page at 1,000,000 entries: first page and page 1,000.
+    BenchAudit(crate::bench_audit::BenchAuditArgs),
     /// Benchmark importing a billing export: reading, dry run, import, a second import.
     BenchImport(crate::bench_import::BenchImportArgs),
     /// Benchmark the partner-wide License Consumption CSV: memory and throughput against sqlite3.

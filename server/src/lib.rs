@@ -2,6 +2,7 @@
 //! demo data, and start-up. `main.rs` is only the command line.
 
 pub mod bench;
+pub mod bench_audit;
 pub mod bench_csv;
 pub mod bench_customers;
 pub mod bench_import;

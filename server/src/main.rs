@@ -56,6 +56,7 @@ async fn main() -> ExitCode {
         Some(Command::BenchCsv(args)) => server::bench_csv::run(args).await,
         Some(Command::BenchSignIn(args)) => server::bench_sign_in::run(args).await,
         Some(Command::BenchCustomers(args)) => server::bench_customers::run(args).await,
+        Some(Command::BenchAudit(args)) => server::bench_audit::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
