@@ -450,19 +450,27 @@ pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The session token in the `Cookie` header: only the one cookie of the name this server
-/// sets (`secure` picks it), and none when that name appears more than once (a planted
-/// duplicate), so there is never a choice of which one counts.
-pub fn token_from_cookies(headers: &http::HeaderMap, secure: bool) -> Option<String> {
-    let name = session_cookie_name(secure);
-    let mut found = headers
+/// Every value of the cookie `name` in the request's `Cookie` headers, in order (the one place
+/// the header is parsed).
+pub fn cookie_values<'a>(
+    headers: &'a http::HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(n, _)| *n == name)
-        .map(|(_, value)| value);
+        .filter(move |(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+/// The session token in the `Cookie` header: only the one cookie of the name this server
+/// sets (`secure` picks it), and none when that name appears more than once (a planted
+/// duplicate), so there is never a choice of which one counts.
+pub fn token_from_cookies(headers: &http::HeaderMap, secure: bool) -> Option<String> {
+    let mut found = cookie_values(headers, session_cookie_name(secure));
     match (found.next(), found.next()) {
         (Some(value), None) if !value.is_empty() => Some(value.to_owned()),
         _ => None,

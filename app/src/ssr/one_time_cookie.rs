@@ -54,15 +54,9 @@ pub fn set(name: &str, value: &str, path: &str) {
 pub fn take(name: &str, path: &str) -> Option<String> {
     let parts = leptos::prelude::use_context::<http::request::Parts>()?;
     let name = cookie_name(name);
-    let value = parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| Url::unescape(value))?;
+    let value = super::auth::cookie_values(&parts.headers, &name)
+        .next()
+        .map(Url::unescape)?;
     let flags = if secure() { "; Secure" } else { "" };
     set_cookie(&format!(
         "{name}=; Path={path}; HttpOnly; SameSite=Strict; Max-Age=0{flags}"
