@@ -488,9 +488,6 @@ impl GlobalOptions {
     }
 }
 
-/// Passwords set from the command line must be at least this long.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use clap::Parser;
 use server::{
     config::{
         BilledCommand, Cli, Command, GlobalOptions, LinkOptions, ProviderCommand, ProviderOptions,
-        ServeOptions, SimulatorArgs, TokenCommand, UserAddOptions, UserCommand, MIN_PASSWORD_CHARS,
+        ServeOptions, SimulatorArgs, TokenCommand, UserAddOptions, UserCommand,
     },
     demo, simulator,
     startup::{self, leptos_options, open_database, redact_url, shutdown_signal},
@@ -559,11 +559,8 @@ async fn add_user(global: &GlobalOptions, options: UserAddOptions) -> Result<(),
             .collect();
         (password, true)
     };
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(
-            format!("the password must be at least {MIN_PASSWORD_CHARS} characters").into(),
-        );
-    }
+    // The same rules as the staff page and My account (length, the common-password list).
+    app::model::check_new_password(&password, &email).map_err(|e| format!("the password: {e}"))?;
 
     let db = open_database(&global.database_url()).await?;
     let state = AppState::new(db, true);

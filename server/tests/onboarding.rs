@@ -153,29 +153,38 @@ async fn a_partner_onboards_its_customers_from_an_empty_database_through_the_pro
         .spawn()
         .expect("the simulator starts");
 
-    // The portal: an empty database and one admin.
-    let mut add = portal(&database_url, &sim, &dir.0)
-        .args([
-            "user",
-            "add",
-            "--email",
-            "admin@partner.test",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"first-day-password\n")
-        .await
-        .unwrap();
-    let added = add.wait_with_output().await.unwrap();
+    // The portal: an empty database and one admin; a common password is refused first, as on
+    // the staff page.
+    let add_admin = |password: &'static [u8]| {
+        let mut add = portal(&database_url, &sim, &dir.0)
+            .args([
+                "user",
+                "add",
+                "--email",
+                "admin@partner.test",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = add.stdin.take().unwrap();
+        async move {
+            stdin.write_all(password).await.unwrap();
+            drop(stdin);
+            add.wait_with_output().await.unwrap()
+        }
+    };
+    let refused = add_admin(b"password123456\n").await;
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("most common"),
+        "{refused:?}"
+    );
+    let added = add_admin(b"first-day-password\n").await;
     assert!(added.status.success(), "{added:?}");
     let addr = free_addr();
     let _server: Child = portal(&database_url, &sim, &dir.0)

@@ -250,9 +250,9 @@ fn MemberDetail(
     let disabled = m.disabled_at.is_some();
     let toggle_label = if disabled { "Enable" } else { "Disable" };
     let toggle_hint = if disabled {
-        "They can sign in again with their password."
+        "Enabling lets them sign in again with their password."
     } else {
-        "They cannot sign in; their sessions end at once."
+        "Disabling stops them signing in and ends their sessions at once."
     };
     let last = m
         .last_sign_in_at
