@@ -187,8 +187,9 @@ pub fn StaffMemberPage() -> impl IntoView {
         refetch_after(reset),
         refetch_after(end),
     );
+    // Keyed on the member too, so that the page follows the address.
     let page = Resource::new(
-        move || (v1.get(), v2.get(), v3.get(), v4.get(), v5.get()),
+        move || (id.get(), v1.get(), v2.get(), v3.get(), v4.get(), v5.get()),
         |_| get_staff_page(),
     );
     after_success(role, |_| Some(PAGE_HEADING.to_owned()));
