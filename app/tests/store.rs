@@ -147,6 +147,7 @@ on_both_backends!(
     of_two_concurrent_demotions_of_the_last_two_admins_one_fails,
     a_member_changes_their_own_password_with_the_current_one,
     api_tokens_are_hashed_scoped_expire_and_revoke_at_once,
+    a_member_ends_only_their_own_sessions_and_activity_lists_one_customers_entries,
 );
 
 async fn staff(state: &AppState, email: &str, role: Role) -> StaffView {
@@ -4908,4 +4909,66 @@ async fn api_tokens_are_hashed_scoped_expire_and_revoke_at_once(state: AppState)
             .await
             .unwrap();
     assert_eq!(actions, ["token.create", "token.create", "token.revoke"]);
+}
+
+async fn a_member_ends_only_their_own_sessions_and_activity_lists_one_customers_entries(
+    state: AppState,
+) {
+    let admin = staff(&state, "admin@x.test", Role::Admin).await;
+    let me = staff(&state, "me@x.test", Role::Reader).await;
+    let mine = sign_in_as(&state, "me@x.test", "me@x.test-password").await;
+    let other = sign_in_as(&state, "me@x.test", "me@x.test-password").await;
+    let theirs = sign_in_as(&state, "admin@x.test", "admin@x.test-password").await;
+    let account = service::staff::account(&state, &me).await.unwrap();
+    assert_eq!(account.sessions.len(), 2);
+    let admins = service::staff::account(&state, &admin).await.unwrap();
+    // Another member's session is not one of mine: missing, and it lives on.
+    let refused = service::staff::end_own_session(&state.db, &me, &admins.sessions[0].handle)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status(), 404);
+    assert!(auth::resolve(&state, &theirs).await.unwrap().is_some());
+    // One of mine ends; the other lives on.
+    service::staff::end_own_session(&state.db, &me, &account.sessions[0].handle)
+        .await
+        .unwrap();
+    let live = [
+        auth::resolve(&state, &mine).await.unwrap().is_some(),
+        auth::resolve(&state, &other).await.unwrap().is_some(),
+    ];
+    assert_eq!(live.iter().filter(|l| **l).count(), 1, "{live:?}");
+
+    // Activity: one customer's entries only, newest first; out of a Help Desk scope, missing.
+    let north = customer(&state, "Northwind", "northwind.test").await;
+    let south = customer(&state, "Southridge", "southridge.test").await;
+    tag(&state, &admin, north, "Region", "North").await;
+    tag(&state, &admin, north, "Tier", "Gold").await;
+    tag(&state, &admin, south, "Region", "South").await;
+    let activity = service::audit::customer_activity(&state.db, &me, north, None)
+        .await
+        .unwrap();
+    assert_eq!(activity.entries.len(), 2);
+    assert!(activity
+        .entries
+        .iter()
+        .all(|e| e.customer_id == Some(north)));
+    assert!(activity.entries[0].id > activity.entries[1].id);
+    let helpdesk = staff(&state, "hd@x.test", Role::Helpdesk).await;
+    let mut conn = state.db.pool().acquire().await.unwrap();
+    store::staff::add_tag_scope(&mut conn, helpdesk.id, "region", "North")
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        service::audit::customer_activity(&state.db, &helpdesk, north, None)
+            .await
+            .unwrap()
+            .entries
+            .len(),
+        2
+    );
+    let hidden = service::audit::customer_activity(&state.db, &helpdesk, south, None)
+        .await
+        .unwrap_err();
+    assert_eq!(hidden.status(), 404);
 }
