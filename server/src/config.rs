@@ -71,6 +71,12 @@ pub enum Command {
     Demo(ServeOptions),
     /// Run the Partner Center simulator: the same API as Microsoft's, from a data file.
     PcSim(SimulatorArgs),
+    /// Write brotli (`.br`) and gzip (`.gz`) copies of the compressible files under a folder
+    /// (the build runs it on the site root; the server sends them by Accept-Encoding).
+    Precompress {
+        /// The folder, e.g. target/site.
+        dir: std::path::PathBuf,
+    },
     /// Benchmark "reload all customers" against the simulator and print the figures.
     BenchSync(crate::bench::BenchArgs),
     /// Benchmark the customer list and its search at scale, on SQLite or PostgreSQL.

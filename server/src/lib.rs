@@ -1,6 +1,7 @@
 //! The axum host of the portal: configuration, the HTTP layer in front of the Leptos app, the
 //! demo data, and start-up. `main.rs` is only the command line.
 
+pub mod assets;
 pub mod bench;
 pub mod bench_audit;
 pub mod bench_csv;

@@ -40,6 +40,7 @@ async fn main() -> ExitCode {
             add_token(&cli.global, &name, &scope, days).await
         }
         Some(Command::PcSim(args)) => run_simulator(args).await,
+        Some(Command::Precompress { dir }) => precompress(&dir),
         Some(Command::Provider(ProviderCommand::Refresh(options))) => {
             refresh_provider_directory(&cli.global, options).await
         }
@@ -65,6 +66,20 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn precompress(dir: &std::path::Path) -> Result<(), Error> {
+    let files = server::assets::precompress(dir)
+        .map_err(|err| format!("could not precompress {}: {err}", dir.display()))?;
+    for (path, raw, br, gz) in files {
+        let shown = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        println!("{shown:<40} {raw:>10} bytes, brotli {br:>9}, gzip {gz:>9}");
+    }
+    Ok(())
 }
 
 async fn serve(

@@ -28,12 +28,21 @@ pub struct ServerState {
 }
 
 /// Leptos options for serving the built site from `site_root` (cargo-leptos's output folder).
+/// When the build named the client's files after their content, the pages ask for those names.
 pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
+    let hash_file = crate::assets::hash_file(site_root);
     LeptosOptions::builder()
         .output_name(env!("LEPTOS_OUTPUT_NAME"))
         .site_root(site_root)
         .site_pkg_dir("pkg")
         .site_addr(addr)
+        .hash_files(hash_file.is_some())
+        .hash_file(
+            hash_file
+                .map(|path| path.display().to_string())
+                .unwrap_or_else(|| crate::assets::HASH_FILE.to_string())
+                .into(),
+        )
         .build()
 }
 
@@ -106,10 +115,10 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
                 move || shell(leptos.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .fallback(crate::assets::static_or_not_found)
         .layer(axum::middleware::from_fn_with_state(gate_state, gate))
         .with_state(state);
-    crate::headers::apply(router, app_state.secure_cookies)
+    crate::assets::apply(crate::headers::apply(router, app_state.secure_cookies))
 }
 
 /// The customer id of a JSON route: one that is not a 64-bit number names no customer (404,

@@ -94,13 +94,19 @@ async fn spawn_app_gated(
         enforce_access_table,
         sign_ins_per_minute,
         None,
+        None,
     )
     .await
 }
 
 /// A portal with a payment gateway (Link to Billing Profile on).
 async fn spawn_app_with_gateway(gateway: app::ssr::gateway::Gateway) -> TestApp {
-    spawn_app_configured(false, true, 1_000, Some(gateway)).await
+    spawn_app_configured(false, true, 1_000, Some(gateway), None).await
+}
+
+/// A portal serving the built site in `site_root`.
+async fn spawn_app_with_site(site_root: &std::path::Path) -> TestApp {
+    spawn_app_configured(false, true, 1_000, None, Some(site_root)).await
 }
 
 async fn spawn_app_configured(
@@ -108,6 +114,7 @@ async fn spawn_app_configured(
     enforce_access_table: bool,
     sign_ins_per_minute: u32,
     gateway: Option<app::ssr::gateway::Gateway>,
+    site_root: Option<&std::path::Path>,
 ) -> TestApp {
     let dir = std::env::temp_dir().join(format!("portal-http-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -136,7 +143,8 @@ async fn spawn_app_configured(
     let addr: SocketAddr = listener.local_addr().unwrap();
     let mut gate = GateState::with_sign_in_limit(state.clone(), sign_ins_per_minute);
     gate.enforce_access_table = enforce_access_table;
-    let app = router_with(gate, leptos_options("target/site", addr));
+    let site_root = site_root.map_or("target/site".to_string(), |p| p.display().to_string());
+    let app = router_with(gate, leptos_options(&site_root, addr));
     tokio::spawn(serve(listener, app, std::future::pending()));
     TestApp {
         base: format!("http://{addr}"),
@@ -2818,4 +2826,212 @@ async fn a_json_route_refuses_an_unreadable_id_or_query_with_the_json_error() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(matches!(app_error(res).await, AppError::BadRequest { .. }));
+}
+
+/// A built site as `.ci/build` leaves it: content-named client files listed in hash.txt, with
+/// brotli and gzip copies.
+fn built_site(dir: &std::path::Path) -> (String, String, String) {
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let (js, wasm, css) = ("0123456789abcdef", "00112233aabbccdd", "fedcba9876543210");
+    std::fs::write(
+        pkg.join(format!("portal.{js}.js")),
+        "export default function init() { return 'client'; }\n".repeat(50),
+    )
+    .unwrap();
+    let mut wasm_bytes = b"\0asm\x01\0\0\0".to_vec();
+    wasm_bytes.extend(std::iter::repeat_n(7u8, 4000));
+    std::fs::write(pkg.join(format!("portal.{wasm}.wasm")), &wasm_bytes).unwrap();
+    std::fs::write(
+        pkg.join(format!("portal.{css}.css")),
+        "body { margin: 0; }\n".repeat(50),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("favicon.svg"),
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\">{}</svg>",
+            " ".repeat(500)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("hash.txt"),
+        format!("js: {js}\nwasm: {wasm}\ncss: {css}\n"),
+    )
+    .unwrap();
+    server::assets::precompress(dir).unwrap();
+    (js.into(), wasm.into(), css.into())
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+    out
+}
+
+fn ungzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn the_client_is_sent_precompressed_and_content_named_and_cached_for_a_year() {
+    let site = std::env::temp_dir().join(format!("portal-site-{}", uuid::Uuid::new_v4().simple()));
+    let (js, wasm, css) = built_site(&site);
+    let app = spawn_app_with_site(&site).await;
+    let client = app.client();
+
+    // The page names the content-named files.
+    let page = client
+        .get(format!("{}/sign-in", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in [
+        format!("/pkg/portal.{js}.js"),
+        format!("/pkg/portal.{wasm}.wasm"),
+        format!("/pkg/portal.{css}.css"),
+    ] {
+        assert!(page.contains(&name), "the page names {name}: {page}");
+    }
+
+    let raw = std::fs::read(site.join(format!("pkg/portal.{wasm}.wasm"))).unwrap();
+    let path = format!("{}/pkg/portal.{wasm}.wasm", app.base);
+    for (accept, encoding) in [
+        ("br, gzip", Some("br")),
+        ("gzip, deflate", Some("gzip")),
+        ("", None),
+    ] {
+        let mut req = client.get(&path);
+        if !accept.is_empty() {
+            req = req.header("accept-encoding", accept);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{accept}");
+        let headers = res.headers().clone();
+        assert_eq!(
+            headers["cache-control"], "public, max-age=31536000, immutable",
+            "{accept}"
+        );
+        assert_eq!(headers["content-type"], "application/wasm", "{accept}");
+        assert_eq!(
+            headers.get("content-encoding").map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept}"
+        );
+        let body = res.bytes().await.unwrap();
+        // The copy made at build time is what is sent, not one compressed per request.
+        let expected_body = match encoding {
+            Some("br") => std::fs::read(site.join(format!("pkg/portal.{wasm}.wasm.br"))).unwrap(),
+            Some(_) => std::fs::read(site.join(format!("pkg/portal.{wasm}.wasm.gz"))).unwrap(),
+            None => raw.clone(),
+        };
+        assert_eq!(body.as_ref(), expected_body.as_slice(), "{accept}");
+        let decoded = match encoding {
+            Some("br") => unbrotli(&body),
+            Some(_) => ungzip(&body),
+            None => body.to_vec(),
+        };
+        assert_eq!(decoded, raw, "{accept}");
+    }
+
+    // A file whose name does not change with its content is revalidated: 304 when unchanged.
+    let favicon = client
+        .get(format!("{}/favicon.svg", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(favicon.status(), StatusCode::OK);
+    assert_eq!(favicon.headers()["cache-control"], "no-cache");
+    let modified = favicon.headers()["last-modified"].clone();
+    let again = client
+        .get(format!("{}/favicon.svg", app.base))
+        .header("if-modified-since", modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    // A file that is not there is the app's 404 page, not stored.
+    let missing = client
+        .get(format!("{}/pkg/portal.ffffffffffffffff.wasm", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers()["cache-control"], "no-store");
+    std::fs::remove_dir_all(&site).unwrap();
+}
+
+#[tokio::test]
+async fn pages_json_and_csv_are_compressed_on_request_and_never_stored() {
+    let app = spawn_app().await;
+    let id = app.customer("Contoso", "North").await;
+    let admin = app.signed_in(Role::Admin).await;
+    for (path, shows) in [
+        ("/customers".to_string(), "Contoso"),
+        (format!("/customers/{id}/configuration"), "Contoso"),
+        (
+            format!("/api/customers/{id}/configuration"),
+            "billing.cycle",
+        ),
+        (
+            format!("/api/customers/{id}/reports/reconciliation.csv"),
+            "customer_id,customer,product",
+        ),
+    ] {
+        let plain = admin
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.status(), StatusCode::OK, "{path}");
+        assert_eq!(plain.headers()["cache-control"], "no-store", "{path}");
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+        let plain = plain.text().await.unwrap();
+        for (accept, encoding) in [("gzip, deflate, br", "br"), ("gzip", "gzip")] {
+            let res = admin
+                .get(format!("{}{path}", app.base))
+                .header("accept-encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+            assert_eq!(
+                res.headers()["content-encoding"],
+                encoding,
+                "{path} {accept}"
+            );
+            let body = res.bytes().await.unwrap();
+            let decoded = if encoding == "br" {
+                unbrotli(&body)
+            } else {
+                ungzip(&body)
+            };
+            let decoded = String::from_utf8(decoded).unwrap();
+            if decoded.len() > 1_000 {
+                assert!(
+                    body.len() < decoded.len() / 2,
+                    "{path} {accept}: compressed"
+                );
+            }
+            // Pages carry fresh nonces and tokens: compare what does not change per request.
+            assert_eq!(
+                decoded.lines().count(),
+                plain.lines().count(),
+                "{path} {accept}"
+            );
+            assert!(decoded.contains(shows), "{path}: {decoded}");
+        }
+    }
 }

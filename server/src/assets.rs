@@ -1,0 +1,213 @@
+//! The browser's static files: served from the site root with the encodings the build made
+//! beforehand (`portal precompress`), conditional requests answered 304, and caching headers.
+//!
+//! The build names the client's files after their content (`pkg/portal.<hash>.wasm`, `.js`,
+//! `.css`, listed in the site root's `hash.txt`), so those are cached for a year as immutable; any
+//! other static file (the favicon) is revalidated on each use. Everything else the portal answers
+//! (pages with customer data, server functions, JSON, CSV) is `no-store` (see [`apply`]).
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Router,
+};
+use leptos::prelude::LeptosOptions;
+use std::path::{Path, PathBuf};
+use tower::ServiceExt;
+use tower_http::{
+    compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+};
+
+/// The cache policy of a content-named file.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The cache policy of a static file whose name does not change with its content.
+pub const REVALIDATE: &str = "no-cache";
+/// The cache policy of everything that is not a static file.
+pub const NO_STORE: &str = "no-store";
+
+/// The file the build writes into the site root, naming each client file's content hash
+/// (`js: …`, `wasm: …`, `css: …`), in the format cargo-leptos writes beside the binary.
+pub const HASH_FILE: &str = "hash.txt";
+
+/// Where the hash file of `site_root` is, when the build wrote one: the site root (this
+/// project's build), else beside the running binary (where `cargo leptos` puts it).
+pub fn hash_file(site_root: &str) -> Option<PathBuf> {
+    let in_site = Path::new(site_root).join(HASH_FILE);
+    let in_site = std::path::absolute(&in_site).unwrap_or(in_site);
+    if in_site.is_file() {
+        return Some(in_site);
+    }
+    let beside_binary = std::env::current_exe().ok()?.parent()?.join(HASH_FILE);
+    beside_binary.is_file().then_some(beside_binary)
+}
+
+/// True when `path` names a content-hashed client file: `/pkg/<name>.<hash>.<ext>` with a hash
+/// of at least 8 hexadecimal or base64url characters.
+pub fn is_content_named(path: &str) -> bool {
+    let Some(file) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    let mut parts = file.rsplit('.');
+    let (Some(_ext), Some(hash), Some(_name)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    hash.len() >= 8
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The router's fallback: a static file of the site root if there is one, else the app's own
+/// "not found" page.
+pub async fn static_or_not_found(
+    State(state): State<crate::startup::ServerState>,
+    req: Request,
+) -> Response {
+    let options: LeptosOptions = state.leptos.clone();
+    let (parts, body) = req.into_parts();
+    // ServeDir sees the whole request: Accept-Encoding picks the precompressed file,
+    // If-Modified-Since may answer 304.
+    let probe = Request::from_parts(parts.clone(), Body::empty());
+    let served = ServeDir::new(options.site_root.as_ref())
+        .precompressed_br()
+        .precompressed_gzip()
+        .append_index_html_on_directories(false)
+        .oneshot(probe)
+        .await;
+    match served {
+        Ok(res) if res.status() == StatusCode::OK || res.status() == StatusCode::NOT_MODIFIED => {
+            let mut res = res.into_response();
+            let policy = if is_content_named(parts.uri.path()) {
+                IMMUTABLE
+            } else {
+                REVALIDATE
+            };
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+            res
+        }
+        _ => {
+            let handler =
+                leptos_axum::file_and_error_handler::<crate::startup::ServerState, _>(app::shell);
+            let req = Request::from_parts(parts.clone(), body);
+            handler(parts.uri, State(state), req).await
+        }
+    }
+}
+
+/// Compression of every compressible answer by Accept-Encoding (brotli, then gzip), and
+/// `no-store` on every answer that set no cache policy of its own. A precompressed static file
+/// already carries its Content-Encoding and passes through as it is.
+pub fn apply(router: Router) -> Router {
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(NO_STORE),
+        ))
+        .layer(CompressionLayer::new().br(true).gzip(true))
+}
+
+/// `portal precompress DIR`: writes `FILE.br` (brotli, quality 11) and `FILE.gz` (gzip, level 9)
+/// beside every compressible file under `dir`, when smaller than the file; prints the sizes.
+pub fn precompress(dir: &Path) -> std::io::Result<Vec<(PathBuf, u64, u64, u64)>> {
+    let mut done = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let compressible = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "wasm" | "js" | "css" | "svg" | "html" | "json"));
+            if !compressible {
+                continue;
+            }
+            let raw = std::fs::read(&path)?;
+            let br = brotli_bytes(&raw)?;
+            let gz = gzip_bytes(&raw)?;
+            for (ext, bytes) in [("br", &br), ("gz", &gz)] {
+                let target = PathBuf::from(format!("{}.{ext}", path.display()));
+                if bytes.len() < raw.len() {
+                    std::fs::write(&target, bytes)?;
+                } else if target.exists() {
+                    std::fs::remove_file(&target)?;
+                }
+            }
+            done.push((path, raw.len() as u64, br.len() as u64, gz.len() as u64));
+        }
+    }
+    done.sort();
+    Ok(done)
+}
+
+/// `bytes` compressed with brotli at its highest quality.
+pub fn brotli_bytes(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    Ok(out)
+}
+
+/// `bytes` compressed with gzip at its highest level.
+pub fn gzip_bytes(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_hashed_client_files_are_content_named() {
+        assert!(is_content_named("/pkg/portal.3f9a1c0b2d4e5f60.wasm"));
+        assert!(is_content_named("/pkg/portal.3f9a1c0b2d4e5f60.js"));
+        assert!(!is_content_named("/pkg/portal.wasm"));
+        assert!(!is_content_named("/pkg/portal.css"));
+        assert!(!is_content_named("/favicon.svg"));
+        assert!(!is_content_named("/customers.3f9a1c0b2d4e5f60.js"));
+        assert!(!is_content_named("/pkg/portal.3f9a1c0b/x.js"));
+    }
+
+    #[test]
+    fn precompressed_files_decompress_to_the_original() {
+        use std::io::Read;
+        let dir = std::env::temp_dir().join(format!("precompress-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("pkg")).unwrap();
+        let text = "body { color: black; }\n".repeat(200);
+        std::fs::write(dir.join("pkg/a.css"), &text).unwrap();
+        std::fs::write(dir.join("tiny.svg"), "<svg/>").unwrap();
+        std::fs::write(dir.join("photo.png"), text.as_bytes()).unwrap();
+        let done = precompress(&dir).unwrap();
+        assert_eq!(done.len(), 2, "{done:?}");
+
+        let mut unbrotli = Vec::new();
+        brotli::BrotliDecompress(
+            &mut &std::fs::read(dir.join("pkg/a.css.br")).unwrap()[..],
+            &mut unbrotli,
+        )
+        .unwrap();
+        assert_eq!(unbrotli, text.as_bytes());
+        let mut ungzip = String::new();
+        flate2::read::GzDecoder::new(&std::fs::read(dir.join("pkg/a.css.gz")).unwrap()[..])
+            .read_to_string(&mut ungzip)
+            .unwrap();
+        assert_eq!(ungzip, text);
+        // A file compression would not shrink is served as it is; images are not recompressed.
+        assert!(!dir.join("tiny.svg.br").exists());
+        assert!(!dir.join("photo.png.br").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
