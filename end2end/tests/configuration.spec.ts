@@ -14,6 +14,8 @@ const customerFor = (testInfo: TestInfo, n: number) => customers[dataKey(testInf
 async function openConfiguration(page: Page, testInfo: TestInfo, customer: string) {
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
+  // The search's own navigation first, so it cannot follow the link's.
+  await expect(page).toHaveURL(/[?&]q=/);
   await page.getByRole('link', { name: customer }).click();
   await expect(page.getByRole('heading', { level: 1, name: customer })).toBeVisible();
   await page.getByRole('link', { name: 'Customer Configuration' }).first().click();

@@ -91,7 +91,7 @@ async function holdClient(page: Page): Promise<() => void> {
   let release: () => void = () => {};
   const acted = new Promise<void>((resolve) => (release = resolve));
   await page.route(
-    '**/pkg/portal.wasm',
+    /\/pkg\/portal(\.[0-9a-f]+)?\.wasm$/,
     async (route) => {
       await acted;
       await route.continue();

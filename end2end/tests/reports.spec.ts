@@ -12,6 +12,8 @@ test('finance adopts the billed record, edits a quantity, sees the typed differe
   await signIn(page, testInfo, 'finance');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
+  // The search's own navigation first, so it cannot follow the link's.
+  await expect(page).toHaveURL(/[?&]q=/);
   await page.getByRole('link', { name: customer }).click();
 
   // Partner Center's side first: a reload of the customer.
@@ -91,6 +93,8 @@ test('a reader sees the reconciliation but no way to change the billed record', 
   await signIn(page, testInfo, 'reader');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
+  // The search's own navigation first, so it cannot follow the link's.
+  await expect(page).toHaveURL(/[?&]q=/);
   await page.getByRole('link', { name: customer }).click();
   await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Reports' }).click();
   await expect(page.getByRole('heading', { name: 'License Reconciliation' })).toBeVisible();
@@ -106,6 +110,8 @@ test('the consumption report shows a chart per product and both reports download
   await signIn(page, testInfo, 'reader');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
+  // The search's own navigation first, so it cannot follow the link's.
+  await expect(page).toHaveURL(/[?&]q=/);
   await page.getByRole('link', { name: customer }).click();
   await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Reports' }).click();
   await page.getByRole('link', { name: 'License Consumption' }).click();
@@ -213,6 +219,8 @@ test('finance imports a billing export: the dry run says what each line does, an
   await signIn(page, testInfo, 'finance');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
+  // The search's own navigation first, so it cannot follow the link's.
+  await expect(page).toHaveURL(/[?&]q=/);
   await page.getByRole('link', { name: customer }).click();
   await expect(page).toHaveURL(/\/customers\/\d+/);
   const id = /\/customers\/(\d+)/.exec(page.url())![1];
