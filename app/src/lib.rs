@@ -10,7 +10,7 @@ pub mod pages;
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path, SsrMode,
@@ -28,7 +28,11 @@ use pages::{
 };
 
 /// The HTML document around the app, rendered on the server.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::MetaTags;
+    let files = ssr::client_files::client_files(&options);
+    let stylesheet = format!("/pkg/{}.css", files.css);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -36,10 +40,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                // pkg/portal.<hash>.css when the build named the files after their content.
-                <HashedStylesheet options=options.clone() id="leptos" />
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
+                <AutoReload options />
+                <ClientLoader files />
                 <MetaTags />
             </head>
             <body>
@@ -47,6 +50,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Loads the client and hydrates the page once the browser is first idle, after the page has
+/// painted: the page works without it meanwhile (every form posts without JavaScript), so on a
+/// slow connection the client's download does not compete with the HTML and the stylesheet.
+/// The script and the wasm are fetched side by side. (Leptos's `HydrationScripts` preloads
+/// both from the head, which delays the first paint on slow 4G.)
+#[cfg(feature = "ssr")]
+#[component]
+fn ClientLoader(files: std::sync::Arc<ssr::client_files::ClientFiles>) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let script = format!(
+        "(() => {{ const start = () => {{ const wasm = fetch({wasm:?}); \
+         import({js:?}).then((client) => client.default({{ module_or_path: wasm }}).then(() => client.hydrate())); }}; \
+         if (\"requestIdleCallback\" in window) requestIdleCallback(start, {{ timeout: 2000 }}); else setTimeout(start); }})();",
+        js = format!("/pkg/{}.js", files.js),
+        wasm = format!("/pkg/{}.wasm", files.wasm),
+    );
+    view! { <script type="module" nonce=nonce>{script}</script> }
 }
 
 #[component]

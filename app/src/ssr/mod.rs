@@ -2,6 +2,7 @@
 //! Compiled only with the `ssr` feature; the browser build never sees it.
 
 pub mod auth;
+pub mod client_files;
 pub mod consumption;
 pub mod db;
 pub mod gateway;

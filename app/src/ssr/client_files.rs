@@ -1,0 +1,88 @@
+//! The names of the client's files (script, wasm, stylesheet) in the site's `pkg/` folder: the
+//! output name, or the output name and content hash the build listed in the hash file
+//! (`js: …`, `wasm: …`, `css: …`), read once per hash file rather than at every render.
+
+use leptos::config::LeptosOptions;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+};
+
+/// File names without their extension, e.g. `portal.3f9a1c0b2d4e5f60`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientFiles {
+    pub js: String,
+    pub wasm: String,
+    pub css: String,
+}
+
+/// The client's files for `options` (cached per hash file path).
+pub fn client_files(options: &LeptosOptions) -> Arc<ClientFiles> {
+    let name = options.output_name.to_string();
+    let unhashed = || {
+        Arc::new(ClientFiles {
+            js: name.clone(),
+            wasm: name.clone(),
+            css: name.clone(),
+        })
+    };
+    if !options.hash_files {
+        return unhashed();
+    }
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<ClientFiles>>>> = OnceLock::new();
+    let path = options.hash_file.to_string();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(files) = cache.get(&path) {
+        return files.clone();
+    }
+    let files = match std::fs::read_to_string(&path) {
+        Ok(text) => Arc::new(parse(&name, &text)),
+        Err(err) => {
+            tracing::error!(path, error = %err, "the client's hash file cannot be read");
+            unhashed()
+        }
+    };
+    cache.insert(path, files.clone());
+    files
+}
+
+/// The names `hash_file` (its text) gives the files of `output_name`.
+pub fn parse(output_name: &str, hash_file: &str) -> ClientFiles {
+    let named = |kind: &str| {
+        hash_file
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(file, _)| file.trim() == kind)
+            .map(|(_, hash)| format!("{output_name}.{}", hash.trim()))
+            .unwrap_or_else(|| output_name.to_string())
+    };
+    ClientFiles {
+        js: named("js"),
+        wasm: named("wasm"),
+        css: named("css"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_file_names_each_file() {
+        let files = parse(
+            "portal",
+            "js: 0123abcd0123abcd\nwasm:ffee0011ffee0011\n\ncss: 77\n",
+        );
+        assert_eq!(files.js, "portal.0123abcd0123abcd");
+        assert_eq!(files.wasm, "portal.ffee0011ffee0011");
+        assert_eq!(files.css, "portal.77");
+        let partial = parse("portal", "wasm: aa\n");
+        assert_eq!(
+            (partial.js.as_str(), partial.css.as_str()),
+            ("portal", "portal")
+        );
+    }
+}
