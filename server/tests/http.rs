@@ -158,6 +158,8 @@ impl TestApp {
         Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
+            // A render that never finishes fails its test instead of stalling the run.
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .unwrap()
     }
@@ -209,7 +211,7 @@ async fn app_error(res: reqwest::Response) -> AppError {
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("not an AppError ({e}): {body}"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_the_database_state() {
     let app = spawn_app().await;
     let res = app
@@ -232,7 +234,7 @@ async fn health_reports_the_database_state() {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn form_sign_in_sets_a_protected_cookie_and_redirects_to_the_customer_list() {
     let app = spawn_app_with(true).await;
     let res = app
@@ -253,7 +255,7 @@ async fn form_sign_in_sets_a_protected_cookie_and_redirects_to_the_customer_list
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let app = spawn_app().await;
     let client = app.client();
@@ -279,7 +281,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     assert_eq!(wrong.field_message("password"), Some(auth::SIGN_IN_REFUSED));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn form_sign_in_failure_returns_to_the_form_with_the_error() {
     let app = spawn_app().await;
     let res = app
@@ -316,7 +318,7 @@ async fn form_sign_in_failure_returns_to_the_form_with_the_error() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_id_changes_at_every_sign_in_and_sign_out_ends_it() {
     use reqwest::cookie::{CookieStore, Jar};
     let app = spawn_app().await;
@@ -364,7 +366,7 @@ async fn session_id_changes_at_every_sign_in_and_sign_out_ends_it() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_in_the_access_table_is_registered_and_the_other_way_round() {
     let registered: std::collections::BTreeSet<&str> = server_fn::axum::server_fn_paths()
         .map(|(path, _)| path)
@@ -378,7 +380,7 @@ async fn every_endpoint_in_the_access_table_is_registered_and_the_other_way_roun
     assert!(declared.contains("/api/sign_in"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_server_function_refuses_an_anonymous_caller_with_401() {
     let app = spawn_app().await;
     let client = app.client();
@@ -402,7 +404,7 @@ async fn every_server_function_refuses_an_anonymous_caller_with_401() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_write_refuses_a_reader_with_403() {
     let app = spawn_app().await;
     let reader = app.signed_in(Role::Reader).await;
@@ -428,7 +430,7 @@ async fn every_write_refuses_a_reader_with_403() {
     assert!(writes >= 4, "the writes were found ({writes})");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_calling_add_tag_with_valid_input_is_refused_and_nothing_is_saved() {
     let app = spawn_app().await;
     let c = app.customer("Contoso", "North").await;
@@ -446,7 +448,7 @@ async fn a_reader_calling_add_tag_with_valid_input_is_refused_and_nothing_is_sav
     assert_eq!(store::tags::list(&mut conn, c).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_paths_are_not_found() {
     let app = spawn_app().await;
     let admin = app.signed_in(Role::Admin).await;
@@ -454,7 +456,7 @@ async fn unknown_api_paths_are_not_found() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_a_400_with_a_message_for_the_field() {
     let app = spawn_app().await;
     let c = app.customer("Contoso", "North").await.to_string();
@@ -495,7 +497,7 @@ async fn bad_input_is_a_400_with_a_message_for_the_field() {
     assert!(matches!(app_error(res).await, AppError::BadRequest { .. }));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_adds_and_removes_a_tag_over_http() {
     let app = spawn_app().await;
     let c = app.customer("Contoso", "North").await;
@@ -526,7 +528,7 @@ async fn admin_adds_and_removes_a_tag_over_http() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_form_post_without_javascript_the_next_page_says_what_happened_once() {
     let app = spawn_app().await;
     let c = app.customer("Contoso", "North").await;
@@ -586,7 +588,7 @@ async fn after_a_form_post_without_javascript_the_next_page_says_what_happened_o
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helpdesk_is_refused_a_customer_outside_their_tags() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await.to_string();
@@ -613,7 +615,7 @@ async fn helpdesk_is_refused_a_customer_outside_their_tags() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_send_anonymous_visitors_to_sign_in() {
     let app = spawn_app().await;
     for path in ["/", "/customers", "/customers/1/tags"] {
@@ -640,7 +642,7 @@ async fn pages_send_anonymous_visitors_to_sign_in() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_in_customer_list_is_rendered_on_the_server() {
     let app = spawn_app().await;
     app.customer("Contoso", "North").await;
@@ -658,7 +660,7 @@ async fn signed_in_customer_list_is_rendered_on_the_server() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn responses_carry_a_request_id() {
     let app = spawn_app().await;
     let res = app
@@ -672,7 +674,7 @@ async fn responses_carry_a_request_id() {
 
 // ---- Customer Configuration ----
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_invalid_value_is_a_400_with_a_message_for_the_value() {
     let app = spawn_app().await;
     let c = app.customer("Contoso", "North").await.to_string();
@@ -722,7 +724,7 @@ async fn every_kind_of_invalid_value_is_a_400_with_a_message_for_the_value() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_override_is_a_409_naming_who_changed_it() {
     let app = spawn_app().await;
     let c = app.customer("Contoso", "North").await.to_string();
@@ -761,7 +763,7 @@ async fn a_stale_override_is_a_409_naming_who_changed_it() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reader_finance_and_helpdesk_outside_their_tags_cannot_change_configuration() {
     let app = spawn_app().await;
     let south = app.customer("South Co", "South").await.to_string();
@@ -817,7 +819,7 @@ async fn reader_finance_and_helpdesk_outside_their_tags_cannot_change_configurat
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn effective_configuration_is_served_as_json_with_the_same_rules() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await;
@@ -875,7 +877,7 @@ async fn effective_configuration_is_served_as_json_with_the_same_rules() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bulk_revert_from_the_matrix_takes_indexed_checkbox_values() {
     let app = spawn_app().await;
     let a = app.customer("A Co", "North").await.to_string();
@@ -1223,7 +1225,7 @@ fn body_for(path: &str, f: &Fixture) -> Option<Request> {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_customer_endpoint_answers_a_help_desk_user_out_of_scope_as_if_missing_and_changes_nothing(
 ) {
     let app = spawn_app().await;
@@ -1282,7 +1284,7 @@ async fn every_customer_endpoint_answers_a_help_desk_user_out_of_scope_as_if_mis
     assert!(checked >= 10, "customer endpoints checked: {checked}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_write_refuses_each_role_without_its_permission_in_the_function_itself() {
     // The access table is off: each refusal here comes from the server function's own check.
     let app = spawn_app_without_access_table().await;
@@ -1320,7 +1322,7 @@ async fn every_write_refuses_each_role_without_its_permission_in_the_function_it
 
 // ---- Sign-in abuse, cross-site requests, headers, paths, redirects ----
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_wrong_passwords_lock_the_account_and_then_even_the_right_one_is_refused() {
     let app = spawn_app().await;
     let client = app.client();
@@ -1365,7 +1367,7 @@ async fn twenty_wrong_passwords_lock_the_account_and_then_even_the_right_one_is_
     app.signed_in(Role::Reader).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_address_is_limited_whatever_the_accounts_it_tries() {
     let app = spawn_app_gated(false, true, server::gate::SIGN_IN_PER_MINUTE).await;
     let client = app.client();
@@ -1386,7 +1388,7 @@ async fn one_client_address_is_limited_whatever_the_accounts_it_tries() {
     assert!(limited >= 5, "{limited} limited");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_site_posts_are_refused_same_site_ones_pass() {
     let app = spawn_app().await;
     let admin = app.signed_in(Role::Admin).await;
@@ -1433,7 +1435,7 @@ async fn cross_site_posts_are_refused_same_site_ones_pass() {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_the_security_headers_and_pages_a_script_nonce() {
     let app = spawn_app_with(true).await;
     for path in ["/sign-in", "/healthz", "/api/nothing", "/favicon.svg"] {
@@ -1489,7 +1491,7 @@ async fn every_response_carries_the_security_headers_and_pages_a_script_nonce() 
     assert!(res.headers().get("strict-transport-security").is_none());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paths_with_dot_segments_are_refused_before_the_gate_decides() {
     let app = spawn_app().await;
     for path in [
@@ -1522,7 +1524,7 @@ async fn paths_with_dot_segments_are_refused_before_the_gate_decides() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn form_posts_never_redirect_off_the_portal() {
     let app = spawn_app().await;
     let admin = app.signed_in(Role::Admin).await;
@@ -1560,7 +1562,7 @@ async fn form_posts_never_redirect_off_the_portal() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_are_refused_with_413_before_the_function_runs() {
     let app = spawn_app().await;
     let admin = app.signed_in(Role::Admin).await;
@@ -1633,7 +1635,7 @@ async fn raw_request(app: &TestApp, request: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_that_is_not_utf8_is_refused_not_replaced() {
     let app = spawn_app().await;
     let admin = app.signed_in(Role::Admin).await;
@@ -1655,7 +1657,7 @@ async fn text_that_is_not_utf8_is_refused_not_replaced() {
     assert_eq!(tags, 1, "only the Region tag the test made");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crafted_link_cannot_make_the_sign_in_page_show_its_text() {
     let app = spawn_app().await;
     let text = "Your password has expired, call +1 555 0100";
@@ -1685,7 +1687,7 @@ async fn a_crafted_link_cannot_make_the_sign_in_page_show_its_text() {
     assert!(!page.contains("has expired"), "the crafted text was shown");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_and_hidden_pages_answer_404_with_the_page() {
     let app = spawn_app().await;
     let south = app.customer("South Co", "South").await;
@@ -1718,7 +1720,7 @@ async fn missing_and_hidden_pages_answer_404_with_the_page() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reconciliation_json_has_the_documented_shape_and_follows_the_access_rules() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await;
@@ -1803,7 +1805,7 @@ async fn the_reconciliation_json_has_the_documented_shape_and_follows_the_access
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_reports_download_as_csv_with_their_columns_and_a_named_file() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await;
@@ -1874,7 +1876,7 @@ async fn counted_licence(app: &TestApp, customer_id: i64, tenant: &str, product:
     .unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_partner_consumption_csv_streams_the_licences_of_every_customer_in_scope() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await;
@@ -1962,7 +1964,7 @@ fn multipart_file(name: &str, content: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_billing_export_uploaded_in_the_browser_is_checked_then_imported_all_or_nothing_once() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await;
@@ -2119,7 +2121,7 @@ async fn billed_row(app: &TestApp, customer: i64, product: &str, price: Option<(
         .unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_partner_reconciliation_csv_has_the_pages_lines_in_its_order_filters_and_scope() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await;
@@ -2213,7 +2215,7 @@ async fn gateway_simulator() -> (
     (format!("http://{addr}"), data, sim)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_payment_gateway_the_billing_section_does_not_exist() {
     let app = spawn_app().await;
     let c = app.customer("North Co", "North").await.to_string();
@@ -2245,7 +2247,7 @@ async fn without_a_payment_gateway_the_billing_section_does_not_exist() {
     assert_eq!(header.billing_gateway, None);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finance_links_a_stripe_customer_in_two_steps_verifies_and_unlinks_it() {
     use app::ssr::{
         gateway::{Gateway, StripeClient},
@@ -2411,7 +2413,7 @@ async fn finance_links_a_stripe_customer_in_two_steps_verifies_and_unlinks_it() 
     assert!(!text.contains(&data.stripe_test_key));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_log_downloads_as_csv_one_line_per_changed_field_with_the_pages_filters() {
     let app = spawn_app().await;
     let north = app.customer("North Co", "North").await;
@@ -2506,7 +2508,7 @@ async fn create_token(app: &TestApp, admin: &Client, name: &str, scope: &str) ->
     created.token
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_reads_the_json_api_and_nothing_else() {
     let app = spawn_app().await;
     let f = app.fixture("North Co", "North").await;
@@ -2600,7 +2602,7 @@ async fn a_token_reads_the_json_api_and_nothing_else() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_billed_write_token_imports_and_the_audit_names_the_token() {
     let app = spawn_app().await;
     let f = app.fixture("North Co", "North").await;
@@ -2632,7 +2634,7 @@ async fn a_billed_write_token_imports_and_the_audit_names_the_token() {
     assert_eq!((actor_id, actor.as_str()), (None, "token:Billing job"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_with_a_first_password_must_change_it_before_anything_else() {
     let app = spawn_app().await;
     let f = app.fixture("North Co", "North").await;
@@ -2711,7 +2713,7 @@ async fn a_member_with_a_first_password_must_change_it_before_anything_else() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_last_admin_is_refused_with_409_said_plainly() {
     let app = spawn_app().await;
     let admin = app.signed_in(Role::Admin).await;
@@ -2733,7 +2735,7 @@ async fn the_last_admin_is_refused_with_409_said_plainly() {
         .contains("last enabled System Admin"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_created_by_a_form_without_javascript_is_shown_once_on_its_page() {
     let app = spawn_app().await;
     let admin = app.signed_in(Role::Admin).await;
@@ -2778,7 +2780,7 @@ async fn a_token_created_by_a_form_without_javascript_is_shown_once_on_its_page(
     assert!(!again.contains("pcp_"), "once only");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_is_served_to_anyone_and_names_every_json_route() {
     let app = spawn_app().await;
     let res = app
@@ -2802,7 +2804,7 @@ async fn the_openapi_document_is_served_to_anyone_and_names_every_json_route() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_json_route_refuses_an_unreadable_id_or_query_with_the_json_error() {
     let app = spawn_app().await;
     let reader = app.signed_in(Role::Reader).await;
@@ -2879,7 +2881,7 @@ fn ungzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_is_sent_precompressed_and_content_named_and_cached_for_a_year() {
     let site = std::env::temp_dir().join(format!("portal-site-{}", uuid::Uuid::new_v4().simple()));
     let (js, wasm, css) = built_site(&site);
@@ -2972,7 +2974,7 @@ async fn the_client_is_sent_precompressed_and_content_named_and_cached_for_a_yea
     std::fs::remove_dir_all(&site).unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_json_and_csv_are_compressed_on_request_and_never_stored() {
     let app = spawn_app().await;
     let id = app.customer("Contoso", "North").await;
