@@ -18,11 +18,16 @@ use tracing_subscriber::EnvFilter;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// Server-side rendering allocates and frees many small strings and nodes across worker
+/// threads; with glibc's allocator that was about 30% of a page's render time (perf).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Fewest worker threads the server runs on, whatever the machine's core count: Leptos's
 /// server rendering can leave a page's render waiting for good when its resources and the
 /// render share a single worker (seen as one HTTP test in about six runs stalling on a
-/// single-threaded runtime; none in fifteen on two workers).
-const MIN_WORKER_THREADS: usize = 4;
+/// single-threaded runtime; none in 27 on two workers).
+const MIN_WORKER_THREADS: usize = 2;
 
 fn main() -> ExitCode {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
