@@ -3,7 +3,7 @@
 //!
 //! The build names the client's files after their content (`pkg/portal.<hash>.wasm`, `.js`,
 //! `.css`, listed in the site root's `hash.txt`), so those are cached for a year as immutable; any
-//! other static file (the favicon) is revalidated on each use. Everything else the portal answers
+//! other static file (the favicon) for a day, then revalidated. Everything else the portal answers
 //! (pages with customer data, server functions, JSON, CSV) is `no-store` (see [`apply`]).
 
 use axum::{
@@ -22,8 +22,9 @@ use tower_http::{
 
 /// The cache policy of a content-named file.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// The cache policy of a static file whose name does not change with its content.
-pub const REVALIDATE: &str = "no-cache";
+/// The cache policy of a static file whose name does not change with its content (the
+/// favicon): kept a day, then revalidated (304 while unchanged).
+pub const REVALIDATE: &str = "public, max-age=86400";
 /// The cache policy of everything that is not a static file.
 pub const NO_STORE: &str = "no-store";
 
