@@ -56,17 +56,25 @@ let failed = false;
 try {
   for (const page of pages) {
     const url = `${base}${page.path}`;
-    const runner = await lighthouse(url, {
-      port: chrome.port,
-      output: 'json',
-      logLevel: 'error',
-      onlyCategories: ['performance', 'accessibility'],
-      extraHeaders: page.signedIn ? { Cookie: cookie } : undefined,
-      // Each page from an empty cache, as a first visit.
-      disableStorageReset: false,
-    });
-    const lhr = runner.lhr;
-    if (lhr.runtimeError) throw new Error(`${page.path}: ${lhr.runtimeError.message}`);
+    let lhr;
+    // Lighthouse itself sometimes fails to record a trace (NO_NAVSTART, "run Lighthouse
+    // again"): such a run measured nothing and is run again, at most twice. Scores are never
+    // retried.
+    for (let attempt = 1; ; attempt++) {
+      const runner = await lighthouse(url, {
+        port: chrome.port,
+        output: 'json',
+        logLevel: 'error',
+        onlyCategories: ['performance', 'accessibility'],
+        extraHeaders: page.signedIn ? { Cookie: cookie } : undefined,
+        // Each page from an empty cache, as a first visit.
+        disableStorageReset: false,
+      });
+      lhr = runner.lhr;
+      if (!lhr.runtimeError) break;
+      if (attempt === 3) throw new Error(`${page.path}: ${lhr.runtimeError.code}: ${lhr.runtimeError.message}`);
+      console.log(`lighthouse: ${page.path}: ${lhr.runtimeError.code}, running it again`);
+    }
     if (lhr.finalDisplayedUrl && !lhr.finalDisplayedUrl.startsWith(url)) {
       throw new Error(`${page.path} ended at ${lhr.finalDisplayedUrl} (was the cookie refused?)`);
     }

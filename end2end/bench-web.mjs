@@ -1,0 +1,132 @@
+// The page-weight benchmark's browser half (run by .ci/bench-web): a phone profile in Debian's
+// Chromium opens a customer's configuration page signed in, and reports
+//   - what the first visit transfers with an empty cache, and a second visit with a warm one
+//     (bytes on the wire, per resource);
+//   - time to interactive (the client has hydrated the page: body[data-hydrated]) from a cold
+//     cache on slow 4G and on 4G, with Chrome DevTools' network presets and a 4x slower CPU
+//     (a mid-range phone), the median of RUNS runs.
+//   node bench-web.mjs BASE_URL [RUNS]
+import { chromium } from '@playwright/test';
+
+const base = process.argv[2];
+const runs = Number(process.argv[3] ?? 3);
+if (!base) {
+  console.error('usage: node bench-web.mjs BASE_URL [RUNS]');
+  process.exit(2);
+}
+
+// Chrome DevTools' presets: bytes per second (90% of the nominal rate) and added latency.
+const networks = {
+  'slow 4G': { latency: 562.5, downloadThroughput: (1.6e6 / 8) * 0.9, uploadThroughput: (750e3 / 8) * 0.9 },
+  '4G': { latency: 165, downloadThroughput: (9e6 / 8) * 0.9, uploadThroughput: (1.5e6 / 8) * 0.9 },
+};
+const cpuSlowdown = 4;
+
+async function signIn() {
+  const res = await fetch(`${base}/api/sign_in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email: 'admin@demo.test', password: 'demo-admin' }),
+    redirect: 'manual',
+  });
+  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+  if (res.status >= 400 || cookies.length === 0) throw new Error(`sign-in failed: ${res.status}`);
+  return cookies.map((c) => {
+    const at = c.indexOf('=');
+    return { name: c.slice(0, at), value: c.slice(at + 1), url: base };
+  });
+}
+
+const cookies = await signIn();
+const header = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+const list = await (await fetch(`${base}/customers`, { headers: { cookie: header } })).text();
+const id = list.match(/href="\/customers\/(\d+)"/)?.[1];
+if (!id) throw new Error('no customer on /customers');
+const url = `${base}/customers/${id}/configuration`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+
+async function phone() {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 3,
+    isMobile: true,
+    hasTouch: true,
+  });
+  await context.addCookies(cookies);
+  // The moment the client marks the page hydrated, on the page's own clock.
+  await context.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.body?.dataset.hydrated === 'true') {
+        window.__hydratedAt = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
+  });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const transfers = new Map();
+  cdp.on('Network.responseReceived', (e) => {
+    transfers.set(e.requestId, { url: e.response.url, status: e.response.status, bytes: 0, cached: e.response.fromDiskCache || e.response.fromMemoryCache });
+  });
+  cdp.on('Network.loadingFinished', (e) => {
+    const t = transfers.get(e.requestId);
+    if (t) t.bytes = e.encodedDataLength;
+  });
+  return { context, page, cdp, transfers };
+}
+
+async function visit(page) {
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__hydratedAt !== undefined, null, { timeout: 120_000 });
+  await page.waitForLoadState('networkidle');
+  return page.evaluate(() => window.__hydratedAt);
+}
+
+function describe(transfers) {
+  const rows = [...transfers.values()].filter((t) => !t.cached && t.bytes > 0);
+  const total = rows.reduce((sum, t) => sum + t.bytes, 0);
+  const lines = rows.map((t) => `      ${String(t.bytes).padStart(9)} bytes  ${t.status}  ${t.url.replace(base, '')}`);
+  return { total, lines };
+}
+
+// Transfer: cold cache, then a second visit (a new navigation, as a person coming back).
+{
+  const { context, page, transfers } = await phone();
+  await visit(page);
+  const cold = describe(transfers);
+  transfers.clear();
+  await visit(page);
+  const warm = describe(transfers);
+  console.log(`first visit, empty cache:  ${cold.total} bytes`);
+  console.log(cold.lines.join('\n'));
+  console.log(`second visit, warm cache:  ${warm.total} bytes`);
+  console.log(warm.lines.join('\n'));
+  await context.close();
+}
+
+// Time to interactive on a throttled phone, cold cache each run.
+for (const [name, conditions] of Object.entries(networks)) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const { context, page, cdp } = await phone();
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, ...conditions });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuSlowdown });
+    times.push(await visit(page));
+    await context.close();
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  console.log(
+    `time to interactive, ${name.padEnd(8)} (${conditions.latency} ms, ${Math.round((conditions.downloadThroughput * 8) / 1e3)} kbit/s, CPU /${cpuSlowdown}): ` +
+      `median ${(median / 1000).toFixed(2)} s of ${runs} (${times.map((t) => (t / 1000).toFixed(2)).join(', ')})`,
+  );
+}
+await browser.close();
