@@ -118,8 +118,23 @@ pub async fn end_stalled_pages(req: Request, next: axum::middleware::Next) -> Re
     if !is_html {
         return res;
     }
+    // The page is gathered whole before it is sent (pages render completely before their first
+    // byte anyway): compressing Leptos's page stream as it came stalled renders in the HTTP
+    // tests (the compressed request of a page, never the plain one); a gathered page is
+    // compressed in one piece.
     let (parts, body) = res.into_parts();
-    Response::from_parts(parts, guard_tail(body, PAGE_TAIL_TIMEOUT, path))
+    match axum::body::to_bytes(
+        guard_tail(body, PAGE_TAIL_TIMEOUT, path.clone()),
+        usize::MAX,
+    )
+    .await
+    {
+        Ok(page) => Response::from_parts(parts, Body::from(page)),
+        Err(err) => {
+            tracing::error!(path, error = %err, "page body failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// `body`, ended when a part after the first takes longer than `timeout` to come.
