@@ -7,6 +7,7 @@
 //     (a mid-range phone), the median of RUNS runs.
 //   node bench-web.mjs BASE_URL [RUNS]
 import { chromium } from '@playwright/test';
+import { firstCustomerId, signInAsDemoAdmin } from './demo-session.mjs';
 
 const base = process.argv[2];
 const runs = Number(process.argv[3] ?? 3);
@@ -22,26 +23,9 @@ const networks = {
 };
 const cpuSlowdown = 4;
 
-async function signIn() {
-  const res = await fetch(`${base}/api/sign_in`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ email: 'admin@demo.test', password: 'demo-admin' }),
-    redirect: 'manual',
-  });
-  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
-  if (res.status >= 400 || cookies.length === 0) throw new Error(`sign-in failed: ${res.status}`);
-  return cookies.map((c) => {
-    const at = c.indexOf('=');
-    return { name: c.slice(0, at), value: c.slice(at + 1), url: base };
-  });
-}
-
-const cookies = await signIn();
-const header = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
-const list = await (await fetch(`${base}/customers`, { headers: { cookie: header } })).text();
-const id = list.match(/href="\/customers\/(\d+)"/)?.[1];
-if (!id) throw new Error('no customer on /customers');
+const session = await signInAsDemoAdmin(base);
+const cookies = session.map(([name, value]) => ({ name, value, url: base }));
+const id = await firstCustomerId(base, session);
 const url = `${base}/customers/${id}/configuration`;
 
 const browser = await chromium.launch({

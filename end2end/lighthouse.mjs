@@ -7,6 +7,7 @@
 import lighthouse from 'lighthouse';
 import * as chromeLauncher from 'chrome-launcher';
 import { writeFileSync } from 'node:fs';
+import { cookieHeader, firstCustomerId, signInAsDemoAdmin } from './demo-session.mjs';
 
 const base = process.argv[2];
 if (!base) {
@@ -19,29 +20,13 @@ const floors = {
   accessibility: Number(process.env.LIGHTHOUSE_MIN_ACCESSIBILITY ?? 100),
 };
 
-/** Signs in as the demo's admin and returns the session cookie (`name=value`). */
-async function signIn() {
-  const res = await fetch(`${base}/api/sign_in`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ email: 'admin@demo.test', password: 'demo-admin' }),
-    redirect: 'manual',
-  });
-  const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
-  if (res.status >= 400 || cookies.length === 0) {
-    throw new Error(`signing in as admin@demo.test failed: ${res.status} ${await res.text()}`);
-  }
-  return cookies.join('; ');
-}
-
-const cookie = await signIn();
-const list = await (await fetch(`${base}/customers`, { headers: { cookie } })).text();
-const customer = list.match(/href="\/customers\/(\d+)"/);
-if (!customer) throw new Error('no customer link on /customers');
+const session = await signInAsDemoAdmin(base);
+const cookie = cookieHeader(session);
+const customerId = await firstCustomerId(base, session);
 const pages = [
   { path: '/sign-in', signedIn: false },
   { path: '/customers', signedIn: true },
-  { path: `/customers/${customer[1]}/configuration`, signedIn: true },
+  { path: `/customers/${customerId}/configuration`, signedIn: true },
 ];
 
 const chrome = await chromeLauncher.launch({
