@@ -9,6 +9,7 @@
 //!   else holds focus, and kept until the person presses a key or the pointer (a list that is
 //!   fetched again after a change replaces the element that was focused first).
 
+use crate::components::Data;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -256,7 +257,7 @@ fn take_status_cookie() -> Option<String> {
 /// The live region that says what the last change did, and (hidden) which page a client-side
 /// navigation arrived at.
 #[component]
-pub fn StatusRegion(arrival: Resource<Option<String>>) -> impl IntoView {
+pub fn StatusRegion(arrival: Data<Option<String>>) -> impl IntoView {
     let feedback = use_feedback().expect("StatusRegion is inside the signed-in layout");
     view! {
         <div class="status-region" role="status" aria-atomic="true" data-testid="status">

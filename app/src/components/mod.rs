@@ -1,10 +1,12 @@
 //! Widgets shared by the pages.
 
 mod confirm;
+mod data;
 mod feedback;
 mod setting;
 
 pub use confirm::Confirm;
+pub use data::{data, Data, Json};
 pub use feedback::{
     after_success, status_on_arrival, use_feedback, Feedback, FocusPoint, StatusRegion,
     PAGE_HEADING,

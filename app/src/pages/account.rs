@@ -1,6 +1,7 @@
 //! `/account` (every signed-in member): change one's password, see and end one's sessions. A
 //! member whose password an admin set is sent here until they choose their own.
 
+use crate::components::data;
 use crate::{
     api::account::{get_account, ChangePassword, EndOwnSession},
     components::{
@@ -18,7 +19,7 @@ pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let end = ServerAction::<EndOwnSession>::new();
     let (v1, v2) = (refetch_after(change), refetch_after(end));
-    let account = Resource::new(move || (v1.get(), v2.get()), |_| get_account());
+    let account = data(move || (v1.get(), v2.get()), |_| get_account());
     after_success(change, |_| Some(PAGE_HEADING.to_owned()));
     after_success(end, |_| Some(PAGE_HEADING.to_owned()));
     view! {

@@ -1,6 +1,7 @@
 //! `/admin/api-tokens` (System Admin): create a named token for another system, with a scope and
 //! an optional expiry, shown once; list tokens with their last use; revoke one at once.
 
+use crate::components::data;
 use crate::{
     api::staff::tokens::{get_api_tokens, CreateApiToken, RevokeApiToken},
     components::{
@@ -17,7 +18,7 @@ pub fn ApiTokensPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
     let (v1, v2) = (refetch_after(create), refetch_after(revoke));
-    let page = Resource::new(move || (v1.get(), v2.get()), |_| get_api_tokens());
+    let page = data(move || (v1.get(), v2.get()), |_| get_api_tokens());
     after_success(create, |_| Some("new-token".to_owned()));
     after_success(revoke, |_| Some(PAGE_HEADING.to_owned()));
     let error = action_error(create);

@@ -2,6 +2,7 @@
 //! field before and after. Filters (customer id, staff member, action, days) and the page are in
 //! the address, so they work without JavaScript and can be shared.
 
+use crate::components::data;
 use crate::{
     api::audit::get_audit_page,
     components::{ErrorMessage, FocusPoint},
@@ -61,7 +62,7 @@ pub fn AuditLogPage() -> impl IntoView {
         }
     });
     let before = Memo::new(move |_| query.read().get("before").and_then(|b| b.parse().ok()));
-    let page = Resource::new(
+    let page = data(
         move || (filters.get(), before.get()),
         |(f, before)| get_audit_page(f.customer, f.staff, f.action, f.from, f.to, before),
     );

@@ -5,6 +5,7 @@
 //! all or nothing.
 
 use super::reports::PartnerReportTabs;
+use crate::components::data;
 use crate::{
     api::{
         reports::{get_billed_import, ApplyBilledImport},
@@ -124,7 +125,7 @@ pub fn BilledImportPage() -> impl IntoView {
     });
     let apply = ServerAction::<ApplyBilledImport>::new();
     let applied = refetch_after(apply);
-    let file = Resource::new(
+    let file = data(
         move || (id.get(), applied.get()),
         |(id, _)| get_billed_import(id),
     );

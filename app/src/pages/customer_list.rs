@@ -1,3 +1,4 @@
+use crate::components::data;
 use crate::{
     api::customers::list_customers,
     components::ErrorMessage,
@@ -27,7 +28,7 @@ pub fn CustomerListPage() -> impl IntoView {
             .and_then(|s| s.parse::<i64>().ok())
             .filter(|n| *n >= 1),
     };
-    let page = Resource::new(
+    let page = data(
         move || (search(), after()),
         |(search, after)| list_customers(search, after),
     );

@@ -1,6 +1,7 @@
 //! `/deleted-customers`: the customers deleted from the portal, each restorable as it was until
 //! its purge day (System Admin). Works without JavaScript.
 
+use crate::components::data;
 use crate::{
     api::customers::{get_deleted_customers, ReleaseTenants, RestoreCustomer},
     components::{
@@ -15,7 +16,7 @@ use leptos_meta::Title;
 pub fn DeletedCustomersPage() -> impl IntoView {
     let restore = ServerAction::<RestoreCustomer>::new();
     let release = ServerAction::<ReleaseTenants>::new();
-    let deleted = Resource::new(
+    let deleted = data(
         move || (restore.version().get(), release.version().get()),
         |_| get_deleted_customers(),
     );

@@ -1,3 +1,4 @@
+use crate::components::data;
 use crate::{
     api::auth::{get_session, SignOut},
     components::{status_on_arrival, Feedback, StatusRegion},
@@ -31,8 +32,8 @@ fn skip_to_main(ev: leptos::ev::MouseEvent) {
 /// behind its Menu button), the status region, and the page.
 #[component]
 pub fn SignedInLayout() -> impl IntoView {
-    let session = Resource::new(|| (), |_| get_session());
-    let arrival = Resource::new(|| (), |_| status_on_arrival());
+    let session = data(|| (), |_| get_session());
+    let arrival = data(|| (), |_| status_on_arrival());
     let sign_out = ServerAction::<SignOut>::new();
     let feedback = Feedback::provide();
     // A client-side route change: the old page's message no longer applies, and focus moves

@@ -4,6 +4,7 @@
 //! for every tenant matching the search), so it works without JavaScript; the question then
 //! posts the link.
 
+use crate::components::{data, Data};
 use crate::{
     api::{
         customers::list_customers,
@@ -87,7 +88,7 @@ pub fn ProviderDirectoryPage() -> impl IntoView {
     let refresh = ServerAction::<RefreshProviderDirectory>::new();
     let link = ServerAction::<LinkTenants>::new();
     let accept = ServerAction::<AcceptSuggestions>::new();
-    let page = Resource::new(
+    let page = data(
         move || {
             let q = query.get();
             (
@@ -106,7 +107,7 @@ pub fn ProviderDirectoryPage() -> impl IntoView {
     );
     // Every resource is made here, once, before any Suspend: made inside a suspended part,
     // they would be made in another order in the browser and hydration would fail.
-    let selection: SelectionResource = Resource::new(
+    let selection: SelectionResource = data(
         move || {
             let q = query.get();
             let asked = !q.step.is_empty() && (q.all || !q.selected.is_empty());
@@ -119,7 +120,7 @@ pub fn ProviderDirectoryPage() -> impl IntoView {
             }
         },
     );
-    let choices: ChoicesResource = Resource::new(
+    let choices: ChoicesResource = data(
         move || {
             let q = query.get();
             (q.step == "link")
@@ -163,8 +164,8 @@ pub fn ProviderDirectoryPage() -> impl IntoView {
     }
 }
 
-type SelectionResource = Resource<Result<Option<LinkSelection>, AppError>>;
-type ChoicesResource = Resource<Result<Option<CustomerPage>, AppError>>;
+type SelectionResource = Data<Result<Option<LinkSelection>, AppError>>;
+type ChoicesResource = Data<Result<Option<CustomerPage>, AppError>>;
 
 /// The data of the questions before a link: the selection, and the customers found.
 #[derive(Clone, Copy)]

@@ -4,6 +4,7 @@
 //! Filters (tag, kind of difference, acknowledged included) and the page are in the address, so
 //! they work without JavaScript and can be shared.
 
+use crate::components::data;
 use crate::{
     api::reports::{get_partner_consumption, get_partner_reconciliation},
     components::{ErrorMessage, FocusPoint},
@@ -86,7 +87,7 @@ pub fn PartnerReconciliationPage() -> impl IntoView {
             .and_then(|p| p.parse::<i64>().ok())
             .unwrap_or(1)
     });
-    let report = Resource::new(
+    let report = data(
         move || (filters.get(), page.get()),
         |(f, page)| get_partner_reconciliation(f.tag, f.kind, f.acknowledged, page),
     );
@@ -311,7 +312,7 @@ fn PartnerLine(line: CustomerDifferences) -> impl IntoView {
 pub fn PartnerConsumptionPage() -> impl IntoView {
     let query = use_query_map();
     let tag = Memo::new(move |_| query.read().get("tag").unwrap_or_default());
-    let report = Resource::new(move || tag.get(), get_partner_consumption);
+    let report = data(move || tag.get(), get_partner_consumption);
     view! {
         <Title text="License Consumption, all customers" />
         <h1 tabindex="-1">"License Consumption"</h1>

@@ -1,6 +1,7 @@
 //! The settings pages outside a customer: the global defaults (`/settings/defaults`, admin) and
 //! the override matrix (`/settings/overrides`, admin and reader).
 
+use crate::components::data;
 use crate::{
     api::configuration::{
         get_global_defaults, get_override_matrix, RevertOverrides, SaveGlobalDefault,
@@ -21,7 +22,7 @@ use leptos_router::{components::Form, hooks::use_query_map};
 pub fn GlobalDefaultsPage() -> impl IntoView {
     let save = ServerAction::<SaveGlobalDefault>::new();
     let saved = refetch_after(save);
-    let defaults = Resource::new(move || saved.get(), |_| get_global_defaults());
+    let defaults = data(move || saved.get(), |_| get_global_defaults());
     after_success(save, |s: &SettingView| Some(dom_id("change", &s.key)));
     view! {
         <Title text="Global defaults" />
@@ -167,7 +168,7 @@ pub fn OverrideMatrixPage() -> impl IntoView {
     let revert = ServerAction::<RevertOverrides>::new();
     let reverted = refetch_after(revert);
     after_success(revert, |_| Some(PAGE_HEADING.to_owned()));
-    let matrix = Resource::new(
+    let matrix = data(
         move || (setting(), category(), tag(), reverted.get()),
         |(setting, category, tag, _)| get_override_matrix(setting, category, tag),
     );

@@ -2,6 +2,7 @@
 //! and sessions, and the form that adds one; `/admin/staff/{id}`: one member's role, scopes,
 //! status, password and sessions. Every form posts without JavaScript.
 
+use crate::components::data;
 use crate::{
     api::staff::{
         get_staff_page, AddStaffMember, ChangeStaffRole, EndStaffSession, ResetStaffPassword,
@@ -57,7 +58,7 @@ fn role_options(selected: Option<Role>) -> impl IntoView {
 pub fn StaffPage() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
     let version = refetch_after(add);
-    let page = Resource::new(move || version.get(), |_| get_staff_page());
+    let page = data(move || version.get(), |_| get_staff_page());
     after_success(add, |_| Some(PAGE_HEADING.to_owned()));
     view! {
         <Title text="Staff" />
@@ -188,7 +189,7 @@ pub fn StaffMemberPage() -> impl IntoView {
         refetch_after(end),
     );
     // Keyed on the member too, so that the page follows the address.
-    let page = Resource::new(
+    let page = data(
         move || (id.get(), v1.get(), v2.get(), v3.get(), v4.get(), v5.get()),
         |_| get_staff_page(),
     );

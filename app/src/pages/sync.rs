@@ -1,5 +1,6 @@
 //! `/sync`: Reload Reconciliation for all customers, with the job's live progress.
 
+use crate::components::data;
 use crate::{
     api::sync::{get_sync_page, ReloadAllCustomers},
     components::{action_error, after_success, ErrorMessage, FormMessage},
@@ -14,7 +15,7 @@ pub fn SyncPage() -> impl IntoView {
     // With JavaScript the progress is fetched again every second while a job runs (and not
     // once it has ended); without it, on reload.
     let tick = RwSignal::new(0u64);
-    let page = Resource::new(
+    let page = data(
         move || (tick.get(), start.version().get()),
         |_| get_sync_page(),
     );

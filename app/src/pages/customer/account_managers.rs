@@ -1,4 +1,5 @@
 use super::customer_id_param;
+use crate::components::data;
 use crate::{
     api::account_managers::{get_account_managers, AssignAccountManager, UnassignAccountManager},
     components::{
@@ -16,7 +17,7 @@ pub fn AccountManagersSectionPage() -> impl IntoView {
     let assign = ServerAction::<AssignAccountManager>::new();
     let unassign = ServerAction::<UnassignAccountManager>::new();
     let (assigned, unassigned) = (refetch_after(assign), refetch_after(unassign));
-    let section = Resource::new(
+    let section = data(
         move || (id.get(), assigned.get(), unassigned.get()),
         |(id, _, _)| get_account_managers(id),
     );

@@ -3,6 +3,7 @@
 //! the billing and report ones.
 
 use super::customer_id_param;
+use crate::components::data;
 use crate::{
     api::audit::get_customer_activity,
     components::{ErrorMessage, FocusPoint},
@@ -21,7 +22,7 @@ pub fn ActivitySectionPage() -> impl IntoView {
             .get("before")
             .and_then(|b| b.parse::<i64>().ok())
     });
-    let page = Resource::new(
+    let page = data(
         move || (id.get(), before.get()),
         |(id, before)| get_customer_activity(id, before),
     );

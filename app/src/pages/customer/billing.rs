@@ -4,6 +4,7 @@
 //! gateway's name and e-mail, then Link saves it. Everything works without JavaScript.
 
 use super::customer_id_param;
+use crate::components::data;
 use crate::{
     api::billing::{
         check_billing_profile, get_billing_section, LinkBillingProfile, UnlinkBillingProfile,
@@ -32,11 +33,11 @@ pub fn BillingSectionPage() -> impl IntoView {
         refetch_after(verify),
         refetch_after(unlink),
     );
-    let section = Resource::new(
+    let section = data(
         move || (id.get(), linked.get(), verified.get(), unlinked.get()),
         |(id, ..)| get_billing_section(id),
     );
-    let looked_up = Resource::new(
+    let looked_up = data(
         move || (id.get(), check.get()),
         |(id, check)| async move {
             match check {

@@ -3,6 +3,7 @@
 //! every step is a link or a plain form and works without JavaScript.
 
 use super::customer_id_param;
+use crate::components::{data, Data};
 use crate::pages::{by_category, dom_id};
 use crate::{
     api::configuration::{
@@ -32,7 +33,7 @@ struct Actions {
 /// The history of the setting named by `?history=`, if any. Made once by the page, before any
 /// `Suspend`: a resource made inside a suspended child is made in another order on the server
 /// than in the browser, and hydration then reads another resource's data (and panics).
-type HistoryResource = Resource<Result<Option<SettingHistory>, AppError>>;
+type HistoryResource = Data<Result<Option<SettingHistory>, AppError>>;
 
 #[component]
 pub fn ConfigurationSectionPage() -> impl IntoView {
@@ -54,12 +55,12 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
     after_success(actions.restore, |s: &SettingView| {
         Some(dom_id("history", &s.key))
     });
-    let section = Resource::new(
+    let section = data(
         move || (id.get(), saved.get(), reverted.get(), restored.get()),
         |(id, ..)| get_configuration(id),
     );
     let query = use_query_map();
-    let history: HistoryResource = Resource::new(
+    let history: HistoryResource = data(
         move || {
             (
                 id.get(),

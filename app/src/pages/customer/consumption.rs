@@ -5,6 +5,7 @@
 //! behind each with a renewal decision date for annual and three-year commitments ending soon.
 
 use super::customer_id_param;
+use crate::components::data;
 use crate::{
     api::reports::get_consumption,
     components::ErrorMessage,
@@ -15,7 +16,7 @@ use leptos::prelude::*;
 #[component]
 pub fn ConsumptionPage() -> impl IntoView {
     let id = customer_id_param();
-    let report = Resource::new(move || id.get(), get_consumption);
+    let report = data(move || id.get(), get_consumption);
     view! {
         <h2 id="page-heading" tabindex="-1">
             "License Consumption"

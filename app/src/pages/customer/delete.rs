@@ -2,6 +2,7 @@
 //! back to delete it from the portal (never from Partner Center). Works without JavaScript.
 
 use super::customer_id_param;
+use crate::components::data;
 use crate::{
     api::customers::{get_deletion_preview, DeleteCustomer},
     components::{action_error, ErrorMessage, FieldMessage, FocusPoint, FormMessage},
@@ -13,7 +14,7 @@ use leptos::prelude::*;
 pub fn DeleteSectionPage() -> impl IntoView {
     let id = customer_id_param();
     let delete = ServerAction::<DeleteCustomer>::new();
-    let preview = Resource::new(move || id.get(), get_deletion_preview);
+    let preview = data(move || id.get(), get_deletion_preview);
     view! {
         <h2 id="page-heading" tabindex="-1">"Delete Customer"</h2>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

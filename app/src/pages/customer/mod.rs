@@ -23,6 +23,7 @@ pub use reports::ReportsLayout;
 pub use tags::TagsSectionPage;
 pub use tenants::{SyncBadgeView, TenantsSectionPage};
 
+use crate::components::data;
 use crate::{
     api::customers::get_customer,
     components::{ErrorMessage, FocusPoint},
@@ -94,7 +95,7 @@ pub(crate) fn customer_id_param() -> Memo<i64> {
 #[component]
 pub fn CustomerLayout() -> impl IntoView {
     let id = customer_id_param();
-    let customer = Resource::new(move || id.get(), get_customer);
+    let customer = data(move || id.get(), get_customer);
     let location = use_location();
     // "Customer Configuration · Contoso": the section the address names, then the customer.
     let section_label = move || {

@@ -6,6 +6,7 @@
 //! without JavaScript.
 
 use super::customer_id_param;
+use crate::components::data;
 use crate::{
     api::reports::{get_reconciliation, AcknowledgeDifference, AdoptBilled, SaveBilled},
     components::{
@@ -42,7 +43,7 @@ pub fn ReconciliationPage() -> impl IntoView {
         refetch_after(save),
         refetch_after(ack),
     );
-    let report = Resource::new(
+    let report = data(
         move || (id.get(), adopted.get(), saved.get(), acked.get()),
         |(id, ..)| get_reconciliation(id),
     );

@@ -1,4 +1,5 @@
 use super::customer_id_param;
+use crate::components::data;
 use crate::{
     api::tags::{get_tags, AddTag, RemoveTag},
     components::{
@@ -18,7 +19,7 @@ pub fn TagsSectionPage() -> impl IntoView {
     let add = ServerAction::<AddTag>::new();
     let remove = ServerAction::<RemoveTag>::new();
     let (added, removed) = (refetch_after(add), refetch_after(remove));
-    let section = Resource::new(
+    let section = data(
         move || (id.get(), added.get(), removed.get()),
         |(id, _, _)| get_tags(id),
     );

@@ -2,6 +2,7 @@
 //! Reconciliation for this customer.
 
 use super::customer_id_param;
+use crate::components::data;
 use crate::{
     api::{
         provider::UnlinkTenant,
@@ -23,7 +24,7 @@ pub fn TenantsSectionPage() -> impl IntoView {
     // While a reload is queued or running, the section is fetched again every second (with
     // JavaScript; without it, on reload); polling stops when it is done.
     let tick = RwSignal::new(0u64);
-    let section = Resource::new(
+    let section = data(
         move || {
             (
                 id.get(),
