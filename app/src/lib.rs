@@ -32,7 +32,16 @@ use pages::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos_meta::MetaTags;
     let files = ssr::client_files::client_files(&options);
-    let stylesheet = format!("/pkg/{}.css", files.css);
+    let stylesheet = match files.css_text.clone() {
+        Some(css) => {
+            let nonce = leptos::nonce::use_nonce();
+            view! { <style nonce=nonce inner_html=css.to_string()></style> }.into_any()
+        }
+        None => {
+            view! { <link rel="stylesheet" id="leptos" href=format!("/pkg/{}.css", files.css) /> }
+                .into_any()
+        }
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,7 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <link rel="stylesheet" id="leptos" href=stylesheet />
+                {stylesheet}
                 <AutoReload options />
                 <ClientLoader files />
                 <MetaTags />

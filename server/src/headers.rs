@@ -2,11 +2,12 @@
 //!
 //! Pages get a Content-Security-Policy that allows scripts only from the portal itself and the
 //! one inline hydration script carrying this request's nonce (the gate makes a fresh nonce per
-//! page request, Leptos puts it on the scripts it writes, the gate names it in the policy); WebAssembly needs `'wasm-unsafe-eval'`, never
-//! `'unsafe-inline'`. Every other response gets a policy that allows nothing. Framing is refused
-//! (destructive one-click confirmations exist), MIME sniffing is off, the referrer stays on the
-//! portal (form posts without JavaScript return to it), and HSTS is sent when cookies are Secure
-//! (the portal is then served over HTTPS).
+//! page request, Leptos puts it on the scripts it writes, the gate names it in the policy), and
+//! styles only from the portal and the page's inline stylesheet (the same nonce); WebAssembly
+//! needs `'wasm-unsafe-eval'`, never `'unsafe-inline'`. Every other response gets a policy that
+//! allows nothing. Framing is refused (destructive one-click confirmations exist), MIME sniffing
+//! is off, the referrer stays on the portal (form posts without JavaScript return to it), and
+//! HSTS is sent when cookies are Secure (the portal is then served over HTTPS).
 
 use axum::{
     http::{header, HeaderValue},
@@ -18,7 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub fn page_policy(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }

@@ -2888,22 +2888,35 @@ async fn the_client_is_sent_precompressed_and_content_named_and_cached_for_a_yea
     let app = spawn_app_with_site(&site).await;
     let client = app.client();
 
-    // The page names the content-named files.
-    let page = client
+    // The page names the content-named script and wasm, and carries the stylesheet inline
+    // under the nonce its policy allows (the first paint needs no second request).
+    let res = client
         .get(format!("{}/sign-in", app.base))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    let policy = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = res.text().await.unwrap();
     for name in [
         format!("/pkg/portal.{js}.js"),
         format!("/pkg/portal.{wasm}.wasm"),
-        format!("/pkg/portal.{css}.css"),
     ] {
         assert!(page.contains(&name), "the page names {name}: {page}");
     }
+    let css_text = std::fs::read_to_string(site.join(format!("pkg/portal.{css}.css"))).unwrap();
+    let nonce = policy
+        .split("style-src 'self' 'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("the policy allows styles with a nonce: {policy}"));
+    assert!(
+        page.contains(&format!("<style nonce=\"{nonce}\">{css_text}</style>")),
+        "the stylesheet is inline with the nonce {nonce}: {page}"
+    );
+    assert!(!page.contains(&format!("/pkg/portal.{css}.css")), "{page}");
 
     let raw = std::fs::read(site.join(format!("pkg/portal.{wasm}.wasm"))).unwrap();
     let path = format!("{}/pkg/portal.{wasm}.wasm", app.base);
