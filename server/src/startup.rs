@@ -109,6 +109,7 @@ pub fn router_with(gate_state: GateState, leptos: LeptosOptions) -> Router {
             move || {
                 provide_context(context_state.clone());
                 crate::headers::provide_request_nonce();
+                app::ssr::service::customers::provide_visible_in_this_page();
             },
             {
                 let leptos = leptos.clone();

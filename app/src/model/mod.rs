@@ -161,7 +161,6 @@ pub struct CustomerHeader {
     pub id: i64,
     pub name: String,
     pub primary_domain: String,
-    pub tenants: Vec<Tenant>,
     pub updated_at: Millis,
     /// The configured payment gateway's name, when there is one (Link to Billing Profile
     /// exists only then).

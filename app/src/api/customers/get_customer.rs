@@ -1,7 +1,7 @@
 use crate::{error::AppError, model::CustomerHeader};
 use leptos::prelude::*;
 
-/// A customer's name, domain and tenants, for the header of its settings page.
+/// A customer's name and domain, for the header of its settings page.
 #[server(endpoint = "get_customer")]
 pub async fn get_customer(customer_id: i64) -> Result<CustomerHeader, AppError> {
     use crate::ssr::gateway::PaymentGateway;

@@ -9,7 +9,7 @@ use crate::{
     },
 };
 use sqlx::AnyConnection;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The longest search text accepted; longer input is cut, not refused.
 const SEARCH_MAX_CHARS: usize = 200;
@@ -111,6 +111,52 @@ pub async fn list(
     })
 }
 
+/// The customers found visible so far while one page is rendered: a customer's page shows its
+/// header and a section, each loaded by a server function that checks visibility, and the
+/// second check of the same customer by the same staff member need not ask the database again.
+/// Provided for page renders only (GET requests outside `/api/`), which write nothing; a server
+/// function called on its own (which may change tags, and so scopes) checks every time.
+#[derive(Clone, Default)]
+pub struct VisibleInThisPage(std::sync::Arc<std::sync::Mutex<HashSet<(i64, i64)>>>);
+
+/// Called for every request Leptos handles: gives page renders their [`VisibleInThisPage`].
+pub fn provide_visible_in_this_page() {
+    use leptos::prelude::{provide_context, use_context};
+    let page_render = use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.method == http::Method::GET && !parts.uri.path().starts_with("/api/")
+    });
+    if page_render {
+        provide_context(VisibleInThisPage::default());
+    }
+}
+
+fn seen_visible(staff: &StaffView, customer_id: i64) -> bool {
+    leptos::prelude::use_context::<VisibleInThisPage>().is_some_and(|seen| {
+        seen.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(&(staff.id, customer_id))
+    })
+}
+
+fn note_visible(staff: &StaffView, customer_id: i64) {
+    if let Some(seen) = leptos::prelude::use_context::<VisibleInThisPage>() {
+        seen.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert((staff.id, customer_id));
+    }
+}
+
+/// The refusal of a customer that does not exist or that `staff` may not see (logged when it
+/// exists).
+fn not_visible(staff: &StaffView, customer_id: i64, exists: bool) -> AppError {
+    if exists {
+        tracing::info!(staff = %staff.email, customer_id, "refused: customer outside scope");
+    }
+    AppError::not_found("The customer")
+}
+
 /// Refuses unless the customer exists and `staff` may see it. A customer outside a Help Desk
 /// user's tag scope is answered exactly like one that does not exist (404), so that customer
 /// ids cannot be enumerated. Every service that takes a customer calls this before it reads,
@@ -120,14 +166,15 @@ pub async fn ensure_visible(
     staff: &StaffView,
     customer_id: i64,
 ) -> Result<(), AppError> {
+    if seen_visible(staff, customer_id) {
+        return Ok(());
+    }
     match store::customers::visibility(conn, customer_id, scope_of(staff)).await? {
-        (true, true) => Ok(()),
-        (exists, _) => {
-            if exists {
-                tracing::info!(staff = %staff.email, customer_id, "refused: customer outside scope");
-            }
-            Err(AppError::not_found("The customer"))
+        (true, true) => {
+            note_visible(staff, customer_id);
+            Ok(())
         }
+        (exists, _) => Err(not_visible(staff, customer_id, exists)),
     }
 }
 
@@ -137,17 +184,53 @@ pub async fn header(
     customer_id: i64,
 ) -> Result<CustomerHeader, AppError> {
     let mut conn = db.pool().acquire().await?;
-    ensure_visible(&mut conn, staff, customer_id).await?;
-    let (id, name, primary_domain, updated_at) = store::customers::find(&mut conn, customer_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("The customer"))?;
-    let tenants = store::customers::tenants(&mut conn, customer_id).await?;
+    let (id, name, primary_domain, updated_at) =
+        match store::customers::find_with_visibility(&mut conn, customer_id, scope_of(staff))
+            .await?
+        {
+            Some((row, true)) => {
+                note_visible(staff, customer_id);
+                row
+            }
+            Some((_, false)) => return Err(not_visible(staff, customer_id, true)),
+            None => return Err(not_visible(staff, customer_id, false)),
+        };
     Ok(CustomerHeader {
         id,
         name,
         primary_domain,
-        tenants,
         updated_at,
         billing_gateway: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leptos::prelude::{provide_context, use_context, Owner};
+
+    fn request(method: &str, path: &str) -> bool {
+        let owner = Owner::new();
+        owner.with(|| {
+            let (parts, ()) = http::Request::builder()
+                .method(method)
+                .uri(path)
+                .body(())
+                .unwrap()
+                .into_parts();
+            provide_context(parts);
+            provide_visible_in_this_page();
+            use_context::<VisibleInThisPage>().is_some()
+        })
+    }
+
+    #[test]
+    fn only_page_renders_remember_what_was_visible() {
+        assert!(request("GET", "/customers/7/configuration"));
+        assert!(request("GET", "/customers?q=contoso"));
+        // Server functions, with or without a body, check every time.
+        assert!(!request("POST", "/api/remove_tag"));
+        assert!(!request("GET", "/api/get_customer"));
+        assert!(!request("POST", "/customers/7/configuration"));
+    }
 }

@@ -194,8 +194,23 @@ pub async fn visibility(
     customer_id: i64,
     scoped_to_staff: Option<i64>,
 ) -> Result<(bool, bool), sqlx::Error> {
+    Ok(
+        match find_with_visibility(conn, customer_id, scoped_to_staff).await? {
+            None => (false, false),
+            Some((_, visible)) => (true, visible),
+        },
+    )
+}
+
+/// What [`find`] reads, and whether the Help Desk user `scoped_to_staff` may see the customer
+/// (`None`: a role that sees every customer), in one query: [`visibility`] then [`find`].
+pub async fn find_with_visibility(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    scoped_to_staff: Option<i64>,
+) -> Result<Option<((i64, String, String, Millis), bool)>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT c.id,
+        "SELECT c.id, c.name, c.primary_domain, c.updated_at,
                 CAST(CASE WHEN $2 = 0 OR EXISTS (
                     SELECT 1 FROM customer_tags ct
                     JOIN staff_tag_scopes s ON s.tag_name_key = ct.name_key AND s.tag_value = ct.value
@@ -206,10 +221,18 @@ pub async fn visibility(
     .bind(scoped_to_staff.unwrap_or(0))
     .fetch_optional(conn)
     .await?;
-    Ok(match row {
-        None => (false, false),
-        Some(row) => (true, row.try_get::<i64, _>("visible")? == 1),
+    row.map(|row| {
+        Ok((
+            (
+                row.try_get("id")?,
+                row.try_get("name")?,
+                row.try_get("primary_domain")?,
+                row.try_get("updated_at")?,
+            ),
+            row.try_get::<i64, _>("visible")? == 1,
+        ))
     })
+    .transpose()
 }
 
 /// (id, name, primary domain, updated at) of a customer that is not deleted.
