@@ -28,6 +28,9 @@ const setting = (page: Page, key: string) => page.locator(`li.setting[data-key="
 test('an admin reads the help, overrides a value, sees it kept, reverts it and restores it from history', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'admin');
   await openConfiguration(page, testInfo, customerFor(testInfo, 0));
+  // The current section and the top bar's current place are marked for screen readers.
+  await expect(page.locator('nav.sections a[aria-current="page"]')).toHaveText('Customer Configuration');
+  await expect(page.locator('a[aria-current="page"][href="/customers"]')).toHaveCount(1);
   const terms = setting(page, 'billing.payment_terms_days');
   await expect(terms.locator('.value')).toHaveText('30');
   await expect(terms.locator('.badge')).toHaveText('Global default');
