@@ -35,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let stylesheet = match files.css_text.clone() {
         Some(css) => {
             let nonce = leptos::nonce::use_nonce();
-            view! { <style nonce=nonce inner_html=css.to_string()></style> }.into_any()
+            view! { <style nonce=nonce inner_html=css></style> }.into_any()
         }
         None => {
             view! { <link rel="stylesheet" id="leptos" href=format!("/pkg/{}.css", files.css) /> }
