@@ -224,6 +224,34 @@ mod tests {
         })
     }
 
+    fn staff(id: i64) -> StaffView {
+        StaffView {
+            id,
+            email: format!("staff{id}@partner.example"),
+            display_name: format!("Staff {id}"),
+            role: crate::model::Role::Helpdesk,
+        }
+    }
+
+    #[test]
+    fn a_page_remembers_a_customer_as_visible_only_to_whoever_saw_it() {
+        let (ana, ben) = (staff(1), staff(2));
+        Owner::new().with(|| {
+            // Without the page's memory (a server function called on its own) nothing is kept.
+            note_visible(&ana, 7);
+            assert!(!seen_visible(&ana, 7));
+            provide_context(VisibleInThisPage::default());
+            assert!(!seen_visible(&ana, 7));
+            note_visible(&ana, 7);
+            assert!(seen_visible(&ana, 7));
+            assert!(
+                !seen_visible(&ben, 7),
+                "another staff member's check is not reused"
+            );
+            assert!(!seen_visible(&ana, 8), "nor another customer's");
+        });
+    }
+
     #[test]
     fn only_page_renders_remember_what_was_visible() {
         assert!(request("GET", "/customers/7/configuration"));
