@@ -121,10 +121,12 @@ pub struct VisibleInThisPage(std::sync::Arc<std::sync::Mutex<HashSet<(i64, i64)>
 
 /// Called for every request Leptos handles: gives page renders their [`VisibleInThisPage`].
 pub fn provide_visible_in_this_page() {
-    use leptos::prelude::{provide_context, use_context};
-    let page_render = use_context::<http::request::Parts>().is_some_and(|parts| {
+    use leptos::prelude::{provide_context, with_context};
+    // Read in place: `use_context` would clone the request's headers on every request.
+    let page_render = with_context::<http::request::Parts, _>(|parts| {
         parts.method == http::Method::GET && !parts.uri.path().starts_with("/api/")
-    });
+    })
+    .unwrap_or(false);
     if page_render {
         provide_context(VisibleInThisPage::default());
     }
