@@ -1471,11 +1471,7 @@ async fn every_response_carries_the_security_headers_and_pages_a_script_nonce() 
         .unwrap()
         .to_owned();
     let html = page.text().await.unwrap();
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .unwrap_or_else(|| panic!("no nonce in {csp}"));
+    let nonce = nonce_of(&csp, "script-src");
     assert!(
         html.contains(&format!("nonce=\"{nonce}\"")),
         "the hydration script carries the nonce"
@@ -2830,6 +2826,17 @@ async fn a_json_route_refuses_an_unreadable_id_or_query_with_the_json_error() {
     assert!(matches!(app_error(res).await, AppError::BadRequest { .. }));
 }
 
+/// The nonce a page's Content-Security-Policy allows in `directive` (`script-src`, `style-src`).
+fn nonce_of<'a>(policy: &'a str, directive: &str) -> &'a str {
+    policy
+        .split(';')
+        .map(str::trim)
+        .find(|part| part.starts_with(directive))
+        .and_then(|part| part.split("'nonce-").nth(1))
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("no nonce in {directive} of {policy}"))
+}
+
 /// A built site as `.ci/build` leaves it: content-named client files listed in hash.txt, with
 /// brotli and gzip copies.
 fn built_site(dir: &std::path::Path) -> (String, String, String) {
@@ -2907,11 +2914,7 @@ async fn the_client_is_sent_precompressed_and_content_named_and_cached_for_a_yea
         assert!(page.contains(&name), "the page names {name}: {page}");
     }
     let css_text = std::fs::read_to_string(site.join(format!("pkg/portal.{css}.css"))).unwrap();
-    let nonce = policy
-        .split("style-src 'self' 'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .unwrap_or_else(|| panic!("the policy allows styles with a nonce: {policy}"));
+    let nonce = nonce_of(&policy, "style-src");
     assert!(
         page.contains(&format!("<style nonce=\"{nonce}\">{css_text}</style>")),
         "the stylesheet is inline with the nonce {nonce}: {page}"
