@@ -3053,3 +3053,145 @@ async fn pages_json_and_csv_are_compressed_on_request_and_never_stored() {
         }
     }
 }
+
+/// A page as it arrived: its status and its text, or what went wrong (the connection failed or
+/// the page was cut short). A request that gets no answer at all within 10 s is asked once
+/// more: Leptos sometimes never finishes a render (a race in its resources, about once in a
+/// few hundred renders while other tests load both cores; see `server::assets`), which is not
+/// what the tests that call this check.
+async fn whole_page(client: &Client, url: &str) -> Result<(StatusCode, String), String> {
+    let mut stalls = 0;
+    loop {
+        let answer = client
+            .get(url)
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await;
+        match answer {
+            Err(error) if error.is_timeout() && stalls == 0 => stalls += 1,
+            Err(error) => return Err(format!("{url}: {error:?}")),
+            Ok(res) => {
+                let status = res.status();
+                let page = res.text().await.map_err(|e| format!("{url}: {e:?}"))?;
+                if status == StatusCode::OK && !page.contains("</html>") {
+                    return Err(format!("{url}: cut short"));
+                }
+                return Ok((status, page));
+            }
+        }
+    }
+}
+
+/// The data a page carries for hydration: one `(id, payload)` per resolved resource.
+fn resolved_resources(page: &str) -> Vec<(u32, String)> {
+    page.split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|rest| {
+            let (id, rest) = rest.split_once("] = \"")?;
+            let payload = rest.split("\";").next()?;
+            Some((id.parse().ok()?, payload.to_owned()))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_renders_once_and_carries_each_resource_once() {
+    let app = spawn_app().await;
+    let id = app.customer("Contoso", "North").await;
+    let admin = app.signed_in(Role::Admin).await;
+    let customer_pages = [
+        "",
+        "/configuration",
+        "/tenants",
+        "/reports",
+        "/reports/reconciliation",
+        "/reports/consumption",
+        "/tags",
+        "/account-managers",
+        "/activity",
+        "/delete",
+    ]
+    .map(|section| format!("/customers/{id}{section}"));
+    let other_pages = [
+        "/customers",
+        "/deleted-customers",
+        "/provider",
+        "/reports",
+        "/settings/defaults",
+        "/settings/overrides",
+        "/sync",
+        "/audit",
+        "/admin/staff",
+        "/admin/api-tokens",
+        "/reports/billed-import",
+        "/account",
+    ]
+    .map(str::to_owned);
+    for path in customer_pages.into_iter().chain(other_pages) {
+        let mut first: Option<Vec<u32>> = None;
+        // The header's data and the section's arrive in either order: render it several times.
+        for _ in 0..8 {
+            let (status, page) = whole_page(&admin, &format!("{}{path}", app.base))
+                .await
+                .unwrap();
+            assert_eq!(status, StatusCode::OK, "{path}");
+            let resources = resolved_resources(&page);
+            // Two resources may both hold nothing (`null`, `{"Ok":null}`); the same data twice
+            // is one resource made twice.
+            let with_data: Vec<&str> = resources
+                .iter()
+                .map(|(_, p)| p.as_str())
+                .filter(|p| p.len() > 32)
+                .collect();
+            let distinct: std::collections::HashSet<&str> = with_data.iter().copied().collect();
+            assert_eq!(
+                distinct.len(),
+                with_data.len(),
+                "{path}: a resource was made more than once: {resources:?}"
+            );
+            let ids: Vec<u32> = resources.iter().map(|(id, _)| *id).collect();
+            match &first {
+                None => first = Some(ids),
+                Some(first) => assert_eq!(&ids, first, "{path}: renders differ"),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_pages_rendered_side_by_side_all_arrive_whole() {
+    let app = spawn_app().await;
+    let id = app.customer("Contoso", "North").await;
+    let admin = app.signed_in(Role::Admin).await;
+    let sections = ["", "/configuration", "/tags", "/activity", "/delete"];
+    let mut failures = Vec::new();
+    // 16 at a time, as several people (or tabs) would.
+    for round in 0..15 {
+        let mut renders = tokio::task::JoinSet::new();
+        for n in 0..16 {
+            let url = format!(
+                "{}/customers/{id}{}",
+                app.base,
+                sections[(round + n) % sections.len()]
+            );
+            let client = admin.clone();
+            renders.spawn(async move {
+                match whole_page(&client, &url).await {
+                    Ok((StatusCode::OK, _)) => Ok(()),
+                    Ok((status, _)) => Err(format!("{url}: {status}")),
+                    Err(failure) => Err(failure),
+                }
+            });
+        }
+        while let Some(done) = renders.join_next().await {
+            if let Err(failure) = done.unwrap() {
+                failures.push(failure);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of 240 failed: {failures:?}",
+        failures.len()
+    );
+}

@@ -23,10 +23,12 @@ pub use reports::ReportsLayout;
 pub use tags::TagsSectionPage;
 pub use tenants::{SyncBadgeView, TenantsSectionPage};
 
-use crate::components::data;
+use crate::components::{data, Data};
 use crate::{
     api::customers::get_customer,
     components::{ErrorMessage, FocusPoint},
+    error::AppError,
+    model::CustomerHeader,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -92,10 +94,15 @@ pub(crate) fn customer_id_param() -> Memo<i64> {
 }
 
 /// `/customers/{id}/…`: the customer's name and domain, and the section navigation.
+///
+/// The section (the `Outlet`) is outside the header's `Transition`: on the server a `Suspense`
+/// walks its children again each time their data may have arrived, and a section rendered
+/// inside would make its resources (and ask the database) once per walk.
 #[component]
 pub fn CustomerLayout() -> impl IntoView {
     let id = customer_id_param();
     let customer = data(move || id.get(), get_customer);
+    provide_context(CustomerHeaderData(customer));
     let location = use_location();
     // "Customer Configuration · Contoso": the section the address names, then the customer.
     let section_label = move || {
@@ -116,9 +123,13 @@ pub fn CustomerLayout() -> impl IntoView {
                 match customer.await {
                     Ok(c) => {
                         let name = c.name.clone();
-                        provide_context(GatewayConfigured(c.billing_gateway.is_some()));
                         view! {
-                            <Title text=move || format!("{} · {name}", section_label()) />
+                            // The title is text, made again when the section changes: the
+                            // server reads titles after the page is rendered, when a reactive
+                            // value they read may be gone (a panic that cut the page short).
+                            {move || {
+                                view! { <Title text=format!("{} · {name}", section_label()) /> }
+                            }}
                             <header class="customer-header">
                                 <h1>{c.name}</h1>
                                 <p class="domain">{c.primary_domain}</p>
@@ -137,59 +148,68 @@ pub fn CustomerLayout() -> impl IntoView {
                                     })
                                     .collect_view()}
                             </nav>
-                            <section class="section-body">
-                                <Outlet />
-                            </section>
                             <FocusPoint />
                         }
                             .into_any()
                     }
-                    Err(error) => view! {
-                        <Title text="Customer not shown" />
-                        <ErrorMessage error />
-                    }
-                    .into_any(),
+                    // The section says why (each section's data is refused the same way).
+                    Err(_) => view! { <Title text="Customer not shown" /> }.into_any(),
                 }
             })}
         </Transition>
+        <section class="section-body">
+            <Outlet />
+        </section>
     }
 }
 
-/// Whether a payment gateway is configured (Link to Billing Profile exists), as the customer's
-/// header said; given to the sections by [`CustomerLayout`].
-#[derive(Clone, Copy, Debug)]
-struct GatewayConfigured(bool);
+/// The customer's header data, given to the sections by [`CustomerLayout`].
+#[derive(Clone, Copy)]
+struct CustomerHeaderData(Data<Result<CustomerHeader, AppError>>);
 
 /// Whether the section `slug` exists: Link to Billing Profile only with a payment gateway.
 fn shown(slug: &str, gateway: bool) -> bool {
     slug != "billing" || gateway
 }
 
-/// `/customers/{id}`: the settings sections as a menu.
+/// `/customers/{id}`: the settings sections as a menu (Link to Billing Profile only with a
+/// payment gateway, as the header says).
 #[component]
 pub fn CustomerOverview() -> impl IntoView {
-    let id = customer_id_param();
-    let gateway = use_context::<GatewayConfigured>().is_some_and(|g| g.0);
+    let header = use_context::<CustomerHeaderData>();
     view! {
         <h2 class="visually-hidden">"Settings"</h2>
-        <ul class="section-cards">
-            {move || {
-                let id = id.get();
-                SECTIONS
-                    .iter()
-                    .filter(|(slug, ..)| shown(slug, gateway))
-                    .map(|(slug, label, description)| {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Some(CustomerHeaderData(customer)) = header else {
+                    return ().into_any();
+                };
+                match customer.await {
+                    Ok(c) => {
+                        let gateway = c.billing_gateway.is_some();
                         view! {
-                            <li>
-                                <a href=format!("/customers/{id}/{slug}")>
-                                    <strong>{*label}</strong>
-                                    <span>{*description}</span>
-                                </a>
-                            </li>
+                            <ul class="section-cards">
+                                {SECTIONS
+                                    .iter()
+                                    .filter(|(slug, ..)| shown(slug, gateway))
+                                    .map(|(slug, label, description)| {
+                                        view! {
+                                            <li>
+                                                <a href=format!("/customers/{}/{slug}", c.id)>
+                                                    <strong>{*label}</strong>
+                                                    <span>{*description}</span>
+                                                </a>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
                         }
-                    })
-                    .collect_view()
-            }}
-        </ul>
+                            .into_any()
+                    }
+                    Err(error) => view! { <ErrorMessage error /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
