@@ -23,6 +23,40 @@ use leptos_router::{
     NavigateOptions,
 };
 
+/// Which setting the address opens, and how (`?edit=`, `?revert=`, `?history=`): read once
+/// for the page, not once per row.
+#[derive(Clone, PartialEq, Default)]
+struct Selected {
+    edit: Option<String>,
+    revert: Option<String>,
+    history: Option<String>,
+}
+
+impl Selected {
+    fn mode_of(&self, key: &str) -> Mode {
+        let is = |named: &Option<String>| named.as_deref() == Some(key);
+        if is(&self.edit) {
+            Mode::Edit
+        } else if is(&self.revert) {
+            Mode::ConfirmRevert
+        } else if is(&self.history) {
+            Mode::History
+        } else {
+            Mode::View
+        }
+    }
+}
+
+/// What every row of the page shares.
+#[derive(Clone, Copy)]
+struct RowContext {
+    customer_id: i64,
+    can_edit: bool,
+    actions: Actions,
+    history: HistoryResource,
+    selected: Memo<Selected>,
+}
+
 #[derive(Clone, Copy)]
 struct Actions {
     save: ServerAction<SaveOverride>,
@@ -77,6 +111,14 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
         },
     );
     let filter = move || query.read().get("filter").unwrap_or_default();
+    let selected = Memo::new(move |_| {
+        let q = query.read();
+        Selected {
+            edit: q.get("edit"),
+            revert: q.get("revert"),
+            history: q.get("history"),
+        }
+    });
     view! {
         <h2 id="page-heading" tabindex="-1">
             "Customer Configuration"
@@ -89,6 +131,8 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
                 match section.await {
                     Ok(section) => {
                         let can_edit = section.can_edit;
+                        let customer_id = id.get_untracked();
+                        let rows = RowContext { customer_id, can_edit, actions, history, selected };
                         let filter = filter();
                         let groups = by_category(section.settings);
                         let categories: Vec<String> = groups.iter().map(|(c, _)| c.clone()).collect();
@@ -113,7 +157,7 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
                             shown
                                 .into_iter()
                                 .map(|(category, settings)| {
-                                    view! { <Category category settings can_edit actions history /> }
+                                    view! { <Category category settings rows /> }
                                 })
                                 .collect_view()
                                 .into_any()
@@ -127,7 +171,7 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
                                     )}
                                 </p>
                             })}
-                            <SettingsFinder categories filter=filter.clone() summary />
+                            <SettingsFinder customer_id categories filter=filter.clone() summary />
                             {list}
                             <FocusPoint />
                         }
@@ -143,6 +187,9 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
 /// Whether a setting matches the filter box: its name, key, category or help text contains
 /// every word typed, ignoring case.
 fn matches(setting: &SettingView, filter: &str) -> bool {
+    if filter.trim().is_empty() {
+        return true;
+    }
     let text = format!(
         "{} {} {} {}",
         setting.label, setting.key, setting.category, setting.help
@@ -172,9 +219,13 @@ fn category_anchor(category: &str) -> String {
 /// The filter box (a GET form: `?filter=`; with JavaScript it filters as the person types)
 /// and the links that jump to a category.
 #[component]
-fn SettingsFinder(categories: Vec<String>, filter: String, summary: String) -> impl IntoView {
+fn SettingsFinder(
+    customer_id: i64,
+    categories: Vec<String>,
+    filter: String,
+    summary: String,
+) -> impl IntoView {
     let navigate = use_navigate();
-    let customer_id = customer_id_param().get_untracked();
     let action = format!("/customers/{customer_id}/configuration");
     let path = action.clone();
     let on_input = move |ev| {
@@ -225,20 +276,14 @@ fn SettingsFinder(categories: Vec<String>, filter: String, summary: String) -> i
 }
 
 #[component]
-fn Category(
-    category: String,
-    settings: Vec<SettingView>,
-    can_edit: bool,
-    actions: Actions,
-    history: HistoryResource,
-) -> impl IntoView {
+fn Category(category: String, settings: Vec<SettingView>, rows: RowContext) -> impl IntoView {
     view! {
         <section class="setting-category">
             <h3 id=category_anchor(&category)>{category.clone()}</h3>
             <ul class="settings">
                 {settings
                     .into_iter()
-                    .map(|setting| view! { <SettingItem setting can_edit actions history /> })
+                    .map(|setting| view! { <SettingItem setting rows /> })
                     .collect_view()}
             </ul>
         </section>
@@ -246,29 +291,18 @@ fn Category(
 }
 
 #[component]
-fn SettingItem(
-    setting: SettingView,
-    can_edit: bool,
-    actions: Actions,
-    history: HistoryResource,
-) -> impl IntoView {
-    let customer_id = customer_id_param().get_untracked();
-    let query = use_query_map();
+fn SettingItem(setting: SettingView, rows: RowContext) -> impl IntoView {
+    let RowContext {
+        customer_id,
+        can_edit,
+        actions,
+        history,
+        selected,
+    } = rows;
     let key = setting.key.clone();
     let mode = {
         let key = key.clone();
-        move || {
-            let q = query.read();
-            if q.get("edit").as_deref() == Some(key.as_str()) {
-                Mode::Edit
-            } else if q.get("revert").as_deref() == Some(key.as_str()) {
-                Mode::ConfirmRevert
-            } else if q.get("history").as_deref() == Some(key.as_str()) {
-                Mode::History
-            } else {
-                Mode::View
-            }
-        }
+        move || selected.with(|s| s.mode_of(&key))
     };
     let base = format!("/customers/{customer_id}/configuration");
     let anchor = dom_id("setting", &key);
@@ -315,15 +349,15 @@ fn SettingItem(
             {
                 move || match mode() {
                 Mode::Edit if can_edit => {
-                    view! { <OverrideForm setting=setting.get_value() close_href=close_href.clone() actions return_focus=override_id.clone() /> }
+                    view! { <OverrideForm customer_id setting=setting.get_value() close_href=close_href.clone() actions return_focus=override_id.clone() /> }
                         .into_any()
                 }
                 Mode::ConfirmRevert if can_edit && overridden => {
-                    view! { <RevertConfirm setting=setting.get_value() close_href=close_href.clone() actions return_focus=revert_id.clone() /> }
+                    view! { <RevertConfirm customer_id setting=setting.get_value() close_href=close_href.clone() actions return_focus=revert_id.clone() /> }
                         .into_any()
                 }
                 Mode::History => {
-                    view! { <History history close_href=close_href.clone() can_edit actions return_focus=history_id.clone() /> }
+                    view! { <History customer_id history close_href=close_href.clone() can_edit actions return_focus=history_id.clone() /> }
                         .into_any()
                 }
                 _ => {
@@ -389,12 +423,12 @@ fn return_focus_on_click(target: String) -> impl Fn(leptos::ev::MouseEvent) + Cl
 
 #[component]
 fn OverrideForm(
+    customer_id: i64,
     setting: SettingView,
     close_href: String,
     actions: Actions,
     return_focus: String,
 ) -> impl IntoView {
-    let customer_id = customer_id_param().get_untracked();
     let error = action_error(actions.save);
     let id = dom_id("value", &setting.key);
     // Opening the editor puts the cursor in its input.
@@ -447,12 +481,12 @@ fn focus_first_input(form: &leptos::web_sys::HtmlFormElement) {
 
 #[component]
 fn RevertConfirm(
+    customer_id: i64,
     setting: SettingView,
     close_href: String,
     actions: Actions,
     return_focus: String,
 ) -> impl IntoView {
-    let customer_id = customer_id_param().get_untracked();
     let error = action_error(actions.revert);
     view! {
         <ActionForm action=actions.revert>
@@ -478,13 +512,13 @@ fn RevertConfirm(
 
 #[component]
 fn History(
+    customer_id: i64,
     history: HistoryResource,
     close_href: String,
     can_edit: bool,
     actions: Actions,
     return_focus: String,
 ) -> impl IntoView {
-    let customer_id = customer_id_param().get_untracked();
     let error = action_error(actions.restore);
     view! {
         <div class="history">
