@@ -107,9 +107,24 @@ pub const PAGE_TAIL_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// about once in 20 runs of the HTTP tests on PostgreSQL, more on a single-threaded runtime):
 /// the person would get the page but a browser that never stops loading it. The body is ended
 /// after [`PAGE_TAIL_TIMEOUT`] without a part, and the stall is logged.
+///
+/// The same race can stall a render before its first byte: a page (a GET outside `/api/`) that
+/// is not ready after [`PAGE_RENDER_TIMEOUT`] is answered 503 with a page that says to reload
+/// (which renders it anew), and logged, instead of leaving the browser waiting for ever.
 pub async fn end_stalled_pages(req: Request, next: axum::middleware::Next) -> Response {
     let path = req.uri().path().to_owned();
-    let res = next.run(req).await;
+    let is_page = req.method() == axum::http::Method::GET && !path.starts_with("/api/");
+    let res = if is_page {
+        match tokio::time::timeout(PAGE_RENDER_TIMEOUT, next.run(req)).await {
+            Ok(res) => res,
+            Err(_) => {
+                tracing::error!(path, timeout = ?PAGE_RENDER_TIMEOUT, "page render stalled: answered 503");
+                return stalled_page();
+            }
+        }
+    } else {
+        next.run(req).await
+    };
     let is_html = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -135,6 +150,27 @@ pub async fn end_stalled_pages(req: Request, next: axum::middleware::Next) -> Re
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// How long a page may take to render before it is given up (pages render in milliseconds;
+/// the slowest, a partner-wide report, in well under a second on the demo's data).
+pub const PAGE_RENDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What a page whose render stalled is answered: 503, try again.
+fn stalled_page() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::RETRY_AFTER, "1"),
+        ],
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Try again · CSP Portal</title></head><body><main>\
+         <h1>This page took too long to prepare</h1>\
+         <p>Nothing was changed. Reload the page to try again.</p></main></body></html>",
+    )
+        .into_response()
 }
 
 /// `body`, ended when a part after the first takes longer than `timeout` to come.
@@ -262,6 +298,31 @@ mod tests {
         // With the clock paused, tokio moves it on when nothing else can run: no real wait.
         let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
         assert_eq!(&bytes[..], b"<html>the page</html>");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_page_whose_render_stalls_is_answered_503_and_others_pass() {
+        let router = Router::new()
+            .route(
+                "/customers",
+                axum::routing::get(std::future::pending::<&'static str>),
+            )
+            .route(
+                "/customers/1",
+                axum::routing::get(|| async { "<html>the page</html>" }),
+            )
+            .layer(axum::middleware::from_fn(end_stalled_pages));
+        let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+        // With the clock paused, tokio moves it on when nothing else can run: no real wait.
+        let stalled = router.clone().oneshot(get("/customers")).await.unwrap();
+        assert_eq!(stalled.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(stalled.headers()[header::RETRY_AFTER], "1");
+        let text = axum::body::to_bytes(stalled.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&text).contains("Reload the page"));
+        let fine = router.oneshot(get("/customers/1")).await.unwrap();
+        assert_eq!(fine.status(), StatusCode::OK);
     }
 
     #[tokio::test]
