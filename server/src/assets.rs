@@ -113,8 +113,7 @@ pub const PAGE_TAIL_TIMEOUT: std::time::Duration = std::time::Duration::from_sec
 /// (which renders it anew), and logged, instead of leaving the browser waiting for ever.
 pub async fn end_stalled_pages(req: Request, next: axum::middleware::Next) -> Response {
     let path = req.uri().path().to_owned();
-    let is_page = req.method() == axum::http::Method::GET && !path.starts_with("/api/");
-    let res = if is_page {
+    let res = if app::ssr::is_page_render(req.method(), &path) {
         match tokio::time::timeout(PAGE_RENDER_TIMEOUT, next.run(req)).await {
             Ok(res) => res,
             Err(_) => {

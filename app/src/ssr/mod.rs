@@ -17,6 +17,13 @@ pub mod store;
 use crate::error::AppError;
 use db::Db;
 
+/// Whether a request is for a page (a GET outside `/api/`): rendered by Leptos, writing
+/// nothing. Page renders remember the customers they found visible
+/// ([`service::customers::VisibleInThisPage`]) and are given up when they stall.
+pub fn is_page_render(method: &http::Method, path: &str) -> bool {
+    method == http::Method::GET && !path.starts_with("/api/")
+}
+
 /// What every request handler and server function can reach, provided once as Leptos context.
 #[derive(Clone, Debug)]
 pub struct AppState {

@@ -124,7 +124,7 @@ pub fn provide_visible_in_this_page() {
     use leptos::prelude::{provide_context, with_context};
     // Read in place: `use_context` would clone the request's headers on every request.
     let page_render = with_context::<http::request::Parts, _>(|parts| {
-        parts.method == http::Method::GET && !parts.uri.path().starts_with("/api/")
+        crate::ssr::is_page_render(&parts.method, parts.uri.path())
     })
     .unwrap_or(false);
     if page_render {
