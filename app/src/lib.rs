@@ -65,14 +65,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// painted: the page works without it meanwhile (every form posts without JavaScript), so on a
 /// slow connection the client's download does not compete with the HTML and the stylesheet.
 /// The script and the wasm are fetched side by side. (Leptos's `HydrationScripts` preloads
-/// both from the head, which delays the first paint on slow 4G.)
+/// both from the head, which delays the first paint on slow 4G.) Between instantiating the
+/// module and hydrating, the loader yields to the browser: the two are separate tasks, so the
+/// page answers a tap in between instead of blocking for both at once.
 #[cfg(feature = "ssr")]
 #[component]
 fn ClientLoader(files: std::sync::Arc<ssr::client_files::ClientFiles>) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
     let script = format!(
         "(() => {{ const start = () => {{ const wasm = fetch({wasm:?}); \
-         import({js:?}).then((client) => client.default({{ module_or_path: wasm }}).then(() => client.hydrate())); }}; \
+         import({js:?}).then((client) => client.default({{ module_or_path: wasm }}).then(() => new Promise((next) => setTimeout(next))).then(() => client.hydrate())); }}; \
          if (\"requestIdleCallback\" in window) requestIdleCallback(start, {{ timeout: 2000 }}); else setTimeout(start); }})();",
         js = format!("/pkg/{}.js", files.js),
         wasm = format!("/pkg/{}.wasm", files.wasm),
