@@ -12,8 +12,9 @@ test('finance adopts the billed record, edits a quantity, sees the typed differe
   await signIn(page, testInfo, 'finance');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
-  // The search's own navigation first, so it cannot follow the link's.
-  await expect(page).toHaveURL(/[?&]q=/);
+  // The search's own navigation first, so it cannot follow the link's (the address may
+  // already hold an earlier search: wait for this one's).
+  await expect(page).toHaveURL((url) => url.searchParams.get('q') === customer);
   await page.getByRole('link', { name: customer }).click();
 
   // Partner Center's side first: a reload of the customer.
@@ -93,8 +94,9 @@ test('a reader sees the reconciliation but no way to change the billed record', 
   await signIn(page, testInfo, 'reader');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
-  // The search's own navigation first, so it cannot follow the link's.
-  await expect(page).toHaveURL(/[?&]q=/);
+  // The search's own navigation first, so it cannot follow the link's (the address may
+  // already hold an earlier search: wait for this one's).
+  await expect(page).toHaveURL((url) => url.searchParams.get('q') === customer);
   await page.getByRole('link', { name: customer }).click();
   await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Reports' }).click();
   await expect(page.getByRole('heading', { name: 'License Reconciliation' })).toBeVisible();
@@ -110,8 +112,9 @@ test('the consumption report shows a chart per product and both reports download
   await signIn(page, testInfo, 'reader');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
-  // The search's own navigation first, so it cannot follow the link's.
-  await expect(page).toHaveURL(/[?&]q=/);
+  // The search's own navigation first, so it cannot follow the link's (the address may
+  // already hold an earlier search: wait for this one's).
+  await expect(page).toHaveURL((url) => url.searchParams.get('q') === customer);
   await page.getByRole('link', { name: customer }).click();
   await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Reports' }).click();
   await page.getByRole('link', { name: 'License Consumption' }).click();
@@ -219,8 +222,9 @@ test('finance imports a billing export: the dry run says what each line does, an
   await signIn(page, testInfo, 'finance');
   await page.getByLabel('Search customers').fill(customer);
   await page.getByRole('button', { name: 'Search' }).click();
-  // The search's own navigation first, so it cannot follow the link's.
-  await expect(page).toHaveURL(/[?&]q=/);
+  // The search's own navigation first, so it cannot follow the link's (the address may
+  // already hold an earlier search: wait for this one's).
+  await expect(page).toHaveURL((url) => url.searchParams.get('q') === customer);
   await page.getByRole('link', { name: customer }).click();
   await expect(page).toHaveURL(/\/customers\/\d+/);
   const id = /\/customers\/(\d+)/.exec(page.url())![1];
