@@ -4,7 +4,9 @@
 //     (bytes on the wire, per resource);
 //   - time to interactive (the client has hydrated the page: body[data-hydrated]) from a cold
 //     cache on slow 4G and on 4G, with Chrome DevTools' network presets and a 4x slower CPU
-//     (a mid-range phone), the median of RUNS runs.
+//     (a mid-range phone), the median of RUNS runs;
+//   - the main thread's longest tasks on an unthrottled cold load, with what each spent its time
+//     on (a Chrome trace): where the blocking time of hydration comes from.
 //   node bench-web.mjs BASE_URL [RUNS]
 import { chromium } from '@playwright/test';
 import { firstCustomerId, signInAsDemoAdmin } from './demo-session.mjs';
@@ -112,5 +114,41 @@ for (const [name, conditions] of Object.entries(networks)) {
     `time to interactive, ${name.padEnd(8)} (${conditions.latency} ms, ${Math.round((conditions.downloadThroughput * 8) / 1e3)} kbit/s, CPU /${cpuSlowdown}): ` +
       `median ${(median / 1000).toFixed(2)} s of ${runs} (${times.map((t) => (t / 1000).toFixed(2)).join(', ')})`,
   );
+}
+// The main thread's longest tasks on an unthrottled cold load, from a Chrome trace, with the trace
+// events that took most of each (an event's time includes the events inside it).
+{
+  const { context, page, cdp } = await phone();
+  const events = [];
+  cdp.on('Tracing.dataCollected', (d) => events.push(...d.value));
+  const complete = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+  await cdp.send('Tracing.start', {
+    categories: 'devtools.timeline,v8,v8.wasm,disabled-by-default-devtools.timeline',
+    transferMode: 'ReportEvents',
+  });
+  await visit(page);
+  await cdp.send('Tracing.end');
+  await complete;
+  await context.close();
+  // The page's main thread: the renderer main thread with the most events.
+  const count = new Map();
+  for (const e of events) count.set(`${e.pid}:${e.tid}`, (count.get(`${e.pid}:${e.tid}`) ?? 0) + 1);
+  const main = events
+    .filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+    .map((e) => `${e.pid}:${e.tid}`)
+    .sort((a, b) => count.get(b) - count.get(a))[0];
+  const onMain = events.filter((e) => `${e.pid}:${e.tid}` === main && e.ph === 'X');
+  const tasks = onMain.filter((e) => e.name === 'RunTask').sort((a, b) => b.dur - a.dur).slice(0, 4);
+  console.log('longest main-thread tasks, unthrottled cold load (ms; top events inside):');
+  for (const task of tasks) {
+    const inside = new Map();
+    for (const e of onMain) {
+      if (e !== task && e.name !== 'RunTask' && e.ts >= task.ts && e.ts + (e.dur ?? 0) <= task.ts + task.dur) {
+        inside.set(e.name, (inside.get(e.name) ?? 0) + (e.dur ?? 0));
+      }
+    }
+    const top = [...inside].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    console.log(`  ${(task.dur / 1000).toFixed(1).padStart(6)}  ${top.map(([name, dur]) => `${name} ${(dur / 1000).toFixed(1)}`).join(', ')}`);
+  }
 }
 await browser.close();
