@@ -213,11 +213,24 @@ impl Db {
     /// reads before it writes cannot fail with "database is locked" when it later writes while
     /// another connection holds the lock (a deferred transaction cannot upgrade its read lock).
     /// PostgreSQL's row locks need nothing special.
+    ///
+    /// The `BEGIN` runs in a task of its own, to its end even when the request that asked for it
+    /// is cancelled (its client went away): cancelled half-way, sqlx would have sent the `BEGIN`
+    /// but made no transaction to roll it back, and the connection would go back to the pool
+    /// inside an open transaction. On SQLite that connection then holds the write lock for
+    /// ever and every other write fails. Finished in its task, an unwanted transaction is
+    /// dropped there, which rolls it back.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+        let pool = self.pool.clone();
+        let backend = self.backend;
+        tokio::spawn(async move {
+            match backend {
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => pool.begin().await,
+            }
+        })
+        .await
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
     }
 
     pub fn backend(&self) -> Backend {
@@ -397,6 +410,46 @@ mod tests {
         let with_mode = format!("{url}?mode=ro");
         assert_eq!(sqlite_url_creating_file(&with_mode).unwrap(), with_mode);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A request cancelled while it opens a write transaction (its client went away) must not
+    /// leave the transaction open on a pooled connection: SQLite would refuse every other
+    /// writer from then on.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_cancelled_while_it_begins_leaves_the_database_writable() {
+        let dir = std::env::temp_dir().join(format!("portal-cancel-{}", uuid::Uuid::new_v4()));
+        let db = Db::connect(&format!("sqlite://{}/c.db", dir.display()))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        for i in 0..400u64 {
+            let db = db.clone();
+            let wait = Duration::from_micros(i % 40 * 5);
+            let _ = tokio::time::timeout(wait, async move {
+                let mut tx = db.begin_write().await?;
+                sqlx::query("INSERT INTO t (n) VALUES (1)")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            })
+            .await;
+        }
+        // Every connection of the pool, each in its own write.
+        for _ in 0..16 {
+            let mut tx = tokio::time::timeout(Duration::from_secs(8), db.begin_write())
+                .await
+                .expect("a write transaction within 8 s")
+                .expect("BEGIN IMMEDIATE");
+            sqlx::query("INSERT INTO t (n) VALUES (2)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]
