@@ -26,7 +26,8 @@ const server = (serverPort: number, databaseUrl: string) => ({
   url: `http://127.0.0.1:${serverPort}/healthz`,
   reuseExistingServer: false,
   timeout: 60_000,
-  stdout: 'ignore' as const,
+  // The server's log (PORTAL_LOG=warn: warnings and errors only) goes into the test output.
+  stdout: 'pipe' as const,
   stderr: 'pipe' as const,
   env: serverEnv(databaseUrl),
 });
