@@ -13,8 +13,8 @@
 // factor is scaled down to 4 x benchmarkIndex / 2000, the preset's phone on that host; a faster
 // host runs the preset's 4x as is (the standard score; there the phone is if anything faster than
 // the preset's). The index is Lighthouse's own, the median of its runs so far. Each page is
-// measured three times and judged on its median run, as Lighthouse's variability guide advises;
-// every run is printed with its factor and index.
+// measured three times; performance is judged on the median run, as Lighthouse's variability
+// guide advises, and accessibility on the worst run. Every run is printed with its factor and index.
 import lighthouse from 'lighthouse';
 import { throttling } from 'lighthouse/core/config/constants.js';
 import * as chromeLauncher from 'chrome-launcher';
@@ -38,7 +38,9 @@ const customerId = await firstCustomerId(base, session);
 // The preset's 4x CPU slowdown is calibrated for a host of this benchmarkIndex.
 const PRESET_HOST_INDEX = 2000;
 const RUNS = Number(process.env.LIGHTHOUSE_RUNS ?? 3);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+// The middle item of `items` ordered by `key` (the lower middle of an even count).
+const middleBy = (items, key) => [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)];
+const median = (values) => middleBy(values, (v) => v);
 const pages = [
   { path: '/sign-in', signedIn: false },
   { path: '/customers', signedIn: true },
@@ -127,11 +129,17 @@ try {
           `(CPU ${row.cpu_slowdown}x, benchmarkIndex ${row.benchmark_index})`,
       );
     }
-    // The median run by performance (accessibility does not vary between runs).
-    const { lhr, row } = [...runs].sort((a, b) => a.row.performance - b.row.performance)[Math.floor((runs.length - 1) / 2)];
+    // Performance is judged on the median run (it varies with the host's load); accessibility on
+    // the worst run (it should not vary at all, so any run below the floor counts).
+    const judged = {
+      performance: middleBy(runs, (r) => r.row.performance),
+      accessibility: runs.reduce((w, r) => (r.row.accessibility < w.row.accessibility ? r : w)),
+    };
+    const row = { ...judged.performance.row, accessibility: judged.accessibility.row.accessibility };
     const low = Object.entries(floors).filter(([name, floor]) => row[name] < floor);
     for (const [name] of low) {
       failed = true;
+      const { lhr } = judged[name];
       const missed = Object.values(lhr.audits)
         .filter((a) => a.score !== null && a.score < 1 && lhr.categories[name].auditRefs.some((r) => r.id === a.id && r.weight > 0))
         .map((a) => `${a.id} (${a.displayValue ?? a.score})`);
@@ -145,7 +153,7 @@ try {
     console.log(
       `lighthouse ${row.page.padEnd(34)} performance ${String(row.performance).padStart(3)}  ` +
         `accessibility ${String(row.accessibility).padStart(3)}  FCP ${row.fcp_ms} ms  LCP ${row.lcp_ms} ms  ` +
-        `TBT ${row.tbt_ms} ms  transfer ${row.transfer_bytes} bytes  (median of ${runs.length}, CPU ${row.cpu_slowdown}x)` +
+        `TBT ${row.tbt_ms} ms  transfer ${row.transfer_bytes} bytes  (median of ${runs.length}, worst accessibility, CPU ${row.cpu_slowdown}x)` +
         (low.length ? `  BELOW ${low.map(([n, f]) => `${n} ${f}`).join(', ')}: ${low.map(([n]) => row[`${n}_missed`].join(', ')).join('; ')}` : ''),
     );
   }
