@@ -46,6 +46,23 @@ where
     Resource::new_with_options(source, fetch, false)
 }
 
+/// `data`'s value, for a `Suspend` inside a `<Transition>` or `<Suspense>` that builds a large
+/// view from it. On the server it lets one poll go by before the caller builds its view: when
+/// the data have arrived, Leptos (0.8) walks the boundary's children once more to find
+/// resources read further down, and a `Suspend` whose future completes at that one poll builds
+/// its whole view there, only for that view to be dropped and built again for the page. A
+/// future still pending then is built once, for the page. In the browser nothing waits:
+/// hydration needs the view at once.
+pub async fn loaded<T>(data: Data<T>) -> T
+where
+    T: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    let value = data.await;
+    #[cfg(feature = "ssr")]
+    tokio::task::yield_now().await;
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +75,25 @@ mod tests {
         let back: Result<Vec<(i64, String)>, String> = <Json as Decoder<_>>::decode(&text).unwrap();
         assert_eq!(back, value);
         assert!(<Json as Decoder<Vec<i64>>>::decode("[1,").is_err());
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod server_tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    /// On the server the first poll of `loaded` is pending even when the data are there, so the
+    /// walk Leptos makes with one poll when a boundary's data arrive builds no view.
+    #[tokio::test]
+    async fn on_the_server_loaded_data_wait_one_poll() {
+        let _ = any_spawner::Executor::init_tokio();
+        let owner = Owner::new();
+        owner.set();
+        let value: Data<i32> = data(|| (), |_| async { 7 });
+        assert_eq!(value.await, 7);
+        let mut waiting = Box::pin(loaded(value));
+        assert_eq!(waiting.as_mut().now_or_never(), None);
+        assert_eq!(waiting.await, 7);
     }
 }

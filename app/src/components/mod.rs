@@ -6,7 +6,7 @@ mod feedback;
 mod setting;
 
 pub use confirm::Confirm;
-pub use data::{data, Data, Json};
+pub use data::{data, loaded, Data, Json};
 pub use feedback::{
     after_success, status_on_arrival, use_feedback, Feedback, FocusPoint, StatusRegion,
     PAGE_HEADING,
@@ -107,4 +107,61 @@ where
             _ => version,
         }
     })
+}
+
+/// A menu link that carries `aria-current="page"` while the page shown is the one it leads to
+/// or, unless `exact`, one under it. The router's `<A>` does the same and also resolves relative
+/// paths, with two memos per link on every render; every menu link here is absolute.
+#[component]
+pub fn NavLink(
+    href: String,
+    /// Current only on `href` itself, not on the pages under it.
+    #[prop(optional)]
+    exact: bool,
+    children: Children,
+) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let current = {
+        let href = href.clone();
+        move || {
+            location
+                .pathname
+                .with(|path| is_current(&href, path, exact))
+                .then_some("page")
+        }
+    };
+    view! {
+        <a href=href aria-current=current>
+            {children()}
+        </a>
+    }
+}
+
+/// Whether a link to `href` leads to `path` (`exact`) or to `path` or a page under it.
+fn is_current(href: &str, path: &str, exact: bool) -> bool {
+    let href = href.trim_end_matches('/');
+    let path = path.trim_end_matches('/');
+    path == href
+        || (!exact
+            && path
+                .strip_prefix(href)
+                .is_some_and(|rest| rest.starts_with('/')))
+}
+
+#[cfg(test)]
+mod nav_link_tests {
+    use super::is_current;
+
+    #[test]
+    fn a_link_is_current_on_its_page_and_below_it_unless_exact() {
+        assert!(is_current("/customers", "/customers", false));
+        assert!(is_current("/customers", "/customers/", true));
+        assert!(is_current("/customers", "/customers/4/tags", false));
+        assert!(!is_current("/customers/4", "/customers/4/tags", true));
+        assert!(is_current("/customers/4", "/customers/4", true));
+        // A path that only starts with the same letters is another page.
+        assert!(!is_current("/customers/4", "/customers/42", false));
+        assert!(!is_current("/reports", "/reports-old", false));
+        assert!(!is_current("/customers/4/tags", "/customers/4", false));
+    }
 }

@@ -1,4 +1,4 @@
-use crate::components::data;
+use crate::components::{data, loaded};
 use crate::{
     api::customers::list_customers,
     components::ErrorMessage,
@@ -64,7 +64,7 @@ pub fn CustomerListPage() -> impl IntoView {
         </Form>
         <Transition fallback=|| view! { <p class="muted">"Loading customers…"</p> }>
             {move || Suspend::new(async move {
-                match page.await {
+                match loaded(page).await {
                     Ok(page) => {
                         view! { <CustomerTable page search=search() start=start() /> }
                             .into_any()

@@ -1,14 +1,11 @@
-use crate::components::data;
+use crate::components::{data, loaded};
 use crate::{
     api::auth::{get_session, SignOut},
-    components::{status_on_arrival, Feedback, StatusRegion},
+    components::{status_on_arrival, Feedback, NavLink, StatusRegion},
     model::Permission,
 };
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Outlet, A},
-    hooks::use_location,
-};
+use leptos_router::{components::Outlet, hooks::use_location};
 
 /// With JavaScript the router would take the skip link's click: focus the page ourselves
 /// (without JavaScript the browser follows `#main`).
@@ -72,41 +69,41 @@ pub fn SignedInLayout() -> impl IntoView {
             <div id="main-menu" class="main-menu" popover="auto">
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
-                        session
+                        loaded(session)
                             .await
                             .ok()
                             .map(|staff| {
                                 let defaults = staff
                                     .role
                                     .allows(Permission::ManageGlobalDefaults)
-                                    .then(|| view! { <A href="/settings/defaults">"Global defaults"</A> });
+                                    .then(|| view! { <NavLink href="/settings/defaults".to_owned()>"Global defaults"</NavLink> });
                                 let matrix = staff
                                     .role
                                     .allows(Permission::ViewOverrideMatrix)
-                                    .then(|| view! { <A href="/settings/overrides">"Override matrix"</A> });
+                                    .then(|| view! { <NavLink href="/settings/overrides".to_owned()>"Override matrix"</NavLink> });
                                 let provider = staff
                                     .role
                                     .allows(Permission::ViewProviderDirectory)
-                                    .then(|| view! { <A href="/provider">"Provider directory"</A> });
+                                    .then(|| view! { <NavLink href="/provider".to_owned()>"Provider directory"</NavLink> });
                                 let reports = staff
                                     .role
                                     .allows(Permission::ViewReports)
-                                    .then(|| view! { <A href="/reports">"Reports"</A> });
+                                    .then(|| view! { <NavLink href="/reports".to_owned()>"Reports"</NavLink> });
                                 let sync = staff
                                     .role
                                     .allows(Permission::ReloadAllCustomers)
-                                    .then(|| view! { <A href="/sync">"Sync"</A> });
+                                    .then(|| view! { <NavLink href="/sync".to_owned()>"Sync"</NavLink> });
                                 let audit = staff
                                     .role
                                     .allows(Permission::ViewAuditLog)
-                                    .then(|| view! { <A href="/audit">"Audit log"</A> });
+                                    .then(|| view! { <NavLink href="/audit".to_owned()>"Audit log"</NavLink> });
                                 let staff_link = staff
                                     .role
                                     .allows(Permission::ManageStaff)
-                                    .then(|| view! { <A href="/admin/staff">"Staff"</A> });
+                                    .then(|| view! { <NavLink href="/admin/staff".to_owned()>"Staff"</NavLink> });
                                 view! {
                                     <nav class="main-nav" aria-label="Main">
-                                        <A href="/customers">"Customers"</A>
+                                        <NavLink href="/customers".to_owned()>"Customers"</NavLink>
                                         {provider}
                                         {reports}
                                         {defaults}
@@ -116,9 +113,9 @@ pub fn SignedInLayout() -> impl IntoView {
                                         {staff_link}
                                     </nav>
                                     <div class="who">
-                                        <A href="/account" attr:class="who-name" attr:data-testid="signed-in-as" attr:title="My account">
+                                        <NavLink href="/account".to_owned() attr:class="who-name" attr:data-testid="signed-in-as" attr:title="My account">
                                             {staff.email}
-                                        </A>
+                                        </NavLink>
                                         <span class="role-badge">{staff.role.label()}</span>
                                     </div>
                                 }

@@ -7,7 +7,7 @@
 use crate::components::data;
 use crate::{
     api::reports::{get_partner_consumption, get_partner_reconciliation},
-    components::{ErrorMessage, FocusPoint},
+    components::{ErrorMessage, FocusPoint, NavLink},
     error::AppError,
     model::{
         count_of, format_time, thousands, CustomerDifferences, DifferenceKind, PartnerConsumption,
@@ -16,7 +16,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map, location::Url};
+use leptos_router::{hooks::use_query_map, location::Url};
 
 /// The filters as the address has them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -352,8 +352,8 @@ pub fn PartnerConsumptionPage() -> impl IntoView {
 pub(crate) fn PartnerReportTabs() -> impl IntoView {
     view! {
         <nav class="sections report-tabs" aria-label="Reports">
-            <A href="/reports/reconciliation">"License Reconciliation"</A>
-            <A href="/reports/consumption">"License Consumption"</A>
+            <NavLink href="/reports/reconciliation".to_owned()>"License Reconciliation"</NavLink>
+            <NavLink href="/reports/consumption".to_owned()>"License Consumption"</NavLink>
         </nav>
     }
 }

@@ -3,7 +3,7 @@
 //! every step is a link or a plain form and works without JavaScript.
 
 use super::customer_id_param;
-use crate::components::{data, Data};
+use crate::components::{data, loaded, Data};
 use crate::pages::{by_category, dom_id};
 use crate::{
     api::configuration::{
@@ -128,7 +128,7 @@ pub fn ConfigurationSectionPage() -> impl IntoView {
         </p>
         <Transition fallback=|| view! { <p class="muted">"Loading configuration…"</p> }>
             {move || Suspend::new(async move {
-                match section.await {
+                match loaded(section).await {
                     Ok(section) => {
                         let can_edit = section.can_edit;
                         let customer_id = id.get_untracked();

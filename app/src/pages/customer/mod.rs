@@ -23,17 +23,17 @@ pub use reports::ReportsLayout;
 pub use tags::TagsSectionPage;
 pub use tenants::{SyncBadgeView, TenantsSectionPage};
 
-use crate::components::{data, Data};
+use crate::components::{data, loaded, Data};
 use crate::{
     api::customers::get_customer,
-    components::{ErrorMessage, FocusPoint},
+    components::{ErrorMessage, FocusPoint, NavLink},
     error::AppError,
     model::CustomerHeader,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
-    components::{Outlet, A},
+    components::Outlet,
     hooks::{use_location, use_params_map},
 };
 
@@ -120,7 +120,7 @@ pub fn CustomerLayout() -> impl IntoView {
         </nav>
         <Transition fallback=|| view! { <p class="muted">"Loading customer…"</p> }>
             {move || Suspend::new(async move {
-                match customer.await {
+                match loaded(customer).await {
                     Ok(c) => {
                         let name = c.name.clone();
                         view! {
@@ -135,15 +135,15 @@ pub fn CustomerLayout() -> impl IntoView {
                                 <p class="domain">{c.primary_domain}</p>
                             </header>
                             <nav class="sections" aria-label="Customer settings">
-                                <A href=format!("/customers/{}", c.id) exact=true>
+                                <NavLink href=format!("/customers/{}", c.id) exact=true>
                                     "Overview"
-                                </A>
+                                </NavLink>
                                 {SECTIONS
                                     .iter()
                                     .filter(|(slug, ..)| shown(slug, c.billing_gateway.is_some()))
                                     .map(|(slug, label, _)| {
                                         view! {
-                                            <A href=format!("/customers/{}/{slug}", c.id)>{*label}</A>
+                                            <NavLink href=format!("/customers/{}/{slug}", c.id)>{*label}</NavLink>
                                         }
                                     })
                                     .collect_view()}
