@@ -168,6 +168,10 @@ impl Db {
                 let url = sqlite_url_creating_file(url)?;
                 options
                     .max_connections(8)
+                    // A SQLite connection is a file this process holds open: nothing outside can
+                    // close it, so a ping before each use (a round trip to its worker thread) finds
+                    // nothing.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
