@@ -1,7 +1,7 @@
 //! `/account` (every signed-in member): change one's password, see and end one's sessions. A
 //! member whose password an admin set is sent here until they choose their own.
 
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::account::{get_account, ChangePassword, EndOwnSession},
     components::{
@@ -27,7 +27,7 @@ pub fn AccountPage() -> impl IntoView {
         <h1 id="page-heading" tabindex="-1">"My account"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(account).await {
+                match account.await {
                     Ok(a) => view! { <Account a change end /> <FocusPoint /> }.into_any(),
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 }

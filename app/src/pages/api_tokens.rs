@@ -1,7 +1,7 @@
 //! `/admin/api-tokens` (System Admin): create a named token for another system, with a scope and
 //! an optional expiry, shown once; list tokens with their last use; revoke one at once.
 
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::staff::tokens::{get_api_tokens, CreateApiToken, RevokeApiToken},
     components::{
@@ -66,7 +66,7 @@ pub fn ApiTokensPage() -> impl IntoView {
         </section>
         <Transition fallback=|| view! { <p class="muted">"Loading the tokens…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(page).await {
+                match page.await {
                     Ok(page) => {
                         let shown = create
                             .value()

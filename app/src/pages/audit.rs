@@ -2,7 +2,7 @@
 //! field before and after. Filters (customer id, staff member, action, days) and the page are in
 //! the address, so they work without JavaScript and can be shared.
 
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::audit::get_audit_page,
     components::{ErrorMessage, FocusPoint},
@@ -77,7 +77,7 @@ pub fn AuditLogPage() -> impl IntoView {
                 let filters = filters.get();
                 let first = before.get().is_none();
                 Suspend::new(async move {
-                    match loaded(page).await {
+                    match page.await {
                         Ok(page) => view! {
                             <AuditFilters filters=filters.clone() error=None />
                             <Entries page filters first />

@@ -1,7 +1,7 @@
 //! `/deleted-customers`: the customers deleted from the portal, each restorable as it was until
 //! its purge day (System Admin). Works without JavaScript.
 
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::customers::{get_deleted_customers, ReleaseTenants, RestoreCustomer},
     components::{
@@ -30,7 +30,7 @@ pub fn DeletedCustomersPage() -> impl IntoView {
         </p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(deleted).await {
+                match deleted.await {
                     Ok(list) if list.is_empty() => view! {
                         <p class="empty">"No customer is deleted."</p>
                     }

@@ -4,7 +4,7 @@
 //! Filters (tag, kind of difference, acknowledged included) and the page are in the address, so
 //! they work without JavaScript and can be shared.
 
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::reports::{get_partner_consumption, get_partner_reconciliation},
     components::{ErrorMessage, FocusPoint, NavLink},
@@ -102,7 +102,7 @@ pub fn PartnerReconciliationPage() -> impl IntoView {
             {move || {
                 let filters = filters.get();
                 Suspend::new(async move {
-                    match loaded(report).await {
+                    match report.await {
                         Ok(report) => view! {
                             {report.can_import_billed.then(|| view! {
                                 <p class="section-actions">
@@ -324,7 +324,7 @@ pub fn PartnerConsumptionPage() -> impl IntoView {
             {move || {
                 let tag = tag.get();
                 Suspend::new(async move {
-                    match loaded(report).await {
+                    match report.await {
                         Ok(report) => view! {
                             <TagFilter action="/reports/consumption" tag=tag.clone() error=None />
                             <PartnerProducts report />

@@ -1,7 +1,7 @@
 //! The settings pages outside a customer: the global defaults (`/settings/defaults`, admin) and
 //! the override matrix (`/settings/overrides`, admin and reader).
 
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::configuration::{
         get_global_defaults, get_override_matrix, RevertOverrides, SaveGlobalDefault,
@@ -32,7 +32,7 @@ pub fn GlobalDefaultsPage() -> impl IntoView {
         </p>
         <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(defaults).await {
+                match defaults.await {
                     Ok(page) => {
                         let can_edit = page.can_edit;
                         let list = by_category(page.settings)
@@ -178,7 +178,7 @@ pub fn OverrideMatrixPage() -> impl IntoView {
         <p class="muted intro">"Which customers override which setting, and with what value."</p>
         <Transition fallback=|| view! { <p class="muted">"Loading overrides…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(matrix).await {
+                match matrix.await {
                     Ok(m) => view! {
                         <MatrixFilters matrix=m.clone() setting=setting() category=category() tag=tag() />
                         <MatrixTable

@@ -2,7 +2,7 @@
 //! and sessions, and the form that adds one; `/admin/staff/{id}`: one member's role, scopes,
 //! status, password and sessions. Every form posts without JavaScript.
 
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::staff::{
         get_staff_page, AddStaffMember, ChangeStaffRole, EndStaffSession, ResetStaffPassword,
@@ -71,7 +71,7 @@ pub fn StaffPage() -> impl IntoView {
         <AddMemberForm add />
         <Transition fallback=|| view! { <p class="muted">"Loading the staff…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(page).await {
+                match page.await {
                     Ok(page) => view! {
                         <h2>"Staff members"</h2>
                         <ul class="staff-list">

@@ -1,6 +1,6 @@
 //! `/sync`: Reload Reconciliation for all customers, with the job's live progress.
 
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::sync::{get_sync_page, ReloadAllCustomers},
     components::{action_error, after_success, ErrorMessage, FormMessage},
@@ -48,7 +48,7 @@ pub fn SyncPage() -> impl IntoView {
         </p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(page).await {
+                match page.await {
                     Ok(page) => {
                         let button = page.can_start.then(|| {
                             let running = page.job.as_ref().is_some_and(|j| j.running);

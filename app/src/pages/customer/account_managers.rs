@@ -1,5 +1,5 @@
 use super::customer_id_param;
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::account_managers::{get_account_managers, AssignAccountManager, UnassignAccountManager},
     components::{
@@ -29,7 +29,7 @@ pub fn AccountManagersSectionPage() -> impl IntoView {
         </h2>
         <Transition fallback=|| view! { <p class="muted">"Loading account managers…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(section).await {
+                match section.await {
                     Ok(section) => view! { <Managers section assign unassign /> <FocusPoint /> }.into_any(),
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 }

@@ -3,7 +3,7 @@
 //! the billing and report ones.
 
 use super::customer_id_param;
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::audit::get_customer_activity,
     components::{ErrorMessage, FocusPoint},
@@ -33,7 +33,7 @@ pub fn ActivitySectionPage() -> impl IntoView {
                 let id = id.get();
                 let first = before.get().is_none();
                 Suspend::new(async move {
-                    match loaded(page).await {
+                    match page.await {
                         Ok(page) => {
                             let scope = page.billing_and_reports_only.then(|| view! {
                                 <p class="read-only-note">"You see the billing and report entries."</p>

@@ -4,7 +4,7 @@
 //! gateway's name and e-mail, then Link saves it. Everything works without JavaScript.
 
 use super::customer_id_param;
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::billing::{
         check_billing_profile, get_billing_section, LinkBillingProfile, UnlinkBillingProfile,
@@ -59,7 +59,7 @@ pub fn BillingSectionPage() -> impl IntoView {
                         Ok(section) => section,
                         Err(error) => return view! { <ErrorMessage error /> }.into_any(),
                     };
-                    let looked_up = loaded(looked_up).await;
+                    let looked_up = looked_up.await;
                     view! {
                         <Linked section=section.clone() verify unlink />
                         <LinkForm section asked looked_up link />

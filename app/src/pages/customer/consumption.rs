@@ -5,7 +5,7 @@
 //! behind each with a renewal decision date for annual and three-year commitments ending soon.
 
 use super::customer_id_param;
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::reports::get_consumption,
     components::ErrorMessage,
@@ -23,7 +23,7 @@ pub fn ConsumptionPage() -> impl IntoView {
         </h2>
         <Transition fallback=|| view! { <p class="muted">"Loading the consumption…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(report).await {
+                match report.await {
                     Ok(report) => view! { <Consumption report /> }.into_any(),
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 }

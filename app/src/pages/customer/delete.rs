@@ -2,7 +2,7 @@
 //! back to delete it from the portal (never from Partner Center). Works without JavaScript.
 
 use super::customer_id_param;
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::customers::{get_deletion_preview, DeleteCustomer},
     components::{action_error, ErrorMessage, FieldMessage, FocusPoint, FormMessage},
@@ -19,7 +19,7 @@ pub fn DeleteSectionPage() -> impl IntoView {
         <h2 id="page-heading" tabindex="-1">"Delete Customer"</h2>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(preview).await {
+                match preview.await {
                     Ok(preview) => view! { <DeleteForm preview delete /> <FocusPoint /> }.into_any(),
                     Err(error) => view! { <ErrorMessage error /> }.into_any(),
                 }

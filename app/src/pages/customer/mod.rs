@@ -184,7 +184,7 @@ pub fn CustomerOverview() -> impl IntoView {
                 let Some(CustomerHeaderData(customer)) = header else {
                     return ().into_any();
                 };
-                match loaded(customer).await {
+                match customer.await {
                     Ok(c) => {
                         let gateway = c.billing_gateway.is_some();
                         view! {

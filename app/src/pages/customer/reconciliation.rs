@@ -6,7 +6,7 @@
 //! without JavaScript.
 
 use super::customer_id_param;
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::reports::{get_reconciliation, AcknowledgeDifference, AdoptBilled, SaveBilled},
     components::{
@@ -66,7 +66,7 @@ pub fn ReconciliationPage() -> impl IntoView {
             {move || {
                 let asked = asked.get();
                 Suspend::new(async move {
-                    match loaded(report).await {
+                    match report.await {
                         Ok(report) => {
                             view! { <Report report asked adopt save ack /> }.into_any()
                         }

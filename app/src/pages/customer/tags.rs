@@ -1,5 +1,5 @@
 use super::customer_id_param;
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::tags::{get_tags, AddTag, RemoveTag},
     components::{
@@ -32,7 +32,7 @@ pub fn TagsSectionPage() -> impl IntoView {
         </h2>
         <Transition fallback=|| view! { <p class="muted">"Loading tags…"</p> }>
             {move || Suspend::new(async move {
-                match loaded(section).await {
+                match section.await {
                     Ok(section) => {
                         view! {
                             {(!section.can_edit).then(|| view! {

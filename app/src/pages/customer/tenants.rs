@@ -2,7 +2,7 @@
 //! Reconciliation for this customer.
 
 use super::customer_id_param;
-use crate::components::{data, loaded};
+use crate::components::data;
 use crate::{
     api::{
         provider::UnlinkTenant,
@@ -65,7 +65,7 @@ pub fn TenantsSectionPage() -> impl IntoView {
                 // JavaScript); read here, so the question appears when the address changes.
                 let asking = asking.get();
                 Suspend::new(async move {
-                    match loaded(section).await {
+                    match section.await {
                         Ok(section) => view! { <Tenants section reload unlink asking /> <FocusPoint /> }.into_any(),
                         Err(error) => view! { <ErrorMessage error /> }.into_any(),
                     }
