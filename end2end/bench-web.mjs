@@ -1,7 +1,8 @@
 // The page-weight benchmark's browser half (run by .ci/bench-web): a phone profile in Debian's
 // Chromium opens a customer's configuration page signed in, and reports
 //   - what the first visit transfers with an empty cache, and a second visit with a warm one
-//     (bytes on the wire, per resource);
+//     (bytes on the wire, per resource, and the wasm's sum: the main module and the page's
+//     chunks);
 //   - time to interactive (the client has hydrated the page: body[data-hydrated]) from a cold
 //     cache on slow 4G and on 4G, with Chrome DevTools' network presets and a 4x slower CPU
 //     (a mid-range phone), the median of RUNS runs;
@@ -80,6 +81,10 @@ function describe(transfers) {
   const rows = [...transfers.values()].filter((t) => !t.cached && t.bytes > 0);
   const total = rows.reduce((sum, t) => sum + t.bytes, 0);
   const lines = rows.map((t) => `      ${String(t.bytes).padStart(9)} bytes  ${t.status}  ${t.url.replace(base, '')}`);
+  // The client's wasm for this page: the main module and the chunks of the page's code.
+  const wasm = rows.filter((t) => new URL(t.url).pathname.endsWith('.wasm'));
+  const wasmBytes = wasm.reduce((sum, t) => sum + t.bytes, 0);
+  lines.push(`      the page's wasm (bytes on the wire, brotli): ${wasmBytes} bytes in ${wasm.length} files`);
   return { total, lines };
 }
 
