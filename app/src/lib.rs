@@ -13,18 +13,11 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 use pages::{
-    customer::{
-        AccountManagersSectionPage, ActivitySectionPage, BillingSectionPage,
-        ConfigurationSectionPage, ConsumptionPage, CustomerLayout, CustomerOverview,
-        DeleteSectionPage, ReconciliationPage, ReportsLayout, TagsSectionPage, TenantsSectionPage,
-    },
-    AccountPage, ApiTokensPage, AuditLogPage, BilledImportPage, BilledImportUploadPage,
-    CustomerListPage, DeletedCustomersPage, GlobalDefaultsPage, NotFoundPage, OverrideMatrixPage,
-    PartnerConsumptionPage, PartnerReconciliationPage, ProviderDirectoryPage, SignInPage,
-    SignedInLayout, StaffMemberPage, StaffPage, SyncPage,
+    customer::{CustomerLayout, ReportsLayout},
+    NotFoundPage, SignedInLayout,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -86,45 +79,147 @@ fn ClientLoader(files: std::sync::Arc<ssr::client_files::ClientFiles>) -> impl I
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title formatter=|page: String| format!("{page} · CSP Portal") />
+        // Each page names itself with a `<Title>`. Until the page's own hydrates (after its
+        // chunk of the client arrives), the title is the one the server wrote, not blank.
+        <Title text=server_title() formatter=|page: String| format!("{page}{TITLE_SUFFIX}") />
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/sign-in") view=SignInPage />
+                <Route path=path!("/sign-in") view={Lazy::<lazy::SignInPage>::new()} />
                 // Async: the server waits for the data, so a page is complete without JavaScript.
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
-                    <Route path=path!("/customers") view=CustomerListPage />
-                    <Route path=path!("/settings/defaults") view=GlobalDefaultsPage />
-                    <Route path=path!("/settings/overrides") view=OverrideMatrixPage />
-                    <Route path=path!("/sync") view=SyncPage />
-                    <Route path=path!("/provider") view=ProviderDirectoryPage />
-                    <Route path=path!("/reports") view=PartnerReconciliationPage />
-                    <Route path=path!("/reports/reconciliation") view=PartnerReconciliationPage />
-                    <Route path=path!("/reports/consumption") view=PartnerConsumptionPage />
-                    <Route path=path!("/deleted-customers") view=DeletedCustomersPage />
-                    <Route path=path!("/audit") view=AuditLogPage />
-                    <Route path=path!("/account") view=AccountPage />
-                    <Route path=path!("/admin/staff") view=StaffPage />
-                    <Route path=path!("/admin/staff/:id") view=StaffMemberPage />
-                    <Route path=path!("/admin/api-tokens") view=ApiTokensPage />
-                    <Route path=path!("/reports/billed-import") view=BilledImportUploadPage />
-                    <Route path=path!("/reports/billed-import/:id") view=BilledImportPage />
+                    <Route path=path!("/customers") view={Lazy::<lazy::CustomerListPage>::new()} />
+                    <Route path=path!("/settings/defaults") view={Lazy::<lazy::GlobalDefaultsPage>::new()} />
+                    <Route path=path!("/settings/overrides") view={Lazy::<lazy::OverrideMatrixPage>::new()} />
+                    <Route path=path!("/sync") view={Lazy::<lazy::SyncPage>::new()} />
+                    <Route path=path!("/provider") view={Lazy::<lazy::ProviderDirectoryPage>::new()} />
+                    <Route path=path!("/reports") view={Lazy::<lazy::PartnerReconciliationPage>::new()} />
+                    <Route path=path!("/reports/reconciliation") view={Lazy::<lazy::PartnerReconciliationPage>::new()} />
+                    <Route path=path!("/reports/consumption") view={Lazy::<lazy::PartnerConsumptionPage>::new()} />
+                    <Route path=path!("/deleted-customers") view={Lazy::<lazy::DeletedCustomersPage>::new()} />
+                    <Route path=path!("/audit") view={Lazy::<lazy::AuditLogPage>::new()} />
+                    <Route path=path!("/account") view={Lazy::<lazy::AccountPage>::new()} />
+                    <Route path=path!("/admin/staff") view={Lazy::<lazy::StaffPage>::new()} />
+                    <Route path=path!("/admin/staff/:id") view={Lazy::<lazy::StaffMemberPage>::new()} />
+                    <Route path=path!("/admin/api-tokens") view={Lazy::<lazy::ApiTokensPage>::new()} />
+                    <Route path=path!("/reports/billed-import") view={Lazy::<lazy::BilledImportUploadPage>::new()} />
+                    <Route path=path!("/reports/billed-import/:id") view={Lazy::<lazy::BilledImportPage>::new()} />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
-                        <Route path=path!("") view=CustomerOverview />
-                        <Route path=path!("configuration") view=ConfigurationSectionPage />
-                        <Route path=path!("tenants") view=TenantsSectionPage />
-                        <Route path=path!("tags") view=TagsSectionPage />
-                        <Route path=path!("billing") view=BillingSectionPage />
+                        <Route path=path!("") view={Lazy::<lazy::CustomerOverview>::new()} />
+                        <Route path=path!("configuration") view={Lazy::<lazy::ConfigurationSectionPage>::new()} />
+                        <Route path=path!("tenants") view={Lazy::<lazy::TenantsSectionPage>::new()} />
+                        <Route path=path!("tags") view={Lazy::<lazy::TagsSectionPage>::new()} />
+                        <Route path=path!("billing") view={Lazy::<lazy::BillingSectionPage>::new()} />
                         <ParentRoute path=path!("reports") view=ReportsLayout>
-                            <Route path=path!("") view=ReconciliationPage />
-                            <Route path=path!("reconciliation") view=ReconciliationPage />
-                            <Route path=path!("consumption") view=ConsumptionPage />
+                            <Route path=path!("") view={Lazy::<lazy::ReconciliationPage>::new()} />
+                            <Route path=path!("reconciliation") view={Lazy::<lazy::ReconciliationPage>::new()} />
+                            <Route path=path!("consumption") view={Lazy::<lazy::ConsumptionPage>::new()} />
                         </ParentRoute>
-                        <Route path=path!("account-managers") view=AccountManagersSectionPage />
-                        <Route path=path!("activity") view=ActivitySectionPage />
-                        <Route path=path!("delete") view=DeleteSectionPage />
+                        <Route path=path!("account-managers") view={Lazy::<lazy::AccountManagersSectionPage>::new()} />
+                        <Route path=path!("activity") view={Lazy::<lazy::ActivitySectionPage>::new()} />
+                        <Route path=path!("delete") view={Lazy::<lazy::DeleteSectionPage>::new()} />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>
     }
+}
+
+const TITLE_SUFFIX: &str = " · CSP Portal";
+
+/// In the browser, the page's title as the server wrote it, without the portal's name (the
+/// root `<Title>`'s formatter adds it back); on the server, nothing (the page's own counts).
+fn server_title() -> String {
+    #[cfg(feature = "hydrate")]
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        let title = document.title();
+        return title.strip_suffix(TITLE_SUFFIX).unwrap_or(&title).to_owned();
+    }
+    String::new()
+}
+
+/// The pages' code is split out of the client into a few chunks (the build splits the wasm at
+/// each `#[lazy]` function with `wasm-split-cli`), fetched when a page of the chunk is first
+/// shown: the first page a phone opens downloads the framework, the layouts and its own
+/// chunk, not every page of the portal. The chunks follow what a person opens: the sign-in
+/// page; the customer list; a customer's configuration (the section staff open most); the
+/// other customer sections; the partner-wide and administration pages. More chunks would mean
+/// more, smaller requests (code shared by some chunks is a file of its own: a chunk per page
+/// made 400 files). The server renders these routes as any other. Each route type is named
+/// after its page.
+mod lazy {
+    use crate::pages::{customer::*, *};
+    use leptos::prelude::*;
+    use leptos_router::LazyRoute;
+
+    // A braced struct names a type only, so each can share its page component's name.
+    macro_rules! lazy_pages {
+        ($chunk:ident: $($page:ident),* $(,)?) => {
+            mod $chunk {
+                use super::*;
+
+                // Each variant is its page's name, `…Page` as the components are.
+                #[allow(clippy::enum_variant_names)]
+                #[derive(Clone, Copy)]
+                pub enum Page {
+                    $($page),*
+                }
+
+                #[lazy($chunk)]
+                pub fn page_view(page: Page) -> AnyView {
+                    match page {
+                        $(Page::$page => view! { <$page /> }.into_any(),)*
+                    }
+                }
+            }
+            $(
+                pub struct $page {}
+                impl LazyRoute for $page {
+                    fn data() -> Self {
+                        $page {}
+                    }
+                    async fn view(_this: Self) -> AnyView {
+                        $chunk::page_view($chunk::Page::$page).await
+                    }
+                    // The router fetches the chunk before it hydrates or shows the page, so
+                    // the page's view is ready when the router asks for it (hydration would
+                    // otherwise meet the server's HTML with nothing to hydrate it).
+                    async fn preload() {
+                        #[cfg(target_arch = "wasm32")]
+                        $chunk::__preload_page_view().await;
+                    }
+                }
+            )*
+        };
+    }
+
+    lazy_pages!(sign_in_chunk: SignInPage);
+    lazy_pages!(customer_list_chunk: CustomerListPage);
+    lazy_pages!(configuration_chunk: ConfigurationSectionPage);
+    lazy_pages!(
+        customer_sections_chunk: CustomerOverview,
+        TenantsSectionPage,
+        TagsSectionPage,
+        BillingSectionPage,
+        ReconciliationPage,
+        ConsumptionPage,
+        AccountManagersSectionPage,
+        ActivitySectionPage,
+        DeleteSectionPage,
+    );
+    lazy_pages!(
+        partner_chunk: GlobalDefaultsPage,
+        OverrideMatrixPage,
+        SyncPage,
+        ProviderDirectoryPage,
+        PartnerReconciliationPage,
+        PartnerConsumptionPage,
+        DeletedCustomersPage,
+        AuditLogPage,
+        AccountPage,
+        StaffPage,
+        StaffMemberPage,
+        ApiTokensPage,
+        BilledImportUploadPage,
+        BilledImportPage,
+    );
 }

@@ -63,7 +63,12 @@ export async function openMenu(page: Page) {
 /** Follows a link of the main navigation (through the menu on a phone). */
 export async function navigate(page: Page, name: string) {
   await openMenu(page);
-  await page.locator('#main-menu').getByRole('link', { name, exact: true }).click();
+  const link = page.locator('#main-menu').getByRole('link', { name, exact: true });
+  const href = (await link.getAttribute('href')) ?? '';
+  await link.click();
+  // The address changes once the page is shown (a page whose code is in a chunk of the client
+  // not yet fetched is shown after the chunk arrives).
+  await expect(page).toHaveURL((url) => url.pathname === href);
 }
 
 /** The status region's message after a change. */

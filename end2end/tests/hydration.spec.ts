@@ -128,4 +128,65 @@ test('what a person ticks, types or chooses before the page is hydrated survives
   release();
   await ready(page, testInfo);
   await expect(choice.locator('option:checked')).toHaveText('Nederlands');
+
+  // The same while the client, already running, waits for the page's chunk to hydrate it.
+  const chunk = await holdChunk(page);
+  await page.goto(`${href}/configuration?edit=portal.language`);
+  await chunk.requested;
+  // Meanwhile the title is the one the server wrote.
+  await expect(page).toHaveTitle(/^Customer Configuration · .+ · CSP Portal$/);
+  await choice.selectOption('Nederlands');
+  chunk.release();
+  await ready(page, testInfo);
+  await expect(choice.locator('option:checked')).toHaveText('Nederlands');
+});
+
+/** Holds back the page's chunk of the client (its request shows the client is running) until
+ * `release` is called. */
+async function holdChunk(page: Page): Promise<{ requested: Promise<void>; release: () => void }> {
+  let release: () => void = () => {};
+  let requested: () => void = () => {};
+  const acted = new Promise<void>((resolve) => (release = resolve));
+  const asked = new Promise<void>((resolve) => (requested = resolve));
+  await page.route(
+    /\/pkg\/split_[a-z_]+\.[0-9a-f]+\.wasm$/,
+    async (route) => {
+      requested();
+      await acted;
+      await route.continue();
+    },
+    { times: 1 },
+  );
+  return { requested: asked, release };
+}
+
+test('a page fetches the main module and its own chunk of the client, and another chunk only when a page of it is shown', async ({ page }, testInfo) => {
+  test.skip(!jsEnabled(testInfo), 'the client needs JavaScript');
+  await signIn(page, testInfo, 'admin');
+  const href = (await page.locator('table a[href^="/customers/"]').first().getAttribute('href')) ?? '';
+  const wasm: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) wasm.push(path);
+  });
+  const fetched = (chunk: string) => wasm.some((path) => path.startsWith(`/pkg/split_${chunk}_chunk.`));
+  const others = (except: string[]) =>
+    ['sign_in', 'customer_list', 'configuration', 'customer_sections', 'partner'].filter((c) => !except.includes(c) && fetched(c));
+
+  // A new load of the page (the browser's cache may keep files; count what the page asks for).
+  await page.goto(`${href}/configuration`);
+  await ready(page, testInfo);
+  expect(wasm.filter((path) => /^\/pkg\/portal\.[0-9a-f]+\.wasm$/.test(path))).toHaveLength(1);
+  expect(fetched('configuration')).toBe(true);
+  expect(others(['configuration'])).toEqual([]);
+
+  // Moving to another section in the page fetches that section's chunk and shows it, alive.
+  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Define Tags' }).click();
+  await expect(page.getByRole('heading', { name: 'Define Tags' })).toBeVisible();
+  await expect(page).toHaveURL(/\/tags$/);
+  expect(fetched('customer_sections')).toBe(true);
+  expect(others(['configuration', 'customer_sections'])).toEqual([]);
+  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Customer Configuration' }).click();
+  await expect(page.getByRole('heading', { name: 'Customer Configuration' })).toBeVisible();
+  await expect(page.getByTestId('settings-count')).toContainText('settings');
 });

@@ -1,5 +1,6 @@
 //! The browser entry point: hydrates the server-rendered page.
 
+use std::{cell::RefCell, rc::Rc};
 use wasm_bindgen::{closure::Closure, JsCast};
 use web_sys::{
     Document, Element, Event, EventInit, HtmlInputElement, HtmlOptionElement, HtmlSelectElement,
@@ -17,21 +18,50 @@ pub fn hydrate() {
     };
     // A person on a slow connection ticks, types and chooses before the client arrives; the
     // client renders the server's values (a `prop:checked`, a `prop:value`) when it hydrates.
-    // What they changed is noted now and put back once hydration is done, and the page's own
+    // What they changed is noted now, and again at each change until hydration (which waits
+    // for the page's chunk of the client), and put back once hydration is done; the page's own
     // handlers hear of it as if it had been typed after.
-    let kept = changed_before_hydration(&document);
-    leptos::mount::hydrate_body(app::App);
-    // The sections inside Suspense hydrate in the tasks queued above: a timeout runs after them.
-    let after = Closure::once_into_js(move || {
-        for (element, state) in kept {
-            state.restore(&element);
+    let kept = Rc::new(RefCell::new(changed_before_hydration(&document)));
+    let note = {
+        let (kept, document) = (kept.clone(), document.clone());
+        Closure::<dyn Fn()>::new(move || *kept.borrow_mut() = changed_before_hydration(&document))
+    };
+    for kind in ["input", "change"] {
+        let _ = document.add_event_listener_with_callback_and_bool(
+            kind,
+            note.as_ref().unchecked_ref(),
+            true,
+        );
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        let Some(body) = document.body() else {
+            return;
+        };
+        // The page's route is lazy: this fetches its chunk, then hydrates.
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        for kind in ["input", "change"] {
+            let _ = document.remove_event_listener_with_callback_and_bool(
+                kind,
+                note.as_ref().unchecked_ref(),
+                true,
+            );
         }
-        // Says the page is interactive; end-to-end tests wait for it before they click.
-        if let Some(body) = document.body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
+        drop(note);
+        let kept = kept.take();
+        // The sections inside Suspense hydrate in tasks queued meanwhile: a timeout runs after.
+        let after = Closure::once_into_js(move || {
+            for (element, state) in kept {
+                state.restore(&element);
+            }
+            // Says the page is interactive; end-to-end tests wait for it before they click.
+            if let Some(body) = document.body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        });
+        let _ = window.set_timeout_with_callback(after.unchecked_ref());
     });
-    let _ = window.set_timeout_with_callback(after.unchecked_ref());
 }
 
 /// A form control's state as a person left it.
