@@ -25,6 +25,18 @@ use pages::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos_meta::MetaTags;
     let files = ssr::client_files::client_files(&options);
+    // With the chunks' manifest, the page's head preloads the files of the chunks its render
+    // used (Leptos's server integration writes the links), so they arrive beside the main
+    // module rather than after it.
+    if let Some(split) = &files.split {
+        provide_context(leptos::WasmSplitManifest(
+            leptos::prelude::ArcStoredValue::new((
+                format!("/{}", options.site_pkg_dir),
+                split.chunks.clone(),
+                split.loader.clone(),
+            )),
+        ));
+    }
     let stylesheet = match files.css_text.clone() {
         Some(css) => {
             let nonce = leptos::nonce::use_nonce();
@@ -132,7 +144,10 @@ fn server_title() -> String {
     #[cfg(feature = "hydrate")]
     if let Some(document) = web_sys::window().and_then(|w| w.document()) {
         let title = document.title();
-        return title.strip_suffix(TITLE_SUFFIX).unwrap_or(&title).to_owned();
+        return title
+            .strip_suffix(TITLE_SUFFIX)
+            .unwrap_or(&title)
+            .to_owned();
     }
     String::new()
 }

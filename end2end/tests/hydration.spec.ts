@@ -179,6 +179,12 @@ test('a page fetches the main module and its own chunk of the client, and anothe
   expect(wasm.filter((path) => /^\/pkg\/portal\.[0-9a-f]+\.wasm$/.test(path))).toHaveLength(1);
   expect(fetched('configuration')).toBe(true);
   expect(others(['configuration'])).toEqual([]);
+  // The server's head asks for the chunk's files from the start, beside the main module (the
+  // client's head management drops the links once hydrated).
+  const head = (await (await page.request.get(`${href}/configuration`)).text()).split('</head>')[0];
+  const preloads = [...head.matchAll(/<link [^>]*rel="preload"[^>]*>/g)].map((link) => link[0]);
+  expect(preloads.filter((link) => /href="\/pkg\/split_configuration_chunk\.[0-9a-f]+\.wasm"/.test(link))).toHaveLength(1);
+  expect(preloads.filter((link) => /split_(sign_in|customer_list|customer_sections|partner)_chunk/.test(link))).toEqual([]);
 
   // Moving to another section in the page fetches that section's chunk and shows it, alive.
   await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Define Tags' }).click();

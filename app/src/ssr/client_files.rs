@@ -21,6 +21,19 @@ pub struct ClientFiles {
     /// `None`, and the stylesheet linked, otherwise or when the file cannot be read or cannot
     /// sit in a `<style>` element.
     pub css_text: Option<Arc<str>>,
+    /// The client's chunks (`__wasm_split_manifest.<hash>.json`): for each lazy chunk, the
+    /// files it needs (without `.wasm`), and the name of their loader script. `None` when the
+    /// build wrote no manifest, or it cannot be read.
+    pub split: Option<SplitFiles>,
+}
+
+/// The files of the client's chunks, as the build's manifest lists them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitFiles {
+    /// Each lazy chunk's name (as the server's render registers it) and the files it needs.
+    pub chunks: HashMap<String, Vec<String>>,
+    /// The loader's file name, e.g. `__wasm_split.3f9a1c0b2d4e5f60.js`.
+    pub loader: String,
 }
 
 /// The client's files for `options` (cached per hash file path).
@@ -32,6 +45,7 @@ pub fn client_files(options: &LeptosOptions) -> Arc<ClientFiles> {
             wasm: name.clone(),
             css: name.clone(),
             css_text: None,
+            split: None,
         })
     };
     if !options.hash_files {
@@ -67,6 +81,7 @@ pub fn client_files(options: &LeptosOptions) -> Arc<ClientFiles> {
                     None
                 }
             };
+            files.split = read_split(options, &text);
             Arc::new(files)
         }
         Err(err) => {
@@ -93,7 +108,43 @@ pub fn parse(output_name: &str, hash_file: &str) -> ClientFiles {
         wasm: named("wasm"),
         css: named("css"),
         css_text: None,
+        split: None,
     }
+}
+
+/// The chunks' manifest and loader the hash file names (`manifest: …`, `split: …`, as
+/// cargo-leptos writes them), read from the site's `pkg/` folder.
+fn read_split(options: &LeptosOptions, hash_file: &str) -> Option<SplitFiles> {
+    let hash = |kind: &str| {
+        hash_file
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(file, _)| file.trim() == kind)
+            .map(|(_, hash)| hash.trim().to_owned())
+    };
+    let (manifest, split) = (hash("manifest")?, hash("split")?);
+    let path = format!(
+        "{}/{}/__wasm_split_manifest.{manifest}.json",
+        options.site_root, options.site_pkg_dir
+    );
+    let chunks = match std::fs::read_to_string(&path)
+        .map_err(|err| err.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|err| err.to_string()))
+    {
+        Ok(chunks) => chunks,
+        Err(error) => {
+            tracing::error!(
+                path,
+                error,
+                "the client's chunk manifest cannot be read: no preloads"
+            );
+            return None;
+        }
+    };
+    Some(SplitFiles {
+        chunks,
+        loader: format!("__wasm_split.{split}.js"),
+    })
 }
 
 /// Whether `css` can be the text of a `<style>` element: nothing in it may end the element.
@@ -121,5 +172,35 @@ mod tests {
             (partial.js.as_str(), partial.css.as_str()),
             ("portal", "portal")
         );
+    }
+
+    #[test]
+    fn the_chunks_manifest_the_hash_file_names_is_read_and_a_missing_one_is_none() {
+        let root = std::env::temp_dir().join(format!("portal-split-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        std::fs::write(
+            root.join("pkg/__wasm_split_manifest.abcd1234abcd1234.json"),
+            r#"{"configuration_chunk_1": ["split_configuration_chunk.abcd1234abcd1234", "chunk_6.abcd1234abcd1234"]}"#,
+        )
+        .unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("portal")
+            .site_root(root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .build();
+        let hashes = "js: abcd1234abcd1234\nmanifest: abcd1234abcd1234\nsplit: abcd1234abcd1234\n";
+        let split = read_split(&options, hashes).expect("the manifest is read");
+        assert_eq!(split.loader, "__wasm_split.abcd1234abcd1234.js");
+        assert_eq!(
+            split.chunks["configuration_chunk_1"],
+            [
+                "split_configuration_chunk.abcd1234abcd1234",
+                "chunk_6.abcd1234abcd1234"
+            ]
+        );
+        // Another build's hash (its manifest is not there), or no manifest at all: no preloads.
+        assert_eq!(read_split(&options, "manifest: ffff\nsplit: ffff\n"), None);
+        assert_eq!(read_split(&options, "js: abcd1234abcd1234\n"), None);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
