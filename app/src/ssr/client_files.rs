@@ -96,11 +96,8 @@ pub fn client_files(options: &LeptosOptions) -> Arc<ClientFiles> {
 /// The names `hash_file` (its text) gives the files of `output_name`.
 pub fn parse(output_name: &str, hash_file: &str) -> ClientFiles {
     let named = |kind: &str| {
-        hash_file
-            .lines()
-            .filter_map(|line| line.split_once(':'))
-            .find(|(file, _)| file.trim() == kind)
-            .map(|(_, hash)| format!("{output_name}.{}", hash.trim()))
+        hash_of(hash_file, kind)
+            .map(|hash| format!("{output_name}.{hash}"))
             .unwrap_or_else(|| output_name.to_string())
     };
     ClientFiles {
@@ -112,17 +109,22 @@ pub fn parse(output_name: &str, hash_file: &str) -> ClientFiles {
     }
 }
 
+/// The hash the hash file gives files of `kind` (`js: …`, `manifest: …`).
+fn hash_of<'a>(hash_file: &'a str, kind: &str) -> Option<&'a str> {
+    hash_file
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(file, _)| file.trim() == kind)
+        .map(|(_, hash)| hash.trim())
+}
+
 /// The chunks' manifest and loader the hash file names (`manifest: …`, `split: …`, as
 /// cargo-leptos writes them), read from the site's `pkg/` folder.
 fn read_split(options: &LeptosOptions, hash_file: &str) -> Option<SplitFiles> {
-    let hash = |kind: &str| {
-        hash_file
-            .lines()
-            .filter_map(|line| line.split_once(':'))
-            .find(|(file, _)| file.trim() == kind)
-            .map(|(_, hash)| hash.trim().to_owned())
-    };
-    let (manifest, split) = (hash("manifest")?, hash("split")?);
+    let (manifest, split) = (
+        hash_of(hash_file, "manifest")?,
+        hash_of(hash_file, "split")?,
+    );
     let path = format!(
         "{}/{}/__wasm_split_manifest.{manifest}.json",
         options.site_root, options.site_pkg_dir
