@@ -38,14 +38,26 @@ use serde::{Deserialize, Serialize};
 /// as a 64-bit integer, which keeps one SQL set for both.
 pub type Millis = i64;
 
-/// Renders a timestamp for people: `2026-11-25 08:30 UTC`.
+/// Renders a timestamp for people: `2026-11-25 08:30 UTC`. The fields are written with
+/// `format!` rather than `time`'s format descriptions: pages call this in the browser too, and
+/// the descriptions' formatting code would add 16 KB to the client for one fixed layout.
 pub fn format_time(at: Millis) -> String {
-    use time::{macros::format_description, OffsetDateTime};
-    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_else(|| at.to_string())
+    use time::OffsetDateTime;
+    match OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000) {
+        Ok(t) => {
+            let year = t.year();
+            let sign = if year < 0 { "-" } else { "" };
+            format!(
+                "{sign}{:04}-{:02}-{:02} {:02}:{:02} UTC",
+                year.unsigned_abs(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        }
+        Err(_) => at.to_string(),
+    }
 }
 
 /// A timestamp as RFC 3339 in UTC (`2026-11-25T08:30:00.123Z`), for JSON and CSV.
@@ -373,6 +385,31 @@ pub struct SyncPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_as_the_format_description_writes_them() {
+        use time::{macros::format_description, OffsetDateTime};
+        let fmt = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+        assert_eq!(format_time(1_764_059_400_123), "2025-11-25 08:30 UTC");
+        for at in [
+            0,
+            -1,
+            59_999,
+            951_782_400_000,     // 2000-02-29
+            -62_135_596_800_000, // 0001-01-01
+            -62_198_755_200_001, // a moment before year 0
+            253_402_300_799_999, // 9999-12-31 23:59:59.999
+            1_764_059_400_123,
+        ] {
+            let expected = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
+                .unwrap()
+                .format(&fmt)
+                .unwrap();
+            assert_eq!(format_time(at), expected, "{at}");
+        }
+        // Out of the calendar's range: the number itself.
+        assert_eq!(format_time(i64::MAX), i64::MAX.to_string());
+    }
 
     #[test]
     fn counts_read_as_people_write_them() {
