@@ -131,14 +131,16 @@ test('what a person ticks, types or chooses before the page is hydrated survives
 
   // The same while the client, already running, waits for the page's chunk to hydrate it.
   const chunk = await holdChunk(page);
-  await page.goto(`${href}/configuration?edit=portal.language`);
+  await page.goto('/provider');
   await chunk.requested;
   // Meanwhile the title is the one the server wrote.
-  await expect(page).toHaveTitle(/^Customer Configuration · .+ · CSP Portal$/);
-  await choice.selectOption('Nederlands');
+  await expect(page).toHaveTitle('Provider directory · CSP Portal');
+  await box.check();
+  await page.getByLabel('Search', { exact: true }).fill('typed while waiting');
   chunk.release();
   await ready(page, testInfo);
-  await expect(choice.locator('option:checked')).toHaveText('Nederlands');
+  await expect(box).toBeChecked();
+  await expect(page.getByLabel('Search', { exact: true })).toHaveValue('typed while waiting');
 });
 
 /** Holds back the page's chunk of the client (its request shows the client is running) until
@@ -171,29 +173,75 @@ test('a page fetches the main module and its own chunk of the client, and anothe
   });
   const fetched = (chunk: string) => wasm.some((path) => path.startsWith(`/pkg/split_${chunk}_chunk.`));
   const others = (except: string[]) =>
-    ['sign_in', 'customer_list', 'configuration', 'customer_sections', 'partner'].filter((c) => !except.includes(c) && fetched(c));
+    ['sign_in', 'customer_list', 'customer_sections', 'partner'].filter((c) => !except.includes(c) && fetched(c));
+  const main = () => wasm.filter((path) => /^\/pkg\/portal\.[0-9a-f]+\.wasm$/.test(path));
 
-  // A new load of the page (the browser's cache may keep files; count what the page asks for).
-  await page.goto(`${href}/configuration`);
+  // A new load of a customer section (the browser's cache may keep files; count what the page
+  // asks for).
+  await page.goto(`${href}/tags`);
   await ready(page, testInfo);
-  expect(wasm.filter((path) => /^\/pkg\/portal\.[0-9a-f]+\.wasm$/.test(path))).toHaveLength(1);
-  expect(fetched('configuration')).toBe(true);
-  expect(others(['configuration'])).toEqual([]);
-  // The server's head asks for the chunk's files from the start, beside the main module (the
-  // client's head management drops the links once hydrated), and never for another chunk's.
-  // (Leptos's server integration writes the links only when the render named its chunk before
-  // the head was done, which is not always: it is not asserted that they are there.)
-  const head = (await (await page.request.get(`${href}/configuration`)).text()).split('</head>')[0];
-  const preloads = [...head.matchAll(/<link [^>]*rel="preload"[^>]*>/g)].map((link) => link[0]);
-  expect(preloads.filter((link) => /split_(sign_in|customer_list|customer_sections|partner)_chunk/.test(link))).toEqual([]);
-
-  // Moving to another section in the page fetches that section's chunk and shows it, alive.
-  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Define Tags' }).click();
-  await expect(page.getByRole('heading', { name: 'Define Tags' })).toBeVisible();
-  await expect(page).toHaveURL(/\/tags$/);
+  expect(main()).toHaveLength(1);
   expect(fetched('customer_sections')).toBe(true);
-  expect(others(['configuration', 'customer_sections'])).toEqual([]);
+  expect(others(['customer_sections'])).toEqual([]);
+  // The server's head names the page's chunk and the files it needs: exactly those the page
+  // fetched besides the main module (the loader preloads them).
+  const head = async (path: string) => (await (await page.request.get(path)).text()).split('</head>')[0];
+  const named = chunkFiles(await head(`${href}/tags`));
+  expect(named[0]).toMatch(/^\/pkg\/split_customer_sections_chunk\.[0-9a-f]+\.wasm$/);
+  expect(new Set(named)).toEqual(new Set(wasm.filter((path) => !main().includes(path))));
+
+  // Moving to the configuration, which the main module holds, fetches nothing more.
+  const before = wasm.length;
   await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Customer Configuration' }).click();
   await expect(page.getByRole('heading', { name: 'Customer Configuration' })).toBeVisible();
   await expect(page.getByTestId('settings-count')).toContainText('settings');
+  expect(wasm.length).toBe(before);
+  expect(chunkFiles(await head(`${href}/configuration`))).toEqual([]);
+
+  // Moving to a page of another chunk fetches that chunk and shows the page, alive.
+  await navigate(page, 'Customers');
+  await expect(page).toHaveURL(/\/customers$/);
+  expect(fetched('customer_list')).toBe(true);
+  expect(others(['customer_sections', 'customer_list'])).toEqual([]);
+  await page.getByLabel('Search customers').fill('co');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await expect(page).toHaveURL(/\/customers\?q=co(&|$)/);
+});
+
+/** The files the page's head names as its chunk of the client. */
+function chunkFiles(head: string): string[] {
+  return /<meta name="portal-client-chunk" content="([^"]+)"/.exec(head)?.[1].split(' ') ?? [];
+}
+
+test('a page\'s chunk of the client is fetched beside the main module, not after it; without JavaScript, nothing of the client is', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'admin');
+  const href = (await page.locator('table a[href^="/customers/"]').first().getAttribute('href')) ?? '';
+  const wasm: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) wasm.push(path);
+  });
+  if (!jsEnabled(testInfo)) {
+    // The head still names the chunk (the server cannot tell), but nothing fetches it.
+    const response = await page.goto(`${href}/tags`);
+    expect(chunkFiles((await response?.text()) ?? '')).not.toEqual([]);
+    await expect(page.getByRole('heading', { name: 'Define Tags' })).toBeVisible();
+    expect(wasm).toEqual([]);
+    return;
+  }
+  // The main module is held back until the chunk is asked for: without the preload the chunk
+  // would be asked for only once the main module runs, and this would wait in vain.
+  const chunkAsked = page.waitForRequest(/\/pkg\/split_customer_sections_chunk\.[0-9a-f]+\.wasm$/);
+  await page.route(/\/pkg\/portal\.[0-9a-f]+\.wasm$/, async (route) => {
+    await chunkAsked.catch(() => {});
+    await route.continue();
+  }, { times: 1 });
+  const response = await page.goto(`${href}/tags`);
+  await chunkAsked;
+  await ready(page, testInfo);
+  await expect(page.getByRole('heading', { name: 'Define Tags' })).toBeVisible();
+  // Each of the chunk's files is fetched once: the loader's request is the preload's.
+  const named = chunkFiles((await response?.text()) ?? '');
+  expect(named.length).toBeGreaterThan(1);
+  for (const file of named) expect(wasm.filter((path) => path === file), file).toHaveLength(1);
 });

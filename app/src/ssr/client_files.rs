@@ -22,18 +22,48 @@ pub struct ClientFiles {
     /// sit in a `<style>` element.
     pub css_text: Option<Arc<str>>,
     /// The client's chunks (`__wasm_split_manifest.<hash>.json`): for each lazy chunk, the
-    /// files it needs (without `.wasm`), and the name of their loader script. `None` when the
-    /// build wrote no manifest, or it cannot be read.
+    /// files it needs. `None` when the build wrote no manifest, or it cannot be read.
     pub split: Option<SplitFiles>,
 }
 
 /// The files of the client's chunks, as the build's manifest lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SplitFiles {
-    /// Each lazy chunk's name (as the server's render registers it) and the files it needs.
-    pub chunks: HashMap<String, Vec<String>>,
-    /// The loader's file name, e.g. `__wasm_split.3f9a1c0b2d4e5f60.js`.
-    pub loader: String,
+    /// Each lazy chunk's name as its `#[lazy(…)]` gives it (`configuration_chunk`; the
+    /// manifest's key adds a number, of the source location) and the paths of the files it
+    /// needs, space-separated (`/pkg/split_configuration_chunk.<hash>.wasm /pkg/chunk_6.<hash>.wasm`),
+    /// as the page's head names them for the loader.
+    pub chunks: HashMap<String, Arc<str>>,
+}
+
+/// The name of the `<meta>` whose content lists the files of the page's chunk of the client.
+/// The loader script preloads them beside the main module (a page's chunk would otherwise be
+/// fetched only once the main module runs and the router asks for it, a round trip later);
+/// without JavaScript nothing is fetched.
+pub const CHUNK_META: &str = "portal-client-chunk";
+
+/// Names, in the page's head, the files of `chunk` (a `#[lazy(…)]` name), when the build
+/// split the client and the shell provided the client's files. Called by the route's render
+/// on the server, before the head is written (the render is asynchronous on every page).
+pub fn announce_chunk(chunk: &str) {
+    use leptos::prelude::*;
+    use leptos_meta::Meta;
+    let Some(files) = use_context::<Arc<ClientFiles>>() else {
+        return;
+    };
+    let Some(content) = files
+        .split
+        .as_ref()
+        .and_then(|split| split.chunks.get(chunk))
+    else {
+        tracing::warn!(
+            chunk,
+            "the client's manifest does not list this chunk: not preloaded"
+        );
+        return;
+    };
+    // On the server, a `leptos_meta` tag registers itself with the page's head when rendered.
+    let _ = view! { <Meta name=CHUNK_META content=content.to_string() /> }.to_html();
 }
 
 /// The client's files for `options` (cached per hash file path).
@@ -118,18 +148,15 @@ fn hash_of<'a>(hash_file: &'a str, kind: &str) -> Option<&'a str> {
         .map(|(_, hash)| hash.trim())
 }
 
-/// The chunks' manifest and loader the hash file names (`manifest: …`, `split: …`, as
-/// cargo-leptos writes them), read from the site's `pkg/` folder.
+/// The chunks' manifest the hash file names (`manifest: …`, as cargo-leptos writes it), read
+/// from the site's `pkg/` folder.
 fn read_split(options: &LeptosOptions, hash_file: &str) -> Option<SplitFiles> {
-    let (manifest, split) = (
-        hash_of(hash_file, "manifest")?,
-        hash_of(hash_file, "split")?,
-    );
+    let manifest = hash_of(hash_file, "manifest")?;
     let path = format!(
         "{}/{}/__wasm_split_manifest.{manifest}.json",
         options.site_root, options.site_pkg_dir
     );
-    let chunks = match std::fs::read_to_string(&path)
+    let chunks: HashMap<String, Vec<String>> = match std::fs::read_to_string(&path)
         .map_err(|err| err.to_string())
         .and_then(|text| serde_json::from_str(&text).map_err(|err| err.to_string()))
     {
@@ -143,10 +170,31 @@ fn read_split(options: &LeptosOptions, hash_file: &str) -> Option<SplitFiles> {
             return None;
         }
     };
-    Some(SplitFiles {
-        chunks,
-        loader: format!("__wasm_split.{split}.js"),
-    })
+    let pkg = &options.site_pkg_dir;
+    let chunks = chunks
+        .into_iter()
+        .map(|(key, files)| {
+            let paths: Vec<String> = files
+                .iter()
+                .map(|file| format!("/{pkg}/{file}.wasm"))
+                .collect();
+            (chunk_name(&key).to_owned(), Arc::from(paths.join(" ")))
+        })
+        .collect();
+    Some(SplitFiles { chunks })
+}
+
+/// A manifest key's chunk name: `configuration_chunk_14655162319434264825` (the `#[lazy]`
+/// macro adds a hash of the source location) is `configuration_chunk`.
+fn chunk_name(key: &str) -> &str {
+    match key.rsplit_once('_') {
+        Some((name, number))
+            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
+        }
+        _ => key,
+    }
 }
 
 /// Whether `css` can be the text of a `<style>` element: nothing in it may end the element.
@@ -182,7 +230,8 @@ mod tests {
         std::fs::create_dir_all(root.join("pkg")).unwrap();
         std::fs::write(
             root.join("pkg/__wasm_split_manifest.abcd1234abcd1234.json"),
-            r#"{"configuration_chunk_1": ["split_configuration_chunk.abcd1234abcd1234", "chunk_6.abcd1234abcd1234"]}"#,
+            r#"{"configuration_chunk_14655162319434264825": ["split_configuration_chunk.abcd1234abcd1234", "chunk_6.abcd1234abcd1234"],
+                "sign_in_chunk_2": ["split_sign_in_chunk.abcd1234abcd1234"]}"#,
         )
         .unwrap();
         let options = LeptosOptions::builder()
@@ -192,16 +241,19 @@ mod tests {
             .build();
         let hashes = "js: abcd1234abcd1234\nmanifest: abcd1234abcd1234\nsplit: abcd1234abcd1234\n";
         let split = read_split(&options, hashes).expect("the manifest is read");
-        assert_eq!(split.loader, "__wasm_split.abcd1234abcd1234.js");
         assert_eq!(
-            split.chunks["configuration_chunk_1"],
-            [
-                "split_configuration_chunk.abcd1234abcd1234",
-                "chunk_6.abcd1234abcd1234"
-            ]
+            &*split.chunks["configuration_chunk"],
+            "/pkg/split_configuration_chunk.abcd1234abcd1234.wasm /pkg/chunk_6.abcd1234abcd1234.wasm"
         );
+        assert_eq!(
+            &*split.chunks["sign_in_chunk"],
+            "/pkg/split_sign_in_chunk.abcd1234abcd1234.wasm"
+        );
+        assert_eq!(split.chunks.len(), 2);
+        assert_eq!(chunk_name("partner_chunk"), "partner_chunk");
+        assert_eq!(chunk_name("partner_chunk_"), "partner_chunk_");
         // Another build's hash (its manifest is not there), or no manifest at all: no preloads.
-        assert_eq!(read_split(&options, "manifest: ffff\nsplit: ffff\n"), None);
+        assert_eq!(read_split(&options, "manifest: ffff\n"), None);
         assert_eq!(read_split(&options, "js: abcd1234abcd1234\n"), None);
         std::fs::remove_dir_all(&root).unwrap();
     }
