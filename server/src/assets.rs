@@ -210,7 +210,7 @@ pub fn apply(router: Router) -> Router {
         .layer(CompressionLayer::new().br(true).gzip(true))
 }
 
-/// `portal precompress DIR`: writes `FILE.br` (brotli, quality 11) and `FILE.gz` (gzip, level 9)
+/// `portal precompress DIR`: writes `FILE.br` (brotli, quality 11) and `FILE.gz` (gzip, zopfli)
 /// beside every compressible file under `dir`, when smaller than the file; prints the sizes.
 pub fn precompress(dir: &Path) -> std::io::Result<Vec<(PathBuf, u64, u64, u64)>> {
     let mut done = Vec::new();
@@ -230,8 +230,16 @@ pub fn precompress(dir: &Path) -> std::io::Result<Vec<(PathBuf, u64, u64, u64)>>
                 continue;
             }
             let raw = std::fs::read(&path)?;
-            let br = brotli_bytes(&raw)?;
-            let gz = gzip_bytes(&raw)?;
+            // Side by side: each takes seconds for the main wasm module.
+            let (br, gz) = std::thread::scope(|scope| {
+                let gz = scope.spawn(|| gzip_bytes(&raw));
+                let br = brotli_bytes(&raw);
+                let gz = gz
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (br, gz)
+            });
+            let (br, gz) = (br?, gz?);
             for (ext, bytes) in [("br", &br), ("gz", &gz)] {
                 let target = PathBuf::from(format!("{}.{ext}", path.display()));
                 if bytes.len() < raw.len() {
@@ -259,12 +267,18 @@ pub fn brotli_bytes(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// `bytes` compressed with gzip at its highest level.
+/// `bytes` compressed as gzip by zopfli: 5 % smaller than zlib's level 9 (the main wasm module:
+/// 388 KB against 407 KB), for browsers and proxies that take gzip only. A few seconds a
+/// megabyte, once per build.
 pub fn gzip_bytes(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(bytes)?;
-    encoder.finish()
+    let mut out = Vec::new();
+    zopfli::compress(
+        zopfli::Options::default(),
+        zopfli::Format::Gzip,
+        bytes,
+        &mut out,
+    )?;
+    Ok(out)
 }
 
 #[cfg(test)]
