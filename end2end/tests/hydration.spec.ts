@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test';
+import type { Page, TestInfo } from '@playwright/test';
 import { expect, jsEnabled, navigate, ready, signIn, test } from './fixtures';
 
 // Every page state a link can open directly (a reload, a shared link, a tap before the client
@@ -164,13 +164,7 @@ async function holdChunk(page: Page): Promise<{ requested: Promise<void>; releas
 
 test('a page fetches the main module and its own chunk of the client, and another chunk only when a page of it is shown', async ({ page }, testInfo) => {
   test.skip(!jsEnabled(testInfo), 'the client needs JavaScript');
-  await signIn(page, testInfo, 'admin');
-  const href = (await page.locator('table a[href^="/customers/"]').first().getAttribute('href')) ?? '';
-  const wasm: string[] = [];
-  page.on('request', (request) => {
-    const path = new URL(request.url()).pathname;
-    if (path.endsWith('.wasm')) wasm.push(path);
-  });
+  const { href, wasm } = await signInWatchingWasm(page, testInfo);
   const fetched = (chunk: string) => wasm.some((path) => path.startsWith(`/pkg/split_${chunk}_chunk.`));
   const others = (except: string[]) =>
     ['sign_in', 'customer_list', 'customer_sections', 'partner'].filter((c) => !except.includes(c) && fetched(c));
@@ -208,12 +202,9 @@ test('a page fetches the main module and its own chunk of the client, and anothe
   await expect(page).toHaveURL(/\/customers\?q=co(&|$)/);
 });
 
-/** The files the page's head names as its chunk of the client. */
-function chunkFiles(head: string): string[] {
-  return /<meta name="portal-client-chunk" content="([^"]+)"/.exec(head)?.[1].split(' ') ?? [];
-}
-
-test('a page\'s chunk of the client is fetched beside the main module, not after it; without JavaScript, nothing of the client is', async ({ page }, testInfo) => {
+/** Signs in as the admin and records the path of every wasm file the page asks for from then
+ * on; `href` is the first customer's address. */
+async function signInWatchingWasm(page: Page, testInfo: TestInfo): Promise<{ href: string; wasm: string[] }> {
   await signIn(page, testInfo, 'admin');
   const href = (await page.locator('table a[href^="/customers/"]').first().getAttribute('href')) ?? '';
   const wasm: string[] = [];
@@ -221,6 +212,16 @@ test('a page\'s chunk of the client is fetched beside the main module, not after
     const path = new URL(request.url()).pathname;
     if (path.endsWith('.wasm')) wasm.push(path);
   });
+  return { href, wasm };
+}
+
+/** The files the page's head names as its chunk of the client. */
+function chunkFiles(head: string): string[] {
+  return /<meta name="portal-client-chunk" content="([^"]+)"/.exec(head)?.[1].split(' ') ?? [];
+}
+
+test('a page\'s chunk of the client is fetched beside the main module, not after it; without JavaScript, nothing of the client is', async ({ page }, testInfo) => {
+  const { href, wasm } = await signInWatchingWasm(page, testInfo);
   if (!jsEnabled(testInfo)) {
     // The head still names the chunk (the server cannot tell), but nothing fetches it.
     const response = await page.goto(`${href}/tags`);
