@@ -29,10 +29,10 @@ pub struct ClientFiles {
 /// The files of the client's chunks, as the build's manifest lists them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SplitFiles {
-    /// Each lazy chunk's name as its `#[lazy(…)]` gives it (`configuration_chunk`; the
-    /// manifest's key adds a number, of the source location) and the paths of the files it
-    /// needs, space-separated (`/pkg/split_configuration_chunk.<hash>.wasm /pkg/chunk_6.<hash>.wasm`),
-    /// as the page's head names them for the loader.
+    /// Each lazy chunk's name as its `#[lazy(…)]` gives it (`partner_chunk`; the manifest's
+    /// key adds a number, of the source location) and the paths of the files it needs,
+    /// space-separated (`/pkg/split_partner_chunk.<hash>.wasm /pkg/chunk_6.<hash>.wasm`), as
+    /// the page's head names them for the loader.
     pub chunks: HashMap<String, Arc<str>>,
 }
 
@@ -43,8 +43,9 @@ pub struct SplitFiles {
 pub const CHUNK_META: &str = "portal-client-chunk";
 
 /// Names, in the page's head, the files of `chunk` (a `#[lazy(…)]` name), when the build
-/// split the client and the shell provided the client's files. Called by the route's render
-/// on the server, before the head is written (the render is asynchronous on every page).
+/// split the client and the shell provided the client's files. Called by the lazy route's
+/// render on the server, which is done before the head is written (leptos_meta writes the head
+/// once the body's first part has rendered, and the route is in it).
 pub fn announce_chunk(chunk: &str) {
     use leptos::prelude::*;
     use leptos_meta::Meta;
@@ -184,8 +185,8 @@ fn read_split(options: &LeptosOptions, hash_file: &str) -> Option<SplitFiles> {
     Some(SplitFiles { chunks })
 }
 
-/// A manifest key's chunk name: `configuration_chunk_14655162319434264825` (the `#[lazy]`
-/// macro adds a hash of the source location) is `configuration_chunk`.
+/// A manifest key's chunk name: `partner_chunk_14655162319434264825` (the `#[lazy]` macro
+/// adds a hash of the source location) is `partner_chunk`.
 fn chunk_name(key: &str) -> &str {
     match key.rsplit_once('_') {
         Some((name, number))
