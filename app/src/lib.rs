@@ -16,7 +16,7 @@ use leptos_router::{
     path, Lazy, SsrMode,
 };
 use pages::{
-    customer::{ConfigurationSectionPage, CustomerLayout, CustomerOverview, ReportsLayout},
+    customer::{ConfigurationSectionPage, CustomerLayout, ReportsLayout},
     NotFoundPage, SignedInLayout,
 };
 
@@ -112,9 +112,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reports/billed-import") view={Lazy::<lazy::BilledImportUploadPage>::new()} />
                     <Route path=path!("/reports/billed-import/:id") view={Lazy::<lazy::BilledImportPage>::new()} />
                     <ParentRoute path=path!("/customers/:id") view=CustomerLayout>
-                        // In the main module too: a menu of the sections, which a
-                        // shared link to a customer opens first.
-                        <Route path=path!("") view=CustomerOverview />
+                        <Route path=path!("") view={Lazy::<lazy::CustomerOverview>::new()} />
                         // In the main module: the page staff open most (see `lazy`).
                         <Route path=path!("configuration") view=ConfigurationSectionPage />
                         <Route path=path!("tenants") view={Lazy::<lazy::TenantsSectionPage>::new()} />
@@ -155,15 +153,13 @@ fn server_title() -> String {
 /// each `#[lazy]` function with `wasm-split-cli`), fetched when a page of the chunk is first
 /// shown: the first page a phone opens downloads the framework, the layouts and its own
 /// chunk, not every page of the portal. The chunks follow what a person opens: the sign-in
-/// page; the customer list; the other customer sections; the partner-wide and administration
-/// pages. A customer's overview (a menu of its sections, which a shared link opens first) and
-/// its configuration (the section staff open most) stay in the main module: as a chunk of its
-/// own, the configuration needed eleven files (its code and the code it shares with each
-/// subset of the other chunks), each compressed apart, 363 KB brotli in all with the main
-/// module, against 312 KB in one file; the overview, in the sections' chunk, made its page
-/// download 454 KB. More chunks would mean more, smaller requests (a chunk per page made 400
-/// files). The server renders these routes as any other. Each route type is named after its
-/// page.
+/// page; the customer list; the customer sections; the partner-wide and administration pages.
+/// A customer's configuration, the section staff open most, stays in the main module: as a
+/// chunk of its own it needed eleven files (its code and the code it shares with each subset
+/// of the other chunks), each compressed apart, 363 KB brotli in all with the main module,
+/// against 312 KB in one file. More chunks would mean more, smaller requests (a chunk per page made
+/// 400 files). The server renders these routes as any other. Each route type is named after
+/// its page.
 mod lazy {
     use crate::pages::{customer::*, *};
     use leptos::prelude::*;
@@ -215,7 +211,8 @@ mod lazy {
     lazy_pages!(sign_in_chunk: SignInPage);
     lazy_pages!(customer_list_chunk: CustomerListPage);
     lazy_pages!(
-        customer_sections_chunk: TenantsSectionPage,
+        customer_sections_chunk: CustomerOverview,
+        TenantsSectionPage,
         TagsSectionPage,
         BillingSectionPage,
         ReconciliationPage,

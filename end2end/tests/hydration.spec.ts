@@ -191,12 +191,6 @@ test('a page fetches the main module and its own chunk of the client, and anothe
   await expect(page.getByTestId('settings-count')).toContainText('settings');
   expect(wasm.length).toBe(before);
   expect(chunkFiles(await head(`${href}/configuration`))).toEqual([]);
-  // The customer's overview, a menu of its sections, too.
-  await page.getByRole('navigation', { name: 'Customer settings' }).getByRole('link', { name: 'Overview' }).click();
-  await expect(page.locator('ul.section-cards')).toBeVisible();
-  await expect(page).toHaveURL(new RegExp(`${href}$`));
-  expect(wasm.length).toBe(before);
-  expect(chunkFiles(await head(href))).toEqual([]);
 
   // Moving to a page of another chunk fetches that chunk and shows the page, alive.
   await navigate(page, 'Customers');
